@@ -1,0 +1,1 @@
+"""The ``hiraga`` command line."""

@@ -1,0 +1,70 @@
+"""Helpers shared by CLI commands: settings from options, a system-admin scope, error output."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from sqlalchemy.orm import Session
+
+from hiraga.errors import HiragaError
+from hiraga.identity.principal import Principal
+from hiraga.settings import Settings, load_settings
+from hiraga.spine.authorize import AccessScope
+from hiraga.store import migrate
+from hiraga.store.database import Database
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+CLI_OPERATOR = Principal(user_id=0, email="cli@localhost", display_name="CLI", is_system_admin=True)
+
+
+def settings_for(data_dir: Path | None) -> Settings:
+    if data_dir is not None:
+        os.environ["HIRAGA_DATA_DIR"] = str(data_dir)  # child processes (workers) see it too
+    return load_settings()
+
+
+@contextmanager
+def operator_session(data_dir: Path | None = None) -> Iterator[tuple[Session, AccessScope, Settings]]:
+    settings = settings_for(data_dir)
+    migrate.upgrade(settings.effective_database_url)
+    database = Database(settings.effective_database_url)
+    try:
+        with database.session() as session:
+            yield session, AccessScope(CLI_OPERATOR), settings
+    finally:
+        database.dispose()
+
+
+def reports_errors(func: F) -> F:
+    """Print HiragaErrors as one Japanese line on stderr and exit 1, instead of a traceback."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except HiragaError as exc:
+            click.echo(f"エラー [{exc.code}]: {exc.message}", err=True)
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def read_password_stdin() -> str:
+    value = sys.stdin.readline().rstrip("\r\n")
+    if not value:
+        raise click.UsageError("標準入力からパスワードを読み取れませんでした。")
+    return value
+
+
+data_dir_option = click.option(
+    "--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="データディレクトリ（HIRAGA_DATA_DIR）",
+)

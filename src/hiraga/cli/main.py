@@ -1,0 +1,19 @@
+"""``hiraga``: serve, db, admin. Each command group lives in its own module."""
+
+from __future__ import annotations
+
+import click
+
+from hiraga.cli.admin import admin
+from hiraga.cli.serve import db, serve
+
+
+@click.group()
+@click.version_option(package_name="hiraga")
+def cli() -> None:
+    """hiraga — 自前で運用できる生成 AI 基盤 / self-hostable generative-AI platform."""
+
+
+cli.add_command(serve)
+cli.add_command(db)
+cli.add_command(admin)

@@ -1,0 +1,56 @@
+"""``hiraga serve`` and ``hiraga db upgrade``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import uvicorn
+
+from hiraga.cli.common import data_dir_option, reports_errors, settings_for
+from hiraga.identity.setup import issue_setup_token
+from hiraga.store import migrate
+from hiraga.store.database import Database
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@data_dir_option
+@reports_errors
+def serve(host: str, port: int, workers: int, data_dir: Path | None) -> None:
+    """Web サーバーを起動します（マイグレーションも適用）。"""
+    settings = settings_for(data_dir)
+    migrate.upgrade(settings.effective_database_url)
+    _announce_setup_url(settings.effective_database_url, settings.base_url)
+    click.echo(f"hiraga: http://{host}:{port}/ （データ: {settings.data_dir}）")
+    uvicorn.run("hiraga.app:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level="warning", proxy_headers=True, server_header=False)
+
+
+def _announce_setup_url(database_url: str, base_url: str) -> None:
+    database = Database(database_url)
+    try:
+        with database.session() as session:
+            token = issue_setup_token(session)
+    finally:
+        database.dispose()
+    if token:
+        click.echo("最初のシステム管理者を作成してください（1 回限りの URL）:")
+        click.echo(f"  {base_url.rstrip('/')}/setup?token={token}")
+
+
+@click.group()
+def db() -> None:
+    """データベースの管理。"""
+
+
+@db.command("upgrade")
+@data_dir_option
+@reports_errors
+def db_upgrade(data_dir: Path | None) -> None:
+    """マイグレーションを最新まで適用します。"""
+    settings = settings_for(data_dir)
+    migrate.upgrade(settings.effective_database_url)
+    click.echo("データベースは最新です。")

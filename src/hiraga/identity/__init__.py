@@ -1,0 +1,1 @@
+"""Identity and organisation: organisations, teams, users, memberships and their credentials."""

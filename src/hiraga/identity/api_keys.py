@@ -1,0 +1,76 @@
+"""Personal API keys: shown once, stored as a digest, named, revocable, expiring."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hiraga.errors import InvalidInput, NotFound
+from hiraga.identity import tokens
+from hiraga.store.tables import ApiKey
+
+MAX_EXPIRY_DAYS = 3650
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedKey:
+    row: ApiKey
+    secret: str  # the only time the clear key exists
+
+
+def issue_key(db: Session, user_id: int, name: str, expires_days: int | None) -> IssuedKey:
+    label = name.strip()
+    if not label or len(label) > 100:
+        raise InvalidInput("API キーの名前は 1〜100 文字で入力してください。", detail={"field": "name"})
+    if expires_days is not None and not 1 <= expires_days <= MAX_EXPIRY_DAYS:
+        raise InvalidInput(
+            f"有効期限は 1〜{MAX_EXPIRY_DAYS} 日で指定してください。", detail={"field": "expires_days"}
+        )
+    secret = tokens.new_api_key()
+    now = datetime.now(UTC)
+    row = ApiKey(
+        user_id=user_id,
+        name=label,
+        prefix=tokens.api_key_prefix(secret),
+        digest=tokens.digest(secret),
+        created_at=now,
+        expires_at=now + timedelta(days=expires_days) if expires_days else None,
+    )
+    db.add(row)
+    db.flush()
+    return IssuedKey(row=row, secret=secret)
+
+
+def list_keys(db: Session, user_id: int) -> list[ApiKey]:
+    return list(db.scalars(select(ApiKey).where(ApiKey.user_id == user_id).order_by(ApiKey.id.desc())))
+
+
+def revoke_key(db: Session, user_id: int, key_id: int) -> ApiKey:
+    row = db.scalar(select(ApiKey).where(ApiKey.id == key_id, ApiKey.user_id == user_id))
+    if row is None:
+        raise NotFound("指定された API キーが見つかりません。")
+    if row.revoked_at is None:
+        row.revoked_at = datetime.now(UTC)
+    db.flush()
+    return row
+
+
+def find_usable_key(db: Session, secret: str) -> ApiKey | None:
+    """The key row for a presented secret, if it exists, is not revoked and has not expired."""
+    row = db.scalar(select(ApiKey).where(ApiKey.digest == tokens.digest(secret)))
+    if row is None or row.revoked_at is not None:
+        return None
+    if row.expires_at is not None and row.expires_at <= datetime.now(UTC):
+        return None
+    return row
+
+
+def key_state(row: ApiKey) -> str:
+    if row.revoked_at is not None:
+        return "revoked"
+    if row.expires_at is not None and row.expires_at <= datetime.now(UTC):
+        return "expired"
+    return "active"

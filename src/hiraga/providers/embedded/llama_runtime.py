@@ -1,0 +1,378 @@
+"""In-process llama.cpp (``xllamacpp``) behind an async, fairly queued API.
+
+One :class:`LlamaRuntime` per model file per process. Requests wait in a
+per-caller round-robin queue (:class:`FairScheduler`); each granted request runs
+its blocking llama.cpp call in a worker thread and streams chunks back to the
+event loop. Dropping or cancelling a stream stops generation at the next token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+import weakref
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any, ClassVar
+
+from hiraga.providers.embedded.fair_queue import EmbeddedBusyError, FairScheduler
+from hiraga.providers.embedded.packaged_model import EmbeddedModelError, verify_gguf
+
+Chunk = dict[str, Any]
+__all__ = [
+    "ChatStream",
+    "EmbeddedBusyError",
+    "EmbeddedClosedError",
+    "EmbeddedContextExceededError",
+    "EmbeddedGenerationError",
+    "EmbeddedRequestError",
+    "FairScheduler",
+    "LlamaRuntime",
+]
+_END = object()
+_ALLOWED_KEYS = frozenset(
+    {
+        "messages",
+        "max_tokens",
+        "max_completion_tokens",
+        "temperature",
+        "top_p",
+        "top_k",
+        "min_p",
+        "seed",
+        "stop",
+        "presence_penalty",
+        "frequency_penalty",
+        "repeat_penalty",
+        "logit_bias",
+        "response_format",
+        "json_schema",
+        "grammar",
+        "tools",
+        "tool_choice",
+        "parallel_tool_calls",
+        "logprobs",
+        "top_logprobs",
+        "chat_template_kwargs",
+    }
+)
+
+
+class EmbeddedRequestError(EmbeddedModelError):
+    status = 400
+    code = "embedded_model_bad_request"
+    message = "組み込みモデルへのリクエストに誤りがあります。"
+
+
+class EmbeddedContextExceededError(EmbeddedRequestError):
+    code = "embedded_model_context_exceeded"
+    message = "入力が長すぎて組み込みモデルで処理できません。文章を短くしてください。"
+
+
+class EmbeddedGenerationError(EmbeddedModelError):
+    code = "embedded_model_generation_failed"
+    message = "組み込みモデルでの文章生成に失敗しました。"
+
+
+class EmbeddedClosedError(EmbeddedModelError):
+    status = 503
+    code = "embedded_model_closed"
+    message = "組み込みモデルは停止しています。"
+
+
+@dataclass
+class _Accumulator:
+    """Folds chat.completion.chunk dicts into one chat.completion dict."""
+
+    model: str
+    content: list[str] = field(default_factory=list)
+    reasoning: list[str] = field(default_factory=list)
+    tool_calls: dict[int, dict[str, Any]] = field(default_factory=dict)
+    finish_reason: str | None = None
+    usage: dict[str, Any] | None = None
+    ident: str = ""
+    created: int = 0
+
+    def add(self, chunk: Chunk) -> None:
+        self.ident = chunk.get("id") or self.ident
+        self.created = chunk.get("created") or self.created
+        self.usage = chunk.get("usage") or self.usage
+        for choice in chunk.get("choices") or []:
+            delta = choice.get("delta") or {}
+            self.content.append(delta.get("content") or "")
+            self.reasoning.append(delta.get("reasoning_content") or "")
+            for call in delta.get("tool_calls") or []:
+                self._add_tool_call(call)
+            self.finish_reason = choice.get("finish_reason") or self.finish_reason
+
+    def _add_tool_call(self, call: dict[str, Any]) -> None:
+        slot = self.tool_calls.setdefault(
+            int(call.get("index", 0)),
+            {"id": "", "type": "function", "function": {"name": "", "arguments": ""}},
+        )
+        slot["id"] = call.get("id") or slot["id"]
+        function = call.get("function") or {}
+        slot["function"]["name"] += function.get("name") or ""
+        slot["function"]["arguments"] += function.get("arguments") or ""
+
+    def result(self) -> Chunk:
+        message: dict[str, Any] = {"role": "assistant", "content": "".join(self.content)}
+        if any(self.reasoning):
+            message["reasoning_content"] = "".join(self.reasoning)
+        if self.tool_calls:
+            message["tool_calls"] = [self.tool_calls[i] for i in sorted(self.tool_calls)]
+        return {
+            "id": self.ident or f"chatcmpl-{uuid.uuid4().hex}",
+            "object": "chat.completion",
+            "created": self.created or int(time.time()),
+            "model": self.model,
+            "choices": [{"index": 0, "message": message, "finish_reason": self.finish_reason}],
+            "usage": self.usage,
+        }
+
+
+def _raise_for_error(chunk: Chunk) -> None:
+    error = chunk.get("error")
+    if error is None:
+        return
+    info = error if isinstance(error, dict) else {"message": str(error)}
+    if info.get("type") == "exceed_context_size_error":
+        used, limit = info.get("n_prompt_tokens"), info.get("n_ctx")
+        raise EmbeddedContextExceededError(
+            f"入力が長すぎます（{used} トークン、上限 {limit} トークン）。文章を短くしてください。",
+            detail=info,
+        )
+    if info.get("code") == 400:
+        raise EmbeddedRequestError(detail=info)
+    raise EmbeddedGenerationError(detail=info)
+
+
+class ChatStream(AsyncIterator[Chunk]):
+    """Async iterator of chat.completion.chunk dicts for one request.
+
+    Generation starts on first iteration. ``aclose()``, leaving ``async with``,
+    cancelling the consuming task or dropping the object stops it.
+    """
+
+    def __init__(self, runtime: LlamaRuntime, body: Chunk, caller: str) -> None:
+        self._runtime = runtime
+        self._body = body
+        self._caller = caller
+        self._stop = threading.Event()
+        self._queue: asyncio.Queue[object] | None = None
+        self._finished = False
+        weakref.finalize(self, self._stop.set)
+
+    def __aiter__(self) -> ChatStream:
+        return self
+
+    async def __aenter__(self) -> ChatStream:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop generation (if still running) and end iteration."""
+        self._stop.set()
+        self._finished = True
+
+    async def __anext__(self) -> Chunk:
+        if self._finished:
+            raise StopAsyncIteration
+        try:
+            if self._queue is None:
+                self._queue = await self._runtime._start(self._body, self._caller, self._stop)
+            item = await self._queue.get()
+        except BaseException:
+            self._stop.set()
+            self._finished = True
+            raise
+        if item is _END:
+            self._finished = True
+            raise StopAsyncIteration
+        if isinstance(item, BaseException):
+            self._finished = True
+            raise item
+        assert isinstance(item, dict)
+        return item
+
+
+class LlamaRuntime:
+    """One GGUF model loaded in this process through xllamacpp."""
+
+    _instances: ClassVar[dict[Path, LlamaRuntime]] = {}
+    _instances_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(
+        self, path: Path, *, threads: int, context: int, slots: int, default_max_tokens: int, verbose: bool
+    ) -> None:
+        import xllamacpp
+
+        self.path = path
+        self.model_id = path.name
+        self.threads = threads
+        self.context = context
+        self.default_max_tokens = default_max_tokens
+        self._socket_dir = tempfile.mkdtemp(prefix="hiraga-llama-")
+        self._server: Any = xllamacpp.Server(self._params(xllamacpp, slots, verbose))
+        self._scheduler = FairScheduler(slots)
+        self._executor = ThreadPoolExecutor(max_workers=slots, thread_name_prefix="hiraga-llama")
+        self._streams: weakref.WeakSet[threading.Event] = weakref.WeakSet()
+        self._closed = False
+
+    def _params(self, xllamacpp: Any, slots: int, verbose: bool) -> Any:
+        params = xllamacpp.CommonParams()
+        params.model.path = str(self.path)
+        params.n_ctx = self.context * slots
+        params.n_parallel = slots
+        params.cpuparams.n_threads = self.threads
+        params.cpuparams_batch.n_threads = self.threads
+        params.verbosity = 3 if verbose else 0
+        # llama.cpp always opens an HTTP listener: keep it on a private unix socket behind a random key
+        params.hostnames = [os.path.join(self._socket_dir, "llama.sock")]
+        params.api_keys = [secrets.token_urlsafe(32)]
+        params.n_threads_http = 1
+        params.ui = False
+        params.endpoint_slots = False
+        return params
+
+    @classmethod
+    def load(
+        cls,
+        path: Path | str,
+        *,
+        threads: int | None = None,
+        context: int = 8192,
+        slots: int = 1,
+        default_max_tokens: int = 1024,
+        verbose: bool = False,
+    ) -> LlamaRuntime:
+        """Load ``path`` once per process; a second call returns the same runtime."""
+        model = verify_gguf(path).resolve()
+        with cls._instances_lock:
+            existing = cls._instances.get(model)
+            if existing is not None and not existing._closed:
+                return existing
+            runtime = cls(
+                model,
+                threads=threads or os.cpu_count() or 1,
+                context=context,
+                slots=slots,
+                default_max_tokens=default_max_tokens,
+                verbose=verbose,
+            )
+            cls._instances[model] = runtime
+            return runtime
+
+    @property
+    def scheduler(self) -> FairScheduler:
+        return self._scheduler
+
+    def chat_stream(self, body: Chunk, *, caller: str = "anonymous") -> ChatStream:
+        """Stream chat.completion.chunk dicts; the last one carries ``usage``."""
+        return ChatStream(self, body, caller)
+
+    async def chat(self, body: Chunk, *, caller: str = "anonymous") -> Chunk:
+        """Return one chat.completion dict (with ``usage``)."""
+        acc = _Accumulator(self.model_id)
+        async with self.chat_stream(body, caller=caller) as stream:
+            async for chunk in stream:
+                acc.add(chunk)
+        return acc.result()
+
+    def _request(self, body: Chunk) -> Chunk:
+        request = {k: v for k, v in body.items() if k in _ALLOWED_KEYS}
+        if not isinstance(request.get("messages"), list) or not request["messages"]:
+            raise EmbeddedRequestError("messages を 1 件以上指定してください。")
+        limit = request.pop("max_completion_tokens", None) or request.get("max_tokens")
+        request["max_tokens"] = int(limit or self.default_max_tokens)
+        request.update(stream=True, stream_options={"include_usage": True}, cache_prompt=True)
+        return request
+
+    async def _start(self, body: Chunk, caller: str, stop: threading.Event) -> asyncio.Queue[object]:
+        if self._closed:
+            raise EmbeddedClosedError()
+        request = self._request(body)
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[object] = asyncio.Queue()
+        await self._scheduler.acquire(caller)
+        try:
+            if self._closed:
+                raise EmbeddedClosedError()
+            self._streams.add(stop)
+            self._executor.submit(self._run, request, loop, queue, stop)
+        except BaseException:
+            self._scheduler.release()
+            raise
+        return queue
+
+    def _run(
+        self,
+        request: Chunk,
+        loop: asyncio.AbstractEventLoop,
+        queue: asyncio.Queue[object],
+        stop: threading.Event,
+    ) -> None:
+        """Worker thread: run llama.cpp, post chunks to the consumer's loop, free the turn."""
+        errors: list[Chunk] = []
+
+        def post(item: object) -> bool:
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, item)
+            except RuntimeError:  # the consumer's loop is gone
+                stop.set()
+            return stop.is_set()
+
+        def on_chunk(chunk: Chunk) -> bool:
+            if "error" in chunk:
+                errors.append(chunk)
+                return True
+            if stop.is_set():
+                return True
+            chunk["model"] = self.model_id
+            return post(chunk)
+
+        try:
+            post(self._generate(request, on_chunk, errors))
+        finally:
+            self._scheduler.release()
+
+    def _generate(self, request: Chunk, on_chunk: Callable[[Chunk], bool], errors: list[Chunk]) -> object:
+        """Run one blocking call; return ``_END`` or the exception to hand to the consumer."""
+        try:
+            self._server.handle_chat_completions(request, on_chunk)
+            if errors:
+                _raise_for_error(errors[0])
+        except EmbeddedModelError as exc:
+            return exc
+        except (ValueError, TypeError) as exc:
+            return EmbeddedRequestError(detail={"message": str(exc)})
+        except Exception as exc:
+            return EmbeddedGenerationError(detail={"message": str(exc)})
+        return _END
+
+    def close(self) -> None:
+        """Stop running generations, free the model and forget this runtime."""
+        with self._instances_lock:
+            if self._closed:
+                return
+            self._closed = True
+            if self._instances.get(self.path) is self:
+                del self._instances[self.path]
+        for stop in list(self._streams):
+            stop.set()
+        self._executor.shutdown(wait=True)
+        self._server = None
+        shutil.rmtree(self._socket_dir, ignore_errors=True)

@@ -1,0 +1,115 @@
+"""The one Settings object. Built by the app factory (or the CLI), never at import time.
+
+Sources, highest priority first: explicit keyword arguments, ``HIRAGA_*`` environment variables,
+the TOML file named by ``HIRAGA_CONFIG``, the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from hiraga.errors import ConfigurationError
+
+SECRET_KEY_FILE = "secret_key"
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HIRAGA_", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    data_dir: Path = Field(default_factory=lambda: Path.cwd() / "hiraga-data")
+    database_url: str | None = None
+    redis_url: str | None = None
+    secret_key: SecretStr | None = None
+    base_url: str = "http://localhost:8000"
+    default_locale: Literal["ja", "en"] = "ja"
+
+    max_body_bytes: int = 10 * 1024 * 1024
+    session_ttl_hours: int = 12
+    login_max_failures: int = 5
+    login_window_minutes: int = 15
+    login_lockout_minutes: int = 15
+    password_min_length: int = 12
+    api_key_default_expiry_days: int = 90
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get("HIRAGA_CONFIG")
+        if config_file:
+            if not Path(config_file).is_file():
+                raise ConfigurationError(f"設定ファイル {config_file} が見つかりません。")
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+        return tuple(sources)
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'hiraga.db'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    def secret(self) -> str:
+        if self.secret_key is None:
+            raise ConfigurationError("秘密鍵が読み込まれていません。")
+        return self.secret_key.get_secret_value()
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings and make sure a usable secret key is present."""
+    settings = Settings(**overrides)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if settings.secret_key is None:
+        settings.secret_key = SecretStr(_stored_or_new_secret(settings))
+    _refuse_weak_secret(settings)
+    return settings
+
+
+def _stored_or_new_secret(settings: Settings) -> str:
+    if settings.environment == "production":
+        raise ConfigurationError("本番モードでは HIRAGA_SECRET_KEY を必ず設定してください。")
+    path = settings.data_dir / SECRET_KEY_FILE
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    key = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process created it first
+        return path.read_text(encoding="utf-8").strip()
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key)
+    return key
+
+
+def _refuse_weak_secret(settings: Settings) -> None:
+    if settings.environment != "production":
+        return
+    key = settings.secret()
+    if len(key) < MIN_SECRET_KEY_LENGTH or len(set(key)) < 10:
+        raise ConfigurationError(
+            f"HIRAGA_SECRET_KEY が弱すぎます（{MIN_SECRET_KEY_LENGTH} 文字以上のランダムな値にしてください）。"
+        )

@@ -1,0 +1,68 @@
+"""Step 1 of the spine: who is calling? A session cookie or an ``Authorization: Bearer`` API key
+becomes a Principal; anything else is anonymous. Framework-free: callers pass the raw values."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hiraga.errors import NotAuthenticated
+from hiraga.identity.api_keys import find_usable_key
+from hiraga.identity.principal import Principal
+from hiraga.identity.tokens import API_KEY_PREFIX
+from hiraga.identity.web_sessions import find_session
+from hiraga.store.tables import Membership, User
+
+LAST_USED_GRANULARITY = timedelta(minutes=5)
+
+
+class InvalidApiKey(NotAuthenticated):
+    code = "invalid_api_key"
+    message = "API キーが無効です（存在しない・失効済み・期限切れのいずれか）。"
+
+
+def principal_for_user(db: Session, user: User, **extra: object) -> Principal:
+    roles = {m.team_id: m.role for m in db.scalars(select(Membership).where(Membership.user_id == user.id))}
+    return Principal(
+        user_id=user.id,
+        email=user.email,
+        display_name=user.display_name or user.email,
+        is_system_admin=user.is_system_admin,
+        is_auditor=user.is_auditor,
+        team_roles=roles,
+        locale=user.locale,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def from_session_cookie(db: Session, token: str | None) -> Principal | None:
+    if not token:
+        return None
+    row = find_session(db, token)
+    if row is None or not row.user.is_active:
+        return None
+    return principal_for_user(db, row.user, via="session")
+
+
+def from_bearer(db: Session, authorization: str | None) -> Principal | None:
+    """None when no bearer credential was presented; raises when one was and it is not valid."""
+    if not authorization:
+        return None
+    scheme, _, secret = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise NotAuthenticated("Authorization ヘッダーは「Bearer <API キー>」の形式で指定してください。")
+    secret = secret.strip()
+    key = find_usable_key(db, secret) if secret.startswith(API_KEY_PREFIX) else None
+    if key is None or not key.user.is_active:
+        raise InvalidApiKey()
+    now = datetime.now(UTC)
+    if key.last_used_at is None or now - key.last_used_at > LAST_USED_GRANULARITY:
+        key.last_used_at = now
+    return principal_for_user(db, key.user, via="api_key", api_key_id=key.id)
+
+
+def authenticate(db: Session, *, authorization: str | None, session_token: str | None) -> Principal | None:
+    """A bearer key wins over a cookie; a bad bearer key is an error, never a fallback."""
+    return from_bearer(db, authorization) or from_session_cookie(db, session_token)

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy tables, the engine/session factory and Alembic migrations."""

@@ -1,0 +1,27 @@
+"""All tables, imported here so that ``Base.metadata`` is complete for Alembic."""
+
+from hiraga.store.tables.base import Base
+from hiraga.store.tables.identity import (
+    ApiKey,
+    LoginFailure,
+    Membership,
+    Organisation,
+    SystemState,
+    Team,
+    TeamRole,
+    User,
+    WebSession,
+)
+
+__all__ = [
+    "ApiKey",
+    "Base",
+    "LoginFailure",
+    "Membership",
+    "Organisation",
+    "SystemState",
+    "Team",
+    "TeamRole",
+    "User",
+    "WebSession",
+]

@@ -1,0 +1,1 @@
+"""HTTP: thin routers over framework-free services, the error mapper and middlewares."""
