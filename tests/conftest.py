@@ -81,8 +81,9 @@ def database(database_url: str) -> Iterator[Database]:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return load_settings(data_dir=tmp_path / "data", database_url=database_url,
-                         secret_key="test-secret-" + "x1y2z3" * 8)
+    return load_settings(
+        data_dir=tmp_path / "data", database_url=database_url, secret_key="test-secret-" + "x1y2z3" * 8
+    )
 
 
 @pytest.fixture

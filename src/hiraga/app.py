@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
 
@@ -44,7 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def _feature_routers() -> list[object]:
+def _feature_routers() -> list[APIRouter]:
     """Each feature contributes routers; imported here so the factory stays the one wiring point."""
     from hiraga.web.api import routers as api_routers
     from hiraga.web.pages import routers as page_routers

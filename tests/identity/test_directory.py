@@ -42,7 +42,9 @@ def test_duplicates_conflict_and_change_nothing(database: Database) -> None:
         assert len(directory.list_teams(db, ROOT)) == 1
 
 
-@pytest.mark.parametrize("password", ["short1!", "aaaaaaaaaaaaaaaa", "alllowercaseletters", "abcd-example-1234"])
+@pytest.mark.parametrize(
+    "password", ["short1!", "aaaaaaaaaaaaaaaa", "alllowercaseletters", "abcd-example-1234"]
+)
 def test_weak_passwords_are_refused(database: Database, password: str) -> None:
     with database.session() as db, pytest.raises(InvalidInput):
         directory.create_user(db, ROOT, email="example@example.jp", password=password)
@@ -57,8 +59,9 @@ def test_team_admin_sees_only_own_team(database: Database) -> None:
         stranger = directory.create_user(db, ROOT, email="stranger@b.jp", password=PASSWORD)
         directory.set_membership(db, ROOT, mine.id, admin.id, TeamRole.ADMIN)
         directory.set_membership(db, ROOT, other.id, stranger.id, TeamRole.MEMBER)
-    scope = AccessScope(Principal(user_id=admin.id, email=admin.email, display_name="",
-                                  team_roles={mine.id: TeamRole.ADMIN}))
+    scope = AccessScope(
+        Principal(user_id=admin.id, email=admin.email, display_name="", team_roles={mine.id: TeamRole.ADMIN})
+    )
     with database.session() as db:
         assert [t.id for t in directory.list_teams(db, scope)] == [mine.id]
         assert {u.id for u in directory.list_users(db, scope)} == {admin.id}

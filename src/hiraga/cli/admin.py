@@ -53,16 +53,31 @@ def create_team(name: str, org: str, data_dir: Path | None) -> None:
 @click.option("--team-admin", is_flag=True, help="--team のチーム管理者にする")
 @data_dir_option
 @reports_errors
-def create_user(email: str, password_stdin: bool, display_name: str, system_admin: bool, auditor: bool,
-                team: str | None, team_admin: bool, data_dir: Path | None) -> None:
+def create_user(
+    email: str,
+    password_stdin: bool,
+    display_name: str,
+    system_admin: bool,
+    auditor: bool,
+    team: str | None,
+    team_admin: bool,
+    data_dir: Path | None,
+) -> None:
     """ユーザーを作成します。"""
     if team_admin and not team:
         raise click.UsageError("--team-admin には --team が必要です。")
     password = read_password_stdin()
     with operator_session(data_dir) as (db, scope, settings):
-        user = directory.create_user(db, scope, email=email, password=password, display_name=display_name,
-                                     is_system_admin=system_admin, is_auditor=auditor,
-                                     password_min_length=settings.password_min_length)
+        user = directory.create_user(
+            db,
+            scope,
+            email=email,
+            password=password,
+            display_name=display_name,
+            is_system_admin=system_admin,
+            is_auditor=auditor,
+            password_min_length=settings.password_min_length,
+        )
         if team:
             role = TeamRole.ADMIN if team_admin else TeamRole.MEMBER
             directory.set_membership(db, scope, directory.find_team(db, team).id, user.id, role)

@@ -65,6 +65,8 @@ def read_password_stdin() -> str:
 
 
 data_dir_option = click.option(
-    "--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
     help="データディレクトリ（HIRAGA_DATA_DIR）",
 )

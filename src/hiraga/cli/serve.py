@@ -25,8 +25,16 @@ def serve(host: str, port: int, workers: int, data_dir: Path | None) -> None:
     migrate.upgrade(settings.effective_database_url)
     _announce_setup_url(settings.effective_database_url, settings.base_url)
     click.echo(f"hiraga: http://{host}:{port}/ （データ: {settings.data_dir}）")
-    uvicorn.run("hiraga.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="warning", proxy_headers=True, server_header=False)
+    uvicorn.run(
+        "hiraga.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        proxy_headers=True,
+        server_header=False,
+    )
 
 
 def _announce_setup_url(database_url: str, base_url: str) -> None:

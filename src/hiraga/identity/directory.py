@@ -125,7 +125,7 @@ def create_user(
     return user
 
 
-def _visible_users(scope: AccessScope) -> Select[tuple[User]]:
+def _visible_users(scope: AccessScope) -> Select[User]:
     """Admins and auditors see everyone; team admins see the members of the teams they administer."""
     stmt = select(User).order_by(User.id)
     p = scope.principal
@@ -197,7 +197,9 @@ def remove_membership(db: Session, scope: AccessScope, team_id: int, user_id: in
 
 def list_members(db: Session, scope: AccessScope, team_id: int) -> list[Membership]:
     get_team(db, scope, team_id)
-    return list(db.scalars(select(Membership).where(Membership.team_id == team_id).order_by(Membership.user_id)))
+    return list(
+        db.scalars(select(Membership).where(Membership.team_id == team_id).order_by(Membership.user_id))
+    )
 
 
 def _insert(db: Session, row: object, conflict_message: str) -> None:

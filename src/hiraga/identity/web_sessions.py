@@ -14,8 +14,14 @@ from hiraga.store.tables import WebSession
 def start_session(db: Session, user_id: int, ttl_hours: int) -> str:
     token = tokens.new_token()
     now = datetime.now(UTC)
-    db.add(WebSession(digest=tokens.digest(token), user_id=user_id, created_at=now,
-                      expires_at=now + timedelta(hours=ttl_hours)))
+    db.add(
+        WebSession(
+            digest=tokens.digest(token),
+            user_id=user_id,
+            created_at=now,
+            expires_at=now + timedelta(hours=ttl_hours),
+        )
+    )
     db.execute(delete(WebSession).where(WebSession.expires_at < now))
     db.flush()
     return token

@@ -21,9 +21,17 @@ STATUS_ERRORS: dict[int, tuple[str, str]] = {
     405: ("method_not_allowed", "この URL ではそのメソッドは使えません。"),
     413: ("payload_too_large", "リクエストが大きすぎます。"),
 }
-OPENAI_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
-                404: "not_found_error", 409: "invalid_request_error", 413: "invalid_request_error",
-                429: "rate_limit_exceeded", 502: "api_error", 503: "api_error"}
+OPENAI_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    409: "invalid_request_error",
+    413: "invalid_request_error",
+    429: "rate_limit_exceeded",
+    502: "api_error",
+    503: "api_error",
+}
 
 
 def error_body(error: HiragaError) -> dict[str, Any]:
@@ -32,8 +40,14 @@ def error_body(error: HiragaError) -> dict[str, Any]:
 
 def openai_error_body(error: HiragaError) -> dict[str, Any]:
     param = error.detail.get("field") if isinstance(error.detail, dict) else None
-    return {"error": {"message": error.message, "type": OPENAI_TYPES.get(error.status, "api_error"),
-                      "param": param, "code": error.code}}
+    return {
+        "error": {
+            "message": error.message,
+            "type": OPENAI_TYPES.get(error.status, "api_error"),
+            "param": param,
+            "code": error.code,
+        }
+    }
 
 
 def render(request: Request, error: HiragaError) -> Response:
@@ -43,8 +57,11 @@ def render(request: Request, error: HiragaError) -> Response:
     if _wants_html(request):
         ctx = request.app.state.ctx
         html = ctx.templates.get_template("error.html").render(
-            error=error, _=getattr(request.state, "translate", lambda s: s), principal=None,
-            lang=getattr(request.state, "lang", "ja"), csrf_token="",
+            error=error,
+            _=getattr(request.state, "translate", lambda s: s),
+            principal=None,
+            lang=getattr(request.state, "lang", "ja"),
+            csrf_token="",
         )
         return HTMLResponse(html, status_code=error.status, headers=error.headers)
     return JSONResponse(error_body(error), status_code=error.status, headers=error.headers)
@@ -60,9 +77,13 @@ def validation_error(exc: RequestValidationError) -> InvalidInput:
     problems = []
     for item in exc.errors():
         loc = [str(p) for p in item.get("loc", ()) if p not in ("body", "query", "path")]
-        problems.append({"field": ".".join(loc) or None, "problem": item.get("type"), "reason": item.get("msg")})
+        problems.append(
+            {"field": ".".join(loc) or None, "problem": item.get("type"), "reason": item.get("msg")}
+        )
     first = problems[0]["field"] if problems else None
-    message = f"入力項目「{first}」の値が正しくありません。" if first else "リクエストの形式が正しくありません。"
+    message = (
+        f"入力項目「{first}」の値が正しくありません。" if first else "リクエストの形式が正しくありません。"
+    )
     if any(p["problem"] == "json_invalid" for p in problems):
         message = "JSON の形式が正しくありません。"
     return InvalidInput(message, code="invalid_input", detail={"field": first, "problems": problems})
@@ -81,7 +102,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        code, message = STATUS_ERRORS.get(exc.status_code, ("http_error", "リクエストを処理できませんでした。"))
+        code, message = STATUS_ERRORS.get(
+            exc.status_code, ("http_error", "リクエストを処理できませんでした。")
+        )
         error = NotFound(message, code=code) if exc.status_code == 404 else HiragaError(message, code=code)
         error.status = exc.status_code
         return render(request, error)
