@@ -42,9 +42,7 @@ def test_duplicates_conflict_and_change_nothing(database: Database) -> None:
         assert len(directory.list_teams(db, ROOT)) == 1
 
 
-@pytest.mark.parametrize(
-    "password", ["short1!", "aaaaaaaaaaaaaaaa", "alllowercaseletters", "abcd-example-1234"]
-)
+@pytest.mark.parametrize("password", ["short1!", "aaaaaaaaaaaaaaaa", "alllowercaseletters", "abcd-example-1234"])
 def test_weak_passwords_are_refused(database: Database, password: str) -> None:
     with database.session() as db, pytest.raises(InvalidInput):
         directory.create_user(db, ROOT, email="example@example.jp", password=password)
@@ -71,5 +69,9 @@ def test_team_admin_sees_only_own_team(database: Database) -> None:
             directory.set_membership(db, scope, other.id, admin.id, TeamRole.ADMIN)
         with pytest.raises(Forbidden):
             directory.create_team(db, scope, org.id, "新しい課")
-        directory.set_membership(db, scope, mine.id, stranger.id, TeamRole.MEMBER)
-        assert {u.id for u in directory.list_users(db, scope)} == {admin.id, stranger.id}
+        with pytest.raises(NotFound):  # another team's user cannot be pulled into one's own team
+            directory.set_membership(db, scope, mine.id, stranger.id, TeamRole.MEMBER)
+        with pytest.raises(InvalidInput):  # a team admin's new user must land in one of their teams
+            directory.create_user(db, scope, email="orphan@b.jp", password=None)
+        newcomer = directory.create_user(db, scope, email="new@b.jp", password=None, team_id=mine.id)
+        assert {u.id for u in directory.list_users(db, scope)} == {admin.id, newcomer.id}

@@ -41,13 +41,25 @@ def create_organisation(db: Session, scope: AccessScope, name: str) -> Organisat
     return org
 
 
-def list_organisations(db: Session, scope: AccessScope) -> list[Organisation]:
+def _visible_organisations(scope: AccessScope) -> Select[Organisation]:
+    """Admins and auditors see every organisation; others those of the teams they belong to."""
     stmt = select(Organisation).order_by(Organisation.id)
     p = scope.principal
     if not (p.is_system_admin or p.is_auditor):
         visible = select(Team.organisation_id).where(scope.team_filter(Team.id))
         stmt = stmt.where(Organisation.id.in_(visible))
-    return list(db.scalars(stmt))
+    return stmt
+
+
+def list_organisations(db: Session, scope: AccessScope) -> list[Organisation]:
+    return list(db.scalars(_visible_organisations(scope)))
+
+
+def get_organisation(db: Session, scope: AccessScope, organisation_id: int) -> Organisation:
+    org = db.scalar(_visible_organisations(scope).where(Organisation.id == organisation_id))
+    if org is None:
+        raise NotFound("指定された組織が見つかりません。")
+    return org
 
 
 def find_organisation(db: Session, name_or_id: str | int) -> Organisation:
@@ -104,12 +116,23 @@ def create_user(
     is_system_admin: bool = False,
     is_auditor: bool = False,
     password_min_length: int = 12,
+    team_id: int | None = None,
+    team_role: TeamRole = TeamRole.MEMBER,
 ) -> User:
-    """System admins create any user; team admins create members (added to a team separately)."""
+    """System admins create any user; team admins create users in a team they administer
+    (``team_id``), since a user outside their teams would be invisible to them."""
     if is_system_admin or is_auditor:
         scope.require_system_admin()
     else:
         scope.require_admin_of_any_team()
+    if team_id is not None:
+        scope.require_team_admin(team_id)
+        if db.get(Team, team_id) is None:
+            raise NotFound("指定されたチームが見つかりません。", detail={"field": "team_id"})
+    elif not scope.principal.is_system_admin:
+        raise InvalidInput(
+            "チーム管理者がユーザーを作成するときは、所属チームを指定してください。", detail={"field": "team_id"}
+        )
     address = normalise_email(email)
     if password is not None:
         check_policy(password, min_length=password_min_length, email=address)
@@ -122,6 +145,9 @@ def create_user(
         password_changed_at=datetime.now(UTC) if password is not None else None,
     )
     _insert(db, user, "このメールアドレスは既に登録されています。")
+    if team_id is not None:
+        db.add(Membership(user_id=user.id, team_id=team_id, role=team_role))
+        db.flush()
     return user
 
 
@@ -154,15 +180,25 @@ def find_user_by_email(db: Session, email: str) -> User:
 
 
 def set_platform_roles(
-    db: Session, scope: AccessScope, user_id: int, *, is_system_admin: bool, is_auditor: bool, is_active: bool
+    db: Session,
+    scope: AccessScope,
+    user_id: int,
+    *,
+    is_system_admin: bool | None = None,
+    is_auditor: bool | None = None,
+    is_active: bool | None = None,
 ) -> User:
+    """Change platform roles and the active flag; ``None`` leaves a value as it is."""
     scope.require_system_admin()
     user = db.get(User, user_id)
     if user is None:
         raise NotFound("指定されたユーザーが見つかりません。")
-    if user.id == scope.principal.user_id and not (is_system_admin and is_active):
+    admin = user.is_system_admin if is_system_admin is None else is_system_admin
+    active = user.is_active if is_active is None else is_active
+    if user.id == scope.principal.user_id and not (admin and active):
         raise InvalidInput("自分自身のシステム管理者権限を外したり、無効化したりすることはできません。")
-    user.is_system_admin, user.is_auditor, user.is_active = is_system_admin, is_auditor, is_active
+    user.is_system_admin, user.is_active = admin, active
+    user.is_auditor = user.is_auditor if is_auditor is None else is_auditor
     db.flush()
     return user
 
@@ -174,7 +210,7 @@ def count_users(db: Session) -> int:
 # -- memberships -----------------------------------------------------------------------------------
 def set_membership(db: Session, scope: AccessScope, team_id: int, user_id: int, role: TeamRole) -> Membership:
     scope.require_team_admin(team_id)
-    if db.get(User, user_id) is None:
+    if db.scalar(_visible_users(scope).where(User.id == user_id)) is None:  # no pulling in strangers
         raise NotFound("指定されたユーザーが見つかりません。", detail={"field": "user_id"})
     membership = db.get(Membership, (user_id, team_id))
     if membership is None:
@@ -197,9 +233,7 @@ def remove_membership(db: Session, scope: AccessScope, team_id: int, user_id: in
 
 def list_members(db: Session, scope: AccessScope, team_id: int) -> list[Membership]:
     get_team(db, scope, team_id)
-    return list(
-        db.scalars(select(Membership).where(Membership.team_id == team_id).order_by(Membership.user_id))
-    )
+    return list(db.scalars(select(Membership).where(Membership.team_id == team_id).order_by(Membership.user_id)))
 
 
 def _insert(db: Session, row: object, conflict_message: str) -> None:

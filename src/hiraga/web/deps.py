@@ -30,7 +30,9 @@ def db_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-DbSession = Annotated[Session, Depends(db_session)]
+# scope="function": commit before the response is sent, so a client that saw success (and then
+# asks another process) always finds the data; a failed commit becomes an error response.
+DbSession = Annotated[Session, Depends(db_session, scope="function")]
 
 
 def optional_principal(request: Request, db: DbSession) -> Principal | None:
