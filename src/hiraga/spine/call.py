@@ -44,6 +44,10 @@ class ModelCall:
     estimated_input_tokens: int = 0
     max_output_tokens: int | None = None
     source: str = "api"  # "api" | "portal" | "app:<name>" | "rag:<kb>"
+    # The highest prices (JPY per 1k tokens) among the endpoints this call may be routed to; policy
+    # reserves budget with them at admission and reconciles to the real cost afterwards.
+    max_input_price_per_1k_jpy: Decimal = Decimal(0)
+    max_output_price_per_1k_jpy: Decimal = Decimal(0)
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     started_at: float = field(default_factory=time.monotonic)
 
