@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from hiraga.errors import Conflict, InvalidInput, NotFound
 from hiraga.identity.passwords import check_policy, hash_password
@@ -229,6 +229,17 @@ def remove_membership(db: Session, scope: AccessScope, team_id: int, user_id: in
         raise NotFound("このユーザーはチームのメンバーではありません。")
     db.delete(membership)
     db.flush()
+
+
+def memberships_of(db: Session, user_id: int) -> list[Membership]:
+    """One user's own memberships (for "who am I"), with their teams and organisations loaded."""
+    stmt = (
+        select(Membership)
+        .where(Membership.user_id == user_id)
+        .options(joinedload(Membership.team).joinedload(Team.organisation))
+        .order_by(Membership.team_id)
+    )
+    return list(db.scalars(stmt))
 
 
 def list_members(db: Session, scope: AccessScope, team_id: int) -> list[Membership]:

@@ -77,13 +77,11 @@ def validation_error(exc: RequestValidationError) -> InvalidInput:
     problems = []
     for item in exc.errors():
         loc = [str(p) for p in item.get("loc", ()) if p not in ("body", "query", "path")]
-        problems.append(
-            {"field": ".".join(loc) or None, "problem": item.get("type"), "reason": item.get("msg")}
-        )
+        if item.get("type") == "json_invalid":
+            loc = []  # the location is a character offset, not a field
+        problems.append({"field": ".".join(loc) or None, "problem": item.get("type"), "reason": item.get("msg")})
     first = problems[0]["field"] if problems else None
-    message = (
-        f"入力項目「{first}」の値が正しくありません。" if first else "リクエストの形式が正しくありません。"
-    )
+    message = f"入力項目「{first}」の値が正しくありません。" if first else "リクエストの形式が正しくありません。"
     if any(p["problem"] == "json_invalid" for p in problems):
         message = "JSON の形式が正しくありません。"
     return InvalidInput(message, code="invalid_input", detail={"field": first, "problems": problems})
@@ -102,9 +100,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        code, message = STATUS_ERRORS.get(
-            exc.status_code, ("http_error", "リクエストを処理できませんでした。")
-        )
+        code, message = STATUS_ERRORS.get(exc.status_code, ("http_error", "リクエストを処理できませんでした。"))
         error = NotFound(message, code=code) if exc.status_code == 404 else HiragaError(message, code=code)
         error.status = exc.status_code
         return render(request, error)

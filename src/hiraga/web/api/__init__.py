@@ -1,4 +1,5 @@
-"""JSON REST API under /api/v1."""
+"""JSON REST API under /api/v1: thin routers over the identity services; every read and write is
+scoped by the caller's ``AccessScope`` inside the services, never in the routes."""
 
 from __future__ import annotations
 
@@ -6,4 +7,6 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    return []
+    from hiraga.web.api import me, organisations, teams, users
+
+    return [organisations.router, teams.router, users.router, me.router]
