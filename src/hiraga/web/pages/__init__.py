@@ -1,4 +1,4 @@
-"""Server-rendered pages (Jinja2 + HTMX)."""
+"""Server-rendered pages (Jinja2 + HTMX): setup, login, home, account and administration."""
 
 from __future__ import annotations
 
@@ -6,4 +6,6 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    return []
+    from hiraga.web.pages import account, admin, admin_teams, auth, home, setup
+
+    return [auth.router, setup.router, home.router, account.router, admin.router, admin_teams.router]

@@ -1,0 +1,92 @@
+"""One team's members and their roles, for the team's admins (and system admins). Membership
+forms answer HTMX with the members section and plain browsers with a redirect (PRG)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from hiraga.errors import HiragaError, InvalidInput
+from hiraga.identity import directory
+from hiraga.spine.authorize import AccessScope
+from hiraga.store.tables import TeamRole
+from hiraga.web.deps import DbSession
+from hiraga.web.pages.rendering import PageRoute, PageScope, is_htmx, redirect, render, render_failure
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+
+def team_context(db: Session, scope: AccessScope, team_id: int, **extra: Any) -> dict[str, Any]:
+    scope.require_team_admin(team_id)
+    return {
+        "team": directory.get_team(db, scope, team_id),
+        "members": directory.list_members(db, scope, team_id),
+        "roles": list(TeamRole),
+        "form": {},
+        **extra,
+    }
+
+
+def members_answer(request: Request, db: Session, scope: AccessScope, team_id: int, notice: str) -> Response:
+    if is_htmx(request):
+        return render(request, "_team_members.html", team_context(db, scope, team_id, notice=notice))
+    return redirect(request, f"/admin/teams/{team_id}?notice={notice}")
+
+
+def _attempt(
+    request: Request, db: Session, scope: AccessScope, team_id: int, action: Callable[[], object],
+    notice: str, form: dict[str, str] | None = None,
+) -> Response:
+    scope.require_team_admin(team_id)  # another team's id is refused before anything else happens
+    try:
+        action()
+    except HiragaError as error:
+        if error.status not in (400, 404, 409):
+            raise
+        template = "_team_members.html" if is_htmx(request) else "admin_team.html"
+        context = lambda: team_context(db, scope, team_id, form=form or {})  # noqa: E731
+        return render_failure(request, db, template, error, context)
+    return members_answer(request, db, scope, team_id, notice)
+
+
+def parse_role(value: str) -> TeamRole:
+    try:
+        return TeamRole(value)
+    except ValueError:
+        raise InvalidInput("役割の指定が正しくありません。", detail={"field": "role"}) from None
+
+
+@router.get("/admin/teams/{team_id}")
+def team_page(request: Request, db: DbSession, scope: PageScope, team_id: int, notice: str = "") -> Response:
+    return render(request, "admin_team.html", team_context(db, scope, team_id, notice=notice))
+
+
+@router.post("/admin/teams/{team_id}/members")
+def add_member(
+    request: Request, db: DbSession, scope: PageScope, team_id: int,
+    email: Annotated[str, Form()] = "", role: Annotated[str, Form()] = "member",
+) -> Response:
+    def action() -> object:
+        user = directory.find_user_by_email(db, email)
+        return directory.set_membership(db, scope, team_id, user.id, parse_role(role))
+
+    return _attempt(request, db, scope, team_id, action, "member_added", {"email": email})
+
+
+@router.post("/admin/teams/{team_id}/members/{user_id}")
+def change_role(
+    request: Request, db: DbSession, scope: PageScope, team_id: int, user_id: int,
+    role: Annotated[str, Form()] = "",
+) -> Response:
+    action = lambda: directory.set_membership(db, scope, team_id, user_id, parse_role(role))  # noqa: E731
+    return _attempt(request, db, scope, team_id, action, "role_saved")
+
+
+@router.post("/admin/teams/{team_id}/members/{user_id}/remove")
+def remove_member(request: Request, db: DbSession, scope: PageScope, team_id: int, user_id: int) -> Response:
+    action = lambda: directory.remove_membership(db, scope, team_id, user_id)  # noqa: E731
+    return _attempt(request, db, scope, team_id, action, "member_removed")

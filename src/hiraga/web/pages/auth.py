@@ -1,0 +1,82 @@
+"""Login, logout and the language switch."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from starlette.responses import Response
+
+from hiraga import i18n
+from hiraga.errors import HiragaError
+from hiraga.identity.login import authenticate_password
+from hiraga.identity.web_sessions import end_session, start_session
+from hiraga.web.deps import SESSION_COOKIE, DbSession, MaybePrincipal, app_context
+from hiraga.web.pages.rendering import (
+    PageRoute,
+    clear_session_cookie,
+    local_path,
+    redirect,
+    render,
+    render_failure,
+    set_language_cookie,
+    set_session_cookie,
+)
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+
+@router.get("/login")
+def login_form(request: Request, principal: MaybePrincipal, next: str = "/", notice: str = "") -> Response:
+    if principal is not None:
+        return redirect(request, local_path(next))
+    return render(request, "login.html", {"next": local_path(next), "email": "", "request_notice": notice})
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    db: DbSession,
+    principal: MaybePrincipal,
+    email: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    settings = app_context(request).settings
+    client_ip = request.client.host if request.client else "unknown"
+    try:
+        user = authenticate_password(
+            db, email, password, client_ip,
+            max_failures=settings.login_max_failures,
+            window_minutes=settings.login_window_minutes,
+            lockout_minutes=settings.login_lockout_minutes,
+        )
+    except HiragaError as error:
+        context = {"next": local_path(next), "email": email[:320]}
+        return render_failure(request, db, "login.html", error, lambda: context)
+    previous = request.cookies.get(SESSION_COOKIE)
+    if previous:
+        end_session(db, previous)
+    token = start_session(db, user.id, settings.session_ttl_hours)
+    response = redirect(request, local_path(next))
+    set_session_cookie(response, token, settings)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, db: DbSession) -> Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        end_session(db, token)
+    response = redirect(request, "/login?notice=logged_out")
+    clear_session_cookie(response, app_context(request).settings)
+    return response
+
+
+@router.get("/language")
+def choose_language(request: Request, to: str, next: str = "/") -> Response:
+    """Works as a plain link: sets the language cookie and goes back to the page."""
+    response = redirect(request, local_path(next))
+    if to in i18n.SUPPORTED:
+        set_language_cookie(response, to, app_context(request).settings)
+    return response

@@ -1,0 +1,74 @@
+"""First run: the one-time setup URL creates the first system admin (and, optionally, the
+organisation), then logs them in. The token works once; after that the page refuses."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from hiraga.errors import HiragaError, InvalidInput
+from hiraga.identity import directory
+from hiraga.identity.principal import Principal
+from hiraga.identity.setup import check_setup_token, consume_setup_token
+from hiraga.identity.web_sessions import start_session
+from hiraga.settings import Settings
+from hiraga.spine.authorize import AccessScope
+from hiraga.store.tables import User
+from hiraga.web.deps import DbSession, MaybePrincipal, app_context
+from hiraga.web.pages.rendering import PageRoute, redirect, render, render_failure, set_session_cookie
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+# Creating the very first account needs the rights no user holds yet; the setup token stands in.
+SETUP_OPERATOR = Principal(user_id=0, email="setup@localhost", display_name="setup", is_system_admin=True)
+
+
+@router.get("/setup")
+def setup_form(request: Request, db: DbSession, principal: MaybePrincipal, token: str = "") -> Response:
+    check_setup_token(db, token)
+    return render(request, "setup.html", {"token": token, "form": {}})
+
+
+@router.post("/setup")
+def setup(
+    request: Request,
+    db: DbSession,
+    principal: MaybePrincipal,
+    token: Annotated[str, Form()] = "",
+    email: Annotated[str, Form()] = "",
+    display_name: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    password_confirm: Annotated[str, Form()] = "",
+    organisation: Annotated[str, Form()] = "",
+) -> Response:
+    check_setup_token(db, token)
+    settings = app_context(request).settings
+    try:
+        user = create_first_admin(db, settings, email=email, display_name=display_name, password=password,
+                                  password_confirm=password_confirm, organisation=organisation)
+    except HiragaError as error:
+        form = {"email": email, "display_name": display_name, "organisation": organisation}
+        return render_failure(request, db, "setup.html", error, lambda: {"token": token, "form": form})
+    consume_setup_token(db)
+    session_token = start_session(db, user.id, settings.session_ttl_hours)
+    response = redirect(request, "/?notice=setup_done")
+    set_session_cookie(response, session_token, settings)
+    return response
+
+
+def create_first_admin(
+    db: Session, settings: Settings, *, email: str, display_name: str, password: str,
+    password_confirm: str, organisation: str,
+) -> User:
+    if password != password_confirm:
+        raise InvalidInput("確認用のパスワードが一致しません。", code="password_mismatch",
+                           detail={"field": "password_confirm"})
+    scope = AccessScope(SETUP_OPERATOR)
+    user = directory.create_user(db, scope, email=email, password=password, display_name=display_name,
+                                 is_system_admin=True, password_min_length=settings.password_min_length)
+    if organisation.strip():
+        directory.create_organisation(db, scope, organisation)
+    return user
