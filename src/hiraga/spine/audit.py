@@ -1,0 +1,101 @@
+"""Spine's last step: write down what happened to a model call, whatever happened.
+
+One call gives one usage record and one audit record, inserted in the same transaction (through
+the ledger, so concurrent calls share commits). ``record`` returns only once both are committed.
+Audit rows are only ever inserted; the ``prev_hash``/``hash`` columns are left for the
+governance issue's hash chain.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from sqlalchemy import Connection, Table, insert
+
+from hiraga.spine.call import CallOutcome, ModelCall
+from hiraga.store.tables.usage import AuditRecord, UsageRecord
+from hiraga.usage.ledger import Ledger
+
+MODEL_CALL_ACTION = "model_call"
+USAGE = cast(Table, UsageRecord.__table__)
+AUDIT = cast(Table, AuditRecord.__table__)
+
+
+def usage_row(call: ModelCall, outcome: CallOutcome, at: datetime) -> dict[str, Any]:
+    principal = call.principal
+    return {
+        "request_id": call.request_id,
+        "created_at": at,
+        "user_id": principal.user_id,
+        "team_id": call.team_id,
+        "api_key_id": principal.api_key_id,
+        "kind": call.kind,
+        "model": call.requested_model,
+        "endpoint_id": outcome.endpoint_id,
+        "endpoint_name": outcome.endpoint_name,
+        "input_tokens": outcome.usage.input_tokens,
+        "output_tokens": outcome.usage.output_tokens,
+        "estimated": outcome.usage.estimated,
+        "cost_jpy": outcome.cost_jpy,
+        "latency_ms": outcome.latency_ms,
+        "ttft_ms": outcome.ttft_ms,
+        "outcome": outcome.outcome.value,
+        "source": call.source,
+    }
+
+
+def audit_row(
+    call: ModelCall, outcome: CallOutcome, at: datetime, detail: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    principal = call.principal
+    facts: dict[str, Any] = {"kind": call.kind, "stream": call.stream, "attempts": outcome.attempts}
+    if outcome.upstream_model:
+        facts["upstream_model"] = outcome.upstream_model
+    if outcome.usage.estimated:
+        facts["estimated_usage"] = True
+    facts.update(detail or {})
+    return {
+        "occurred_at": at,
+        "action": MODEL_CALL_ACTION,
+        "request_id": call.request_id,
+        "actor_user_id": principal.user_id,
+        "actor_email": principal.email,
+        "via": principal.via,
+        "team_id": call.team_id,
+        "api_key_id": principal.api_key_id,
+        "model": call.requested_model,
+        "endpoint_id": outcome.endpoint_id,
+        "endpoint_name": outcome.endpoint_name,
+        "classification": int(call.classification),
+        "input_tokens": outcome.usage.input_tokens,
+        "output_tokens": outcome.usage.output_tokens,
+        "cost_jpy": outcome.cost_jpy,
+        "outcome": outcome.outcome.value,
+        "error_code": outcome.error_code,
+        "latency_ms": outcome.latency_ms,
+        "ttft_ms": outcome.ttft_ms,
+        "source": call.source,
+        "detail": json.dumps(facts, ensure_ascii=False, separators=(",", ":")),
+    }
+
+
+def insert_records(connection: Connection, usage: Sequence[dict[str, Any]], audit: Sequence[dict[str, Any]]) -> None:
+    if usage:
+        connection.execute(insert(USAGE), list(usage))
+    if audit:
+        connection.execute(insert(AUDIT), list(audit))
+
+
+class AuditTrail:
+    """Writes the usage and audit records of model calls."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+
+    async def record(self, call: ModelCall, outcome: CallOutcome, detail: dict[str, Any] | None = None) -> None:
+        at = datetime.now(UTC)
+        usage, audit = usage_row(call, outcome, at), audit_row(call, outcome, at, detail)
+        await self.ledger.run(lambda c: insert_records(c, [usage], [audit]))

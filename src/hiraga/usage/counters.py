@@ -1,0 +1,119 @@
+"""The two counter stores behind admission: the database (embedded) and Redis (scale-out).
+
+Both check-and-increment every counter a call touches atomically, so a limit is never exceeded
+however many calls arrive at once, across any number of processes:
+
+* database: one multi-row ``INSERT ... ON CONFLICT DO UPDATE ... WHERE used + amount <= cap
+  RETURNING key`` inside the ledger's transaction. The upsert takes SQLite's write lock / the
+  PostgreSQL row locks, so the check and the increment cannot interleave with another writer; a
+  counter that would overflow returns no row, and the increments already made are taken back in
+  the same transaction.
+* Redis: one Lua script (atomic in Redis) that checks all counters, then increments all.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from typing import cast
+
+from redis.asyncio import Redis
+from sqlalchemy import Connection, Table, bindparam, delete, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from hiraga.spine.policy import Charge
+from hiraga.store.tables.usage import LimitCounter
+from hiraga.usage.ledger import Ledger
+from hiraga.usage.windows import COUNTER_GRACE_S
+
+COUNTERS = cast(Table, LimitCounter.__table__)
+
+
+def _upsert_charges(connection: Connection, charges: Sequence[Charge]) -> int | None:
+    dialect = sqlite if connection.dialect.name == "sqlite" else postgresql
+    rows = [
+        {"key": c.key, "used": c.amount, "cap": c.rule.cap, "expires_at": c.ends_at + COUNTER_GRACE_S} for c in charges
+    ]
+    statement = dialect.insert(COUNTERS).values(rows)
+    excluded = statement.excluded
+    statement = statement.on_conflict_do_update(
+        index_elements=[COUNTERS.c.key],
+        set_={"used": COUNTERS.c.used + excluded.used, "cap": excluded.cap},
+        where=(COUNTERS.c.used + excluded.used <= excluded.cap) & (COUNTERS.c.used < excluded.cap),
+    ).returning(COUNTERS.c.key)
+    charged = {row[0] for row in connection.execute(statement)}
+    if len(charged) == len(charges):
+        return None
+    _add(connection, [(c, -c.amount) for c in charges if c.key in charged])
+    return next(i for i, c in enumerate(charges) if c.key not in charged)
+
+
+def _add(connection: Connection, deltas: Sequence[tuple[Charge, int]]) -> None:
+    if not deltas:
+        return
+    statement = update(COUNTERS).where(COUNTERS.c.key == bindparam("k")).values(used=COUNTERS.c.used + bindparam("d"))
+    connection.execute(statement, [{"k": charge.key, "d": delta} for charge, delta in deltas])
+
+
+def drop_expired_counters(connection: Connection) -> None:
+    connection.execute(delete(COUNTERS).where(COUNTERS.c.expires_at < time.time()))
+
+
+class SqlCounterStore:
+    """Counters in the database, written through the ledger's transactions."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+
+    async def reserve(self, charges: Sequence[Charge]) -> int | None:
+        result: int | None = await self.ledger.run(lambda c: _upsert_charges(c, charges))
+        return result
+
+    async def adjust(self, deltas: Sequence[tuple[Charge, int]]) -> None:
+        # Not awaited: it lands in the same or an earlier batch than the call's usage record.
+        self.ledger.post(lambda c: _add(c, deltas))
+
+
+# KEYS: the counters; ARGV: amount, cap, ttl seconds for each key in turn.
+RESERVE_SCRIPT = """
+for i = 1, #KEYS do
+  local used = tonumber(redis.call('GET', KEYS[i]) or '0')
+  local amount = tonumber(ARGV[3 * i - 2])
+  local cap = tonumber(ARGV[3 * i - 1])
+  if used >= cap or used + amount > cap then return i end
+end
+for i = 1, #KEYS do
+  redis.call('INCRBY', KEYS[i], ARGV[3 * i - 2])
+  redis.call('EXPIRE', KEYS[i], ARGV[3 * i])
+end
+return 0
+"""
+
+
+class RedisCounterStore:
+    """Counters in Redis: one round trip per admission, one per reconciliation."""
+
+    def __init__(self, redis: Redis, prefix: str = "hiraga:") -> None:
+        self.redis = redis
+        self.prefix = prefix + "limit:"
+        self._reserve = redis.register_script(RESERVE_SCRIPT)
+
+    async def reserve(self, charges: Sequence[Charge]) -> int | None:
+        now = time.time()
+        keys = [self.prefix + c.key for c in charges]
+        args: list[int] = []
+        for c in charges:
+            args += [c.amount, c.rule.cap, math.ceil(c.ends_at - now) + COUNTER_GRACE_S]
+        refused = int(await self._reserve(keys=keys, args=args))
+        return None if refused == 0 else refused - 1
+
+    async def adjust(self, deltas: Sequence[tuple[Charge, int]]) -> None:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for charge, delta in deltas:
+                pipe.incrby(self.prefix + charge.key, delta)
+            await pipe.execute()
+
+    async def used(self, charge: Charge) -> int:
+        value = await self.redis.get(self.prefix + charge.key)
+        return int(value or 0)

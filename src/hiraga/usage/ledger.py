@@ -1,0 +1,160 @@
+"""The ledger: one writer thread per process that group-commits usage, audit and counter writes.
+
+Callers hand it jobs and await them; the thread takes every job waiting, runs them in ONE
+database transaction, commits, and then wakes the callers. So a caller whose ``await`` returned
+knows its rows are committed (a ``kill -9`` after that loses nothing), and under load many calls
+share one commit. Nothing is acknowledged before its commit: what a crash can lose is only the
+records of calls still in flight, whose callers had not been answered "recorded" yet.
+
+Jobs run in order; a job that fails makes the batch roll back and be retried job by job, so one
+bad row cannot sink the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+log = logging.getLogger("hiraga.usage.ledger")
+
+Work = Callable[[Connection], Any]
+MAX_BATCH = 500
+HOUSEKEEPING_EVERY_S = 60.0
+
+
+@dataclass(slots=True)
+class Job:
+    work: Work
+    loop: asyncio.AbstractEventLoop | None
+    future: asyncio.Future[Any] | None
+    result: Any = None
+    error: BaseException | None = None
+
+
+@dataclass
+class Ledger:
+    engine: Engine
+    housekeeping: Work | None = None
+    _queue: queue.SimpleQueue[Job | None] = field(default_factory=queue.SimpleQueue)
+    _thread: threading.Thread | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _last_housekeeping: float = 0.0
+
+    # -- callers ------------------------------------------------------------------------------
+    async def run(self, work: Work) -> Any:
+        """Run ``work(connection)`` in the next batch; return its result once committed."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._submit(Job(work, loop, future))
+        return await future
+
+    def post(self, work: Work) -> None:
+        """Queue ``work`` for the next batch without waiting for it."""
+        self._submit(Job(work, None, None))
+
+    def _submit(self, job: Job) -> None:
+        if self._thread is None:
+            self.start()
+        self._queue.put(job)
+
+    def start(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._serve, name="hiraga-ledger", daemon=True)
+                self._thread.start()
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Write everything queued, then stop the thread."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(None)
+            thread.join(timeout)
+
+    # -- the writer thread --------------------------------------------------------------------
+    def _serve(self) -> None:
+        stopping = False
+        while not stopping:
+            first = self._queue.get()
+            batch: list[Job] = []
+            if first is None:
+                stopping = True
+            else:
+                batch.append(first)
+            while len(batch) < MAX_BATCH:
+                try:
+                    job = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if job is None:
+                    stopping = True
+                else:
+                    batch.append(job)
+            if batch:
+                self._write(batch)
+            self._maybe_housekeep()
+
+    def _write(self, batch: list[Job]) -> None:
+        try:
+            with self.engine.begin() as connection:
+                for job in batch:
+                    job.result = job.work(connection)
+        except Exception:
+            log.warning("ledger batch of %d failed; retrying job by job", len(batch), exc_info=True)
+            for job in batch:
+                self._write_alone(job)
+        _wake(batch)
+
+    def _write_alone(self, job: Job, attempts: int = 3) -> None:
+        for attempt in range(attempts):
+            try:
+                with self.engine.begin() as connection:
+                    job.result = job.work(connection)
+                job.error = None
+                return
+            except Exception as error:
+                job.error = error
+                time.sleep(0.05 * (attempt + 1))
+        log.error("ledger job failed after %d attempts", attempts, exc_info=job.error)
+
+    def _maybe_housekeep(self) -> None:
+        now = time.monotonic()
+        if self.housekeeping is None or now - self._last_housekeeping < HOUSEKEEPING_EVERY_S:
+            return
+        self._last_housekeeping = now
+        try:
+            with self.engine.begin() as connection:
+                self.housekeeping(connection)
+        except Exception:
+            log.warning("ledger housekeeping failed", exc_info=True)
+
+
+def _wake(batch: list[Job]) -> None:
+    """Resolve the callers' futures, one thread-safe hop per event loop."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[Job]] = {}
+    for job in batch:
+        if job.loop is not None:
+            by_loop.setdefault(job.loop, []).append(job)
+    for loop, jobs in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
+            loop.call_soon_threadsafe(_resolve, jobs)
+
+
+def _resolve(jobs: list[Job]) -> None:
+    for job in jobs:
+        future = job.future
+        if future is None or future.done():
+            continue
+        if job.error is not None:
+            future.set_exception(job.error)
+        else:
+            future.set_result(job.result)
