@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from hiraga.errors import HiragaError, InvalidInput, NotFound
 from hiraga.identity import api_keys
-from hiraga.identity.passwords import check_policy, hash_password, verify_password
+from hiraga.identity.passwords import WeakPassword, check_policy, hash_password, verify_password
 from hiraga.identity.web_sessions import end_all_sessions, start_session
 from hiraga.store.tables import User
 from hiraga.web.deps import DbSession, app_context
@@ -85,7 +85,10 @@ def change_password(db: Session, user_id: int, current: str, new: str, confirm: 
     if new != confirm:
         raise InvalidInput("確認用のパスワードが一致しません。", code="password_mismatch",
                            detail={"field": "new_password_confirm"})
-    check_policy(new, min_length=min_length, email=user.email)
+    try:
+        check_policy(new, min_length=min_length, email=user.email)
+    except WeakPassword as error:  # the policy names its field "password"; this form's is "new_password"
+        raise WeakPassword(error.message, detail={"field": "new_password"}) from None
     user.password_hash = hash_password(new)
     user.password_changed_at = datetime.now(UTC)
     end_all_sessions(db, user_id)
