@@ -1,0 +1,197 @@
+"""Every route under /api/v1 × every role × own/other team → the expected status.
+
+The routes come from the app itself: a route added without a row here fails
+``test_every_api_route_is_in_the_matrix``. For list routes the cell says whether the own or the
+other team's object must appear in the list, so a list that forgets scoping fails too. Every
+refused request must leave the database exactly as it was.
+
+Adding a route: add its row here. Path ids of the kinds organisation/team/user/key are filled from
+the world (own team's objects or the other team's); a route with other ids gives ``prepare``, which
+creates what it needs for the role and target and returns ``{"<kind>": id}`` for ``{<kind>_id}``."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
+from fastapi.testclient import TestClient
+
+from hiraga.store.database import Database
+from hiraga.store.tables import LimitDefinition, UsageRecord
+
+from .world import ROLES, World, snapshot
+
+SEES, HIDDEN = "一覧に含む", "一覧に含まない"
+Cell = int | str | tuple[int | str, int | str]  # one value for both targets, or (own, other)
+Body = Callable[[World, str, int], dict[str, Any]]
+Prepare = Callable[[Database, World, str, str], dict[str, int]]  # (database, world, role, target) -> ids
+
+
+@dataclass(frozen=True)
+class Entry:
+    expected: dict[str, Cell]
+    body: Body | None = None
+    listed: str | None = None  # list routes: which kind of id must (not) appear
+    prepare: Prepare | None = None
+
+
+def row(anonymous: Cell, member: Cell, team_admin: Cell, auditor: Cell, system_admin: Cell) -> dict[str, Cell]:
+    return dict(zip(ROLES, (anonymous, member, team_admin, auditor, system_admin), strict=True))
+
+
+def _new_organisation(world: World, target: str, n: int) -> dict[str, Any]:
+    return {"name": f"新しい組織{n}"}
+
+
+def _new_team(world: World, target: str, n: int) -> dict[str, Any]:
+    return {"organisation_id": world.organisation[target], "name": f"新しい課{n}"}
+
+
+def _new_user(world: World, target: str, n: int) -> dict[str, Any]:
+    return {"email": f"new{n}@example.jp", "password": "Matrix-pass-2026", "team_id": world.team[target]}
+
+
+LIMIT_KINDS = [(m, w) for m in ("requests", "tokens", "cost_jpy") for w in ("minute", "day", "month")]
+
+
+def _new_limit(world: World, target: str, n: int) -> dict[str, Any]:
+    metric, window = LIMIT_KINDS[n % len(LIMIT_KINDS)]
+    return {"scope": "team", "subject_id": world.team[target], "metric": metric, "window": window, "amount": 10}
+
+
+def _team_limit(database: Database, world: World, role: str, target: str) -> dict[str, int]:
+    with database.session() as db:
+        team = world.team[target]
+        db.execute(sa.delete(LimitDefinition).where(LimitDefinition.subject_id == team))
+        row = LimitDefinition(scope="team", subject_id=team, metric="tokens", window="day", amount=100)
+        db.add(row)
+        db.flush()
+        return {"limit": row.id}
+
+
+def _usage_record(database: Database, world: World, role: str, target: str) -> dict[str, int]:
+    with database.session() as db:
+        row = UsageRecord(
+            request_id=uuid.uuid4().hex, created_at=datetime.now(UTC), user_id=world.colleague,
+            team_id=world.team[target], kind="chat", model="m", input_tokens=1, output_tokens=1,
+            estimated=False, cost_jpy=0, outcome="ok", source="api",
+        )
+        db.add(row)
+        db.flush()
+        return {"usage": row.id}
+
+
+MATRIX: dict[tuple[str, str], Entry] = {
+    ("GET", "/api/v1/organisations"): Entry(
+        row(401, (SEES, HIDDEN), (SEES, HIDDEN), SEES, SEES), listed="organisation"
+    ),
+    ("POST", "/api/v1/organisations"): Entry(row(401, 403, 403, 403, 201), body=_new_organisation),
+    ("GET", "/api/v1/organisations/{organisation_id}"): Entry(row(401, (200, 404), (200, 404), 200, 200)),
+    ("GET", "/api/v1/teams"): Entry(row(401, (SEES, HIDDEN), (SEES, HIDDEN), SEES, SEES), listed="team"),
+    ("POST", "/api/v1/teams"): Entry(row(401, 403, 403, 403, 201), body=_new_team),
+    ("GET", "/api/v1/teams/{team_id}"): Entry(row(401, (200, 404), (200, 404), 200, 200)),
+    ("GET", "/api/v1/teams/{team_id}/members"): Entry(row(401, (200, 404), (200, 404), 200, 200)),
+    ("PUT", "/api/v1/teams/{team_id}/members/{user_id}"): Entry(
+        row(401, (403, 404), (200, 404), 403, 200), body=lambda w, t, n: {"role": "admin"}
+    ),
+    ("DELETE", "/api/v1/teams/{team_id}/members/{user_id}"): Entry(row(401, (403, 404), (204, 404), 403, 204)),
+    ("GET", "/api/v1/users"): Entry(row(401, HIDDEN, (SEES, HIDDEN), SEES, SEES), listed="user"),
+    ("POST", "/api/v1/users"): Entry(row(401, 403, (201, 404), 403, 201), body=_new_user),
+    ("GET", "/api/v1/users/{user_id}"): Entry(row(401, 404, (200, 404), 200, 200)),
+    ("PATCH", "/api/v1/users/{user_id}"): Entry(
+        row(401, 403, 403, 403, 200), body=lambda w, t, n: {"is_active": False}
+    ),
+    ("GET", "/api/v1/me"): Entry(row(401, 200, 200, 200, 200)),
+    ("GET", "/api/v1/me/keys"): Entry(
+        row(401, (SEES, HIDDEN), (SEES, HIDDEN), (SEES, HIDDEN), (SEES, HIDDEN)), listed="key"
+    ),
+    ("POST", "/api/v1/me/keys"): Entry(row(401, 201, 201, 201, 201), body=lambda w, t, n: {"name": f"鍵{n}"}),
+    ("DELETE", "/api/v1/me/keys/{key_id}"): Entry(row(401, (204, 404), (204, 404), (204, 404), (204, 404))),
+    ("GET", "/api/v1/limits"): Entry(
+        row(401, HIDDEN, (SEES, HIDDEN), HIDDEN, SEES), listed="limit", prepare=_team_limit
+    ),
+    ("POST", "/api/v1/limits"): Entry(row(401, (403, 404), (201, 404), 403, 201), body=_new_limit),
+    ("PATCH", "/api/v1/limits/{limit_id}"): Entry(
+        row(401, 404, (200, 404), 404, 200), body=lambda w, t, n: {"amount": 5}, prepare=_team_limit
+    ),
+    ("DELETE", "/api/v1/limits/{limit_id}"): Entry(row(401, 404, (204, 404), 404, 204), prepare=_team_limit),
+    ("GET", "/api/v1/usage"): Entry(
+        row(401, 403, (SEES, HIDDEN), SEES, SEES), listed="usage", prepare=_usage_record
+    ),
+    ("GET", "/api/v1/usage/totals"): Entry(row(401, 403, 200, 200, 200)),
+}
+
+
+def target_ids(world: World, role: str, target: str) -> dict[str, int]:
+    """The ids a request names: the own team's objects, or the other team's."""
+    own = target == "own"
+    caller = world.actors.get(role, world.actors["member"])
+    return {
+        "organisation": world.organisation[target],
+        "team": world.team[target],
+        "user": world.colleague if own else world.stranger.user_id,
+        "key": caller.spare_key_id if own else world.stranger.spare_key_id,
+    }
+
+
+def api_routes(app: FastAPI) -> set[tuple[str, str]]:
+    """Every (method, path) under /api/v1 that the app serves, however its routers were included."""
+    return {
+        (method, route.path)
+        for route in iter_route_contexts(app.routes)
+        if route.path and route.path.startswith("/api/v1")
+        for method in route.methods or {"*"}
+        if method != "HEAD"
+    }
+
+
+def test_every_api_route_is_in_the_matrix(app: FastAPI) -> None:
+    routes = api_routes(app)
+    assert routes - MATRIX.keys() == set(), "routes without an authorisation-matrix row"
+    assert MATRIX.keys() - routes == set(), "matrix rows for routes that no longer exist"
+
+
+def path_ids(database: Database, world: World, route: tuple[str, str], role: str, target: str) -> dict[str, int]:
+    ids = target_ids(world, role, target)
+    prepare = MATRIX[route].prepare
+    return ids | prepare(database, world, role, target) if prepare else ids
+
+
+def observe(
+    client: TestClient, world: World, route: tuple[str, str], role: str, target: str, ids: dict[str, int], n: int
+) -> int | str:
+    method, template = route
+    entry = MATRIX[route]
+    path = template.format(**{f"{kind}_id": value for kind, value in ids.items()})
+    body = entry.body(world, target, n) if entry.body else None
+    response = client.request(method, path, json=body, headers=world.headers(role))
+    if response.status_code >= 400:
+        assert response.json()["error"]["message"], response.text
+    if entry.listed is None or response.status_code != 200:
+        return response.status_code
+    return SEES if ids[entry.listed] in {item["id"] for item in response.json()} else HIDDEN
+
+
+@pytest.mark.parametrize("route", sorted(MATRIX), ids=" ".join)
+def test_route_obeys_the_matrix(route: tuple[str, str], client: TestClient, database: Database, world: World) -> None:
+    mismatches = []
+    for n, (role, target) in enumerate(itertools.product(ROLES, ("own", "other"))):
+        cell = MATRIX[route].expected[role]
+        expected = cell[0 if target == "own" else 1] if isinstance(cell, tuple) else cell
+        ids = path_ids(database, world, route, role, target)
+        before = snapshot(database)
+        observed = observe(client, world, route, role, target, ids, n)
+        if isinstance(observed, int) and observed >= 400 and snapshot(database) != before:
+            mismatches.append(f"{role:12} {target:5}: refused with {observed} but changed the database")
+        if observed != expected:
+            mismatches.append(f"{role:12} {target:5}: expected {expected}, got {observed}")
+        world.restore(database)
+    assert not mismatches, f"{' '.join(route)}\n" + "\n".join(mismatches)
