@@ -9,6 +9,7 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
 
 from hiraga import __version__
+from hiraga.gateway import wiring as gateway_wiring
 from hiraga.settings import Settings, load_settings
 from hiraga.store.database import Database
 from hiraga.web import health
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics_registry = CollectorRegistry()
     install_error_handlers(app)
     app.include_router(health.router)
+    gateway_wiring.install(app, ctx)
     for router in _feature_routers():
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

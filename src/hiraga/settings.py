@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -43,6 +44,22 @@ class Settings(BaseSettings):
     login_lockout_minutes: int = 15
     password_min_length: int = 12
     api_key_default_expiry_days: int = 90
+
+    # model gateway (hiraga.gateway)
+    allowed_upstream_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    default_classification: int = Field(default=1, ge=1, le=3)
+    gateway_cache_seconds: float = Field(default=2.0, ge=0)
+    embedded_model_dir: Path | None = None
+    embedded_threads: int | None = None
+    embedded_context: int = 4096
+
+    @field_validator("allowed_upstream_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        """``HIRAGA_ALLOWED_UPSTREAM_HOSTS=a.example,10.0.0.5`` (comma-separated) or a TOML list."""
+        if isinstance(value, str):
+            return [h.strip().lower() for h in value.split(",") if h.strip()]
+        return value
 
     @classmethod
     def settings_customise_sources(

@@ -1,6 +1,7 @@
 """All tables, imported here so that ``Base.metadata`` is complete for Alembic."""
 
 from hiraga.store.tables.base import Base
+from hiraga.store.tables.gateway import ModelAlias, ModelEndpoint, ModelEndpointTeam
 from hiraga.store.tables.identity import (
     ApiKey,
     LoginFailure,
@@ -18,6 +19,9 @@ __all__ = [
     "Base",
     "LoginFailure",
     "Membership",
+    "ModelAlias",
+    "ModelEndpoint",
+    "ModelEndpointTeam",
     "Organisation",
     "SystemState",
     "Team",

@@ -9,4 +9,6 @@ from fastapi import APIRouter
 def routers() -> list[APIRouter]:
     from hiraga.web.api import me, organisations, teams, users
 
-    return [organisations.router, teams.router, users.router, me.router]
+    from hiraga.web.api import models
+
+    return [organisations.router, teams.router, users.router, me.router, models.router]

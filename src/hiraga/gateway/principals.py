@@ -1,0 +1,56 @@
+"""API key → Principal for ``/v1``, cached for a few seconds to keep the database off the hot path.
+
+A revoked or expired key, a deactivated user or a changed team membership takes effect in every
+process within ``gateway_cache_seconds`` (default 2 s); a key's own expiry time is honoured exactly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from hiraga.errors import NotAuthenticated
+from hiraga.identity import tokens
+from hiraga.identity.principal import Principal
+from hiraga.spine import authenticate
+from hiraga.store.database import Database
+from hiraga.store.tables import ApiKey
+
+MAX_ENTRIES = 10_000
+
+
+class PrincipalCache:
+    def __init__(self, database: Database, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._database, self._ttl, self._clock = database, ttl, clock
+        self._entries: dict[str, tuple[Principal, float, datetime | None]] = {}
+
+    async def authenticate(self, authorization: str | None) -> Principal:
+        if not authorization:
+            raise NotAuthenticated("API キーを「Authorization: Bearer <API キー>」で指定してください。")
+        key = tokens.digest(authorization)
+        entry = self._entries.get(key)
+        now = self._clock()
+        if entry is not None:
+            principal, fresh_until, expires_at = entry
+            if now < fresh_until and (expires_at is None or expires_at > datetime.now(UTC)):
+                return principal
+            self._entries.pop(key, None)
+        principal, expires_at = await asyncio.to_thread(self._load, authorization)
+        if self._ttl > 0:
+            if len(self._entries) >= MAX_ENTRIES:
+                self._entries.clear()
+            self._entries[key] = (principal, now + self._ttl, expires_at)
+        return principal
+
+    def forget_all(self) -> None:
+        self._entries.clear()
+
+    def _load(self, authorization: str) -> tuple[Principal, datetime | None]:
+        with self._database.session() as db:
+            principal = authenticate.from_bearer(db, authorization)
+            if principal is None:  # from_bearer returns None only for an empty header
+                raise NotAuthenticated()
+            row = db.get(ApiKey, principal.api_key_id) if principal.api_key_id is not None else None
+            return principal, row.expires_at if row is not None else None

@@ -1,0 +1,352 @@
+"""One model call through the spine: policy.admit → route → provider → policy.settle + audit.record.
+
+Framework-free: the web layer hands in a ModelCall and the client's JSON body; streaming answers
+are pushed into a StreamSink. ``settle`` runs for every admitted call and ``record`` for every
+call — answered, refused, failed or cancelled by the client's disconnect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Protocol
+
+import anyio
+
+from hiraga.errors import HiragaError, NotFound
+from hiraga.gateway.admin_protocol import EndpointTestResult
+from hiraga.gateway.catalog import CatalogCache
+from hiraga.gateway.protocol import ModelCard, ModelList, estimate_tokens, message_text, usage_of
+from hiraga.gateway.streaming import StreamWatch, error_event
+from hiraga.identity.principal import Principal
+from hiraga.providers.base import EndpointConfig, Json, ModelProvider, UpstreamError
+from hiraga.spine.call import CallOutcome, ModelCall, Outcome, Usage
+from hiraga.spine.route import Router, Tiers, team_may_use
+
+log = logging.getLogger("hiraga.gateway")
+FINALISE_TIMEOUT = 30.0
+PROBE_CHAT: Json = {
+    "messages": [{"role": "user", "content": "「接続テスト成功」とだけ答えてください。"}],
+    "max_tokens": 16,
+}
+
+
+class GatewayHooks(Protocol):
+    """Policy and audit as the gateway calls them. ``admit`` raises (429/403) to refuse; ``settle`` is
+    called once for every admitted call, ``record`` once for every call, whatever the outcome."""
+
+    async def admit(self, call: ModelCall) -> None: ...
+
+    async def settle(self, call: ModelCall, outcome: CallOutcome) -> None: ...
+
+    async def record(self, call: ModelCall, outcome: CallOutcome) -> None: ...
+
+
+class NoopHooks:
+    """Admits everything and records nothing: the default until policy and audit are wired in."""
+
+    async def admit(self, call: ModelCall) -> None:
+        return None
+
+    async def settle(self, call: ModelCall, outcome: CallOutcome) -> None:
+        return None
+
+    async def record(self, call: ModelCall, outcome: CallOutcome) -> None:
+        return None
+
+
+NOOP_HOOKS = NoopHooks()
+
+
+class ClientGone(Exception):
+    """The client disconnected while the answer was being sent."""
+
+
+class StreamSink(Protocol):
+    async def start(self, endpoint: EndpointConfig) -> None: ...
+
+    async def send(self, frame: bytes) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    body: Json
+    endpoint: EndpointConfig
+
+
+def cost_of(endpoint: EndpointConfig, usage: Usage) -> Decimal:
+    return (
+        Decimal(usage.input_tokens) * endpoint.price_input_per_1k
+        + Decimal(usage.output_tokens) * endpoint.price_output_per_1k
+    ) / 1000
+
+
+class Gateway:
+    def __init__(
+        self,
+        *,
+        catalog: CatalogCache,
+        providers: Mapping[str, ModelProvider],
+        router: Router | None = None,
+        hooks: GatewayHooks | None = None,
+        hooks_lookup: Callable[[], GatewayHooks | None] | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.providers = dict(providers)
+        self.router = router or Router()
+        self._hooks = hooks
+        self._hooks_lookup = hooks_lookup
+
+    @property
+    def hooks(self) -> GatewayHooks:
+        """Policy and audit: given ones, else whatever the app wired in (looked up per call), else none."""
+        if self._hooks is not None:
+            return self._hooks
+        found = self._hooks_lookup() if self._hooks_lookup is not None else None
+        return found if found is not None else NOOP_HOOKS
+
+    # -- listing -----------------------------------------------------------------------------
+    async def models(self, principal: Principal) -> ModelList:
+        catalog = await self.catalog.get()
+        probe = ModelCall(principal=principal, kind="list", requested_model="")
+        cards = [_card(ep.name, ep) for ep in catalog.endpoints.values() if ep.enabled and team_may_use(probe, ep)]
+        for alias, tiers in catalog.aliases.items():
+            usable = [ep for tier in tiers for ep in tier if ep.enabled and team_may_use(probe, ep)]
+            if usable:
+                cards.append(_card(alias, usable[0], alias_of=[ep.name for ep in usable]))
+        return ModelList(data=sorted(cards, key=lambda c: c.id))
+
+    async def probe(self, name: str) -> EndpointTestResult:
+        """Send one short request straight to an endpoint (no routing, no policy): the admin's test."""
+        self.catalog.invalidate()
+        endpoint = (await self.catalog.get()).endpoints.get(name)
+        if endpoint is None:
+            raise NotFound(
+                f"モデル「{name}」が見つからないか、設定に問題があり読み込めません。", code="model_not_found"
+            )
+        started = time.monotonic()
+        try:
+            if endpoint.kind == "embeddings":
+                result = await self.provider(endpoint).embed(endpoint, {"model": name, "input": ["接続テスト"]})
+                reply = f"{len(result['data'][0].get('embedding') or [])} 次元"
+            else:
+                result = await self.provider(endpoint).chat(endpoint, PROBE_CHAT, caller="probe")
+                reply = str((result["choices"][0].get("message") or {}).get("content") or "")
+        except (HiragaError, KeyError, IndexError, TypeError) as exc:
+            message = exc.message if isinstance(exc, HiragaError) else "応答の形式が正しくありません。"
+            return EndpointTestResult(ok=False, endpoint=name, latency_ms=_ms(started), error=message)
+        return EndpointTestResult(ok=True, endpoint=name, latency_ms=_ms(started), reply=reply[:500])
+
+    # -- calls -------------------------------------------------------------------------------
+    async def chat(self, call: ModelCall, body: Json) -> Answer:
+        async with self._governed(call, "chat") as (outcome, tiers):
+            lease = await self.router.run(
+                tiers, lambda ep: self.provider(ep).chat(ep, body, caller=_caller(call)), outcome
+            )
+            lease.done(True)
+            answer = lease.value
+            usage = usage_of(answer) or _estimated_usage(call, answer)
+            self._finish(call, outcome, lease.endpoint, usage, Outcome.OK)
+            return Answer(answer, lease.endpoint)
+
+    async def embeddings(self, call: ModelCall, body: Json) -> Answer:
+        async with self._governed(call, "embeddings") as (outcome, tiers):
+            lease = await self.router.run(tiers, lambda ep: self.provider(ep).embed(ep, body), outcome)
+            lease.done(True)
+            usage = usage_of(lease.value) or Usage(call.estimated_input_tokens, 0, estimated=True)
+            self._finish(call, outcome, lease.endpoint, usage, Outcome.OK)
+            return Answer(lease.value, lease.endpoint)
+
+    async def stream_chat(self, call: ModelCall, body: Json, sink: StreamSink) -> None:
+        """Relay the answer as SSE into ``sink``; errors before the first event raise (nothing was
+        sent yet), errors after it end the stream with an error event."""
+        options = body.get("stream_options")
+        wants_usage = isinstance(options, dict) and bool(options.get("include_usage"))
+        upstream = {**body, "stream": True, "stream_options": {**(options or {}), "include_usage": True}}
+        watch = StreamWatch(client_wants_usage=wants_usage)
+        async with self._governed(call, "chat") as (outcome, tiers):
+            lease = await self.router.run(tiers, lambda ep: self._open_stream(ep, upstream, call, watch), outcome)
+            events = lease.value
+            ok: bool | None = None
+            try:
+                await sink.start(lease.endpoint)
+                ok = await self._relay(events, watch, sink, outcome)
+            finally:
+                with anyio.CancelScope(shield=True):
+                    await events.aclose()
+                lease.done(ok)
+                outcome.ttft_ms = _ms_since(call.started_at, watch.first_token_at)
+                usage = watch.usage_or_estimate(call.estimated_input_tokens)
+                self._finish(call, outcome, lease.endpoint, usage, outcome.outcome if ok is False else Outcome.OK)
+
+    async def _open_stream(self, endpoint: EndpointConfig, body: Json, call: ModelCall, watch: StreamWatch) -> _Replay:
+        events = self.provider(endpoint).stream_chat(endpoint, body, caller=_caller(call))
+        try:
+            first = await anext(events)
+            watch.check_first(first)
+        except StopAsyncIteration:
+            raise UpstreamError("モデルサーバーのストリームが空でした。", code="upstream_malformed") from None
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await events.aclose()  # type: ignore[attr-defined]
+            raise
+        return _Replay(first, events)
+
+    @staticmethod
+    async def _relay(events: _Replay, watch: StreamWatch, sink: StreamSink, outcome: CallOutcome) -> bool:
+        try:
+            async for event in events:
+                frame = watch.feed(event)
+                if frame is not None:
+                    await sink.send(frame)
+            watch.finish()
+        except UpstreamError as exc:
+            outcome.outcome, outcome.error_code = Outcome.FAILED, exc.code
+            await sink.send(error_event(exc.code, exc.message))
+            return False
+        return True
+
+    # -- plumbing ----------------------------------------------------------------------------
+    def provider(self, endpoint: EndpointConfig) -> ModelProvider:
+        provider = self.providers.get(endpoint.provider)
+        if provider is None:
+            raise UpstreamError(
+                f"プロバイダー「{endpoint.provider}」が導入されていません。", code="provider_missing", retry_same=False
+            )
+        return provider
+
+    async def _tiers(self, call: ModelCall, kind: str) -> Tiers:
+        catalog = await self.catalog.get()
+        return self.router.candidates(call, catalog.tiers(call.requested_model), kind)
+
+    @staticmethod
+    def _finish(call: ModelCall, outcome: CallOutcome, endpoint: EndpointConfig, usage: Usage, result: Outcome) -> None:
+        if call.team_id is None:  # charge a team of the caller's that may use this endpoint
+            teams = (
+                call.principal.team_ids & endpoint.team_ids
+                if endpoint.team_ids is not None
+                else call.principal.team_ids
+            )
+            call.team_id = min(teams) if teams else None
+        outcome.outcome = result
+        outcome.endpoint_id, outcome.endpoint_name = endpoint.id, endpoint.name
+        outcome.upstream_model = endpoint.upstream_model or endpoint.name
+        outcome.usage = usage
+        outcome.cost_jpy = cost_of(endpoint, usage)
+
+    @asynccontextmanager
+    async def _governed(self, call: ModelCall, kind: str) -> AsyncIterator[tuple[CallOutcome, Tiers]]:
+        """Candidates (404/403 refuse before admission), admission, then the caller's work; settle
+        and record afterwards whatever happened, shielded from the client's cancellation."""
+        outcome = CallOutcome()
+        hooks = self.hooks
+        admitted = False
+        try:
+            tiers = await self._tiers(call, kind)
+            _set_price_ceiling(call, tiers)
+            await hooks.admit(call)
+            admitted = True
+            yield outcome, tiers
+        except BaseException as exc:
+            _classify_failure(outcome, exc)
+            raise
+        finally:
+            outcome.latency_ms = (time.monotonic() - call.started_at) * 1000
+            with anyio.CancelScope(shield=True), anyio.move_on_after(FINALISE_TIMEOUT):
+                await _after(hooks, call, outcome, admitted)
+
+    async def aclose(self) -> None:
+        for provider in self.providers.values():
+            closer: Callable[[], Awaitable[None]] | None = getattr(provider, "aclose", None)
+            if closer is not None:
+                await closer()
+
+
+class _Replay:
+    """The first event (already read to commit to the upstream) followed by the rest."""
+
+    def __init__(self, first: bytes, rest: AsyncIterator[bytes]) -> None:
+        self._first: bytes | None = first
+        self._rest = rest
+
+    def __aiter__(self) -> _Replay:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self._first is not None:
+            first, self._first = self._first, None
+            return first
+        return await anext(self._rest)
+
+    async def aclose(self) -> None:
+        closer = getattr(self._rest, "aclose", None)
+        if closer is not None:
+            await closer()
+
+
+async def _after(hooks: GatewayHooks, call: ModelCall, outcome: CallOutcome, admitted: bool) -> None:
+    try:
+        if admitted:
+            await hooks.settle(call, outcome)
+    finally:
+        await hooks.record(call, outcome)
+
+
+def _set_price_ceiling(call: ModelCall, tiers: Tiers) -> None:
+    endpoints = [ep for tier in tiers for ep in tier]
+    call.max_input_price_per_1k_jpy = max(ep.price_input_per_1k for ep in endpoints)
+    call.max_output_price_per_1k_jpy = max(ep.price_output_per_1k for ep in endpoints)
+
+
+def _classify_failure(outcome: CallOutcome, exc: BaseException) -> None:
+    if isinstance(exc, asyncio.CancelledError | ClientGone):
+        outcome.outcome, outcome.error_code = Outcome.CANCELLED, "client_disconnected"
+    elif isinstance(exc, HiragaError):
+        outcome.outcome = Outcome.REFUSED if exc.status < 500 else Outcome.FAILED
+        outcome.error_code = exc.code
+    else:
+        outcome.outcome, outcome.error_code = Outcome.FAILED, "internal_error"
+
+
+def _ms(started: float) -> float:
+    return round((time.monotonic() - started) * 1000, 1)
+
+
+def _caller(call: ModelCall) -> str:
+    return f"user:{call.principal.user_id}"
+
+
+def _ms_since(start: float, moment: float | None) -> float | None:
+    return None if moment is None else (moment - start) * 1000
+
+
+def _estimated_usage(call: ModelCall, answer: Json) -> Usage:
+    text = "".join(
+        str((choice.get("message") or {}).get("content") or "")
+        for choice in answer.get("choices", [])
+        if isinstance(choice, dict)
+    )
+    return Usage(call.estimated_input_tokens, estimate_tokens(text), estimated=True)
+
+
+def input_estimate(body: Json) -> int:
+    return estimate_tokens(message_text(body.get("messages")))
+
+
+def _card(name: str, endpoint: EndpointConfig, alias_of: list[str] | None = None) -> ModelCard:
+    info: dict[str, Any] = {
+        "kind": endpoint.kind,
+        "clearance": endpoint.clearance,
+        "external": endpoint.external,
+        "tags": list(endpoint.tags),
+        "description": endpoint.description,
+        "context_window": endpoint.context_window,
+    }
+    if alias_of is not None:
+        info["alias_of"] = alias_of
+    return ModelCard(id=name, hiraga=info)

@@ -1,0 +1,1 @@
+"""Model providers: the built-ins behind the ``hiraga.providers`` entry-point group."""
