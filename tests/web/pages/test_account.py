@@ -16,8 +16,12 @@ NEW_PASSWORD = "Sakura-no-hana-77"
 
 
 def change_password(client: TestClient, current: str, new: str, confirm: str | None = None):  # type: ignore[no-untyped-def]
-    return post_form(client, "/account", "/account/password", {
-        "current_password": current, "new_password": new, "new_password_confirm": confirm or new})
+    return post_form(
+        client,
+        "/account",
+        "/account/password",
+        {"current_password": current, "new_password": new, "new_password_confirm": confirm or new},
+    )
 
 
 def test_password_change_checks_the_current_one_and_the_policy(
@@ -52,8 +56,7 @@ def test_password_change_ends_other_sessions_but_keeps_this_one(
 
 def create_key(client: TestClient, name: str, days: str = "30", htmx: bool = False):  # type: ignore[no-untyped-def]
     headers = {"hx-request": "true"} if htmx else {}
-    return post_form(client, "/account", "/account/keys", {"name": name, "expires_days": days},
-                     headers=headers)
+    return post_form(client, "/account", "/account/keys", {"name": name, "expires_days": days}, headers=headers)
 
 
 def shown_secret(html: str) -> str:
@@ -62,9 +65,7 @@ def shown_secret(html: str) -> str:
     return match.group(1)
 
 
-def test_api_key_is_shown_once_and_works_as_bearer(
-    as_user: Callable[[str], TestClient], people: Directory
-) -> None:
+def test_api_key_is_shown_once_and_works_as_bearer(as_user: Callable[[str], TestClient], people: Directory) -> None:
     client = as_user("amy")
     created = create_key(client, "要約スクリプト")
     assert created.status_code == 201
@@ -117,8 +118,9 @@ def test_nobody_revokes_another_users_key(
     other = TestClient(client.app)
     assert login(other, "bea@example.go.jp").status_code == 303
     page = other.get("/account")
-    response = other.post(f"/account/keys/{key_id}/revoke", data={"csrf_token": csrf_from(page.text)},
-                          headers={"accept": "text/html"})
+    response = other.post(
+        f"/account/keys/{key_id}/revoke", data={"csrf_token": csrf_from(page.text)}, headers={"accept": "text/html"}
+    )
     assert response.status_code == 404
     with database.session() as db:
         assert from_bearer(db, f"Bearer {secret}") is not None

@@ -20,9 +20,16 @@ def setup_token(database: Database) -> str:
 def fill_setup(client: TestClient, token: str, **fields: str) -> Response:
     page = client.get(f"/setup?token={token}")
     assert page.status_code == 200
-    data = {"token": token, "email": "admin@city.example.jp", "display_name": "情報政策課 管理者",
-            "password": PASSWORD, "password_confirm": PASSWORD, "organisation": "さくら市",
-            "csrf_token": csrf_from(page.text), **fields}
+    data = {
+        "token": token,
+        "email": "admin@city.example.jp",
+        "display_name": "情報政策課 管理者",
+        "password": PASSWORD,
+        "password_confirm": PASSWORD,
+        "organisation": "さくら市",
+        "csrf_token": csrf_from(page.text),
+        **fields,
+    }
     return client.post("/setup", data=data, follow_redirects=False)
 
 
@@ -41,9 +48,16 @@ def test_setup_creates_the_first_admin_once_and_logs_them_in(client: TestClient,
     assert again.status_code == 403
     assert "既に使用されています" in again.text
     fresh = TestClient(client.app)
-    replay = fresh.post("/setup", data={"token": token, "email": "x@example.jp", "password": PASSWORD,
-                                        "password_confirm": PASSWORD,
-                                        "csrf_token": csrf_from(fresh.get("/login").text)})
+    replay = fresh.post(
+        "/setup",
+        data={
+            "token": token,
+            "email": "x@example.jp",
+            "password": PASSWORD,
+            "password_confirm": PASSWORD,
+            "csrf_token": csrf_from(fresh.get("/login").text),
+        },
+    )
     assert replay.status_code == 403
     with database.session() as db:
         assert db.scalar(select(func.count()).select_from(User)) == 1

@@ -42,8 +42,7 @@ def account_context(request: Request, db: Session, user_id: int, **extra: Any) -
 
 def keys_response(request: Request, db: Session, user_id: int, status: int = 200, **extra: Any) -> Response:
     template = "_api_keys.html" if is_htmx(request) else "account.html"
-    return render(request, template, account_context(request, db, user_id, **extra), status=status,
-                  headers=NO_STORE)
+    return render(request, template, account_context(request, db, user_id, **extra), status=status, headers=NO_STORE)
 
 
 @router.get("/account")
@@ -62,11 +61,18 @@ def change_password_page(
 ) -> Response:
     settings = app_context(request).settings
     try:
-        change_password(db, principal.user_id, current_password, new_password, new_password_confirm,
-                        min_length=settings.password_min_length)
+        change_password(
+            db,
+            principal.user_id,
+            current_password,
+            new_password,
+            new_password_confirm,
+            min_length=settings.password_min_length,
+        )
     except HiragaError as error:
-        context = lambda: account_context(request, db, principal.user_id, password_error=error)  # noqa: E731
-        return render_failure(request, db, "account.html", error, context)
+        failure = error
+        context = lambda: account_context(request, db, principal.user_id, password_error=failure)  # noqa: E731
+        return render_failure(request, db, "account.html", failure, context)
     token = start_session(db, principal.user_id, settings.session_ttl_hours)
     response = redirect(request, "/account?notice=password_changed")
     set_session_cookie(response, token, settings)
@@ -80,11 +86,13 @@ def change_password(db: Session, user_id: int, current: str, new: str, confirm: 
     if user is None:
         raise NotFound("指定されたユーザーが見つかりません。")
     if not verify_password(user.password_hash, current):
-        raise InvalidInput("現在のパスワードが正しくありません。", code="wrong_password",
-                           detail={"field": "current_password"})
+        raise InvalidInput(
+            "現在のパスワードが正しくありません。", code="wrong_password", detail={"field": "current_password"}
+        )
     if new != confirm:
-        raise InvalidInput("確認用のパスワードが一致しません。", code="password_mismatch",
-                           detail={"field": "new_password_confirm"})
+        raise InvalidInput(
+            "確認用のパスワードが一致しません。", code="password_mismatch", detail={"field": "new_password_confirm"}
+        )
     try:
         check_policy(new, min_length=min_length, email=user.email)
     except WeakPassword as error:  # the policy names its field "password"; this form's is "new_password"
@@ -108,8 +116,7 @@ def create_key(
         issued = api_keys.issue_key(db, principal.user_id, name, days)
     except HiragaError as error:
         db.rollback()
-        return keys_response(request, db, principal.user_id, status=error.status, key_error=error,
-                             key_name=name)
+        return keys_response(request, db, principal.user_id, status=error.status, key_error=error, key_name=name)
     return keys_response(request, db, principal.user_id, status=201, new_key=issued)
 
 

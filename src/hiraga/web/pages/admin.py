@@ -44,7 +44,11 @@ def admin_home(request: Request, db: DbSession, scope: PageScope, notice: str = 
 
 
 def _attempt(
-    request: Request, db: Session, scope: AccessScope, action: Callable[[], object], notice: str,
+    request: Request,
+    db: Session,
+    scope: AccessScope,
+    action: Callable[[], object],
+    notice: str,
     form: dict[str, str] | None = None,
 ) -> Response:
     """Run one directory write; on bad input show the admin page with the error, else PRG."""
@@ -62,42 +66,80 @@ def _attempt(
 def create_organisation(
     request: Request, db: DbSession, scope: PageScope, name: Annotated[str, Form()] = ""
 ) -> Response:
-    return _attempt(request, db, scope, lambda: directory.create_organisation(db, scope, name),
-                    "organisation_created", {"organisation_name": name})
+    return _attempt(
+        request,
+        db,
+        scope,
+        lambda: directory.create_organisation(db, scope, name),
+        "organisation_created",
+        {"organisation_name": name},
+    )
 
 
 @router.post("/admin/teams")
 def create_team(
-    request: Request, db: DbSession, scope: PageScope,
-    organisation_id: Annotated[int, Form()], name: Annotated[str, Form()] = "",
+    request: Request,
+    db: DbSession,
+    scope: PageScope,
+    organisation_id: Annotated[int, Form()],
+    name: Annotated[str, Form()] = "",
 ) -> Response:
-    return _attempt(request, db, scope, lambda: directory.create_team(db, scope, organisation_id, name),
-                    "team_created", {"team_name": name})
+    return _attempt(
+        request,
+        db,
+        scope,
+        lambda: directory.create_team(db, scope, organisation_id, name),
+        "team_created",
+        {"team_name": name},
+    )
 
 
 @router.post("/admin/users")
 def create_user(
-    request: Request, db: DbSession, scope: PageScope,
-    email: Annotated[str, Form()] = "", display_name: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "", is_system_admin: Checkbox = "", is_auditor: Checkbox = "",
+    request: Request,
+    db: DbSession,
+    scope: PageScope,
+    email: Annotated[str, Form()] = "",
+    display_name: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    is_system_admin: Checkbox = "",
+    is_auditor: Checkbox = "",
 ) -> Response:
     min_length = app_context(request).settings.password_min_length
 
     def action() -> object:
-        return directory.create_user(db, scope, email=email, password=password, display_name=display_name,
-                                     is_system_admin=bool(is_system_admin), is_auditor=bool(is_auditor),
-                                     password_min_length=min_length)
+        return directory.create_user(
+            db,
+            scope,
+            email=email,
+            password=password,
+            display_name=display_name,
+            is_system_admin=bool(is_system_admin),
+            is_auditor=bool(is_auditor),
+            password_min_length=min_length,
+        )
 
     return _attempt(request, db, scope, action, "user_created", {"email": email, "display_name": display_name})
 
 
 @router.post("/admin/users/{user_id}/roles")
 def set_platform_roles(
-    request: Request, db: DbSession, scope: PageScope, user_id: int,
-    is_system_admin: Checkbox = "", is_auditor: Checkbox = "", is_active: Checkbox = "",
+    request: Request,
+    db: DbSession,
+    scope: PageScope,
+    user_id: int,
+    is_system_admin: Checkbox = "",
+    is_auditor: Checkbox = "",
+    is_active: Checkbox = "",
 ) -> Response:
     def action() -> object:
-        return directory.set_platform_roles(db, scope, user_id, is_system_admin=bool(is_system_admin),
-                                            is_auditor=bool(is_auditor), is_active=bool(is_active))
+        return directory.set_platform_roles(
+            db,
+            scope,
+            user_id,
+            is_system_admin=bool(is_system_admin),
+            is_auditor=bool(is_auditor),
+            is_active=bool(is_active),
+        )
 
     return _attempt(request, db, scope, action, "roles_saved")

@@ -10,14 +10,15 @@ from fastapi import APIRouter, Form, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from hiraga.errors import HiragaError, InvalidInput
+from hiraga.errors import HiragaError, InvalidInput, NotFound
 from hiraga.identity import directory
 from hiraga.spine.authorize import AccessScope
 from hiraga.store.tables import TeamRole
-from hiraga.web.deps import DbSession
+from hiraga.web.deps import DbSession, app_context
 from hiraga.web.pages.rendering import PageRoute, PageScope, is_htmx, redirect, render, render_failure
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
+UNKNOWN_USER = "このメールアドレスのユーザーは見つからないか、このチームに追加できません。"
 
 
 def team_context(db: Session, scope: AccessScope, team_id: int, **extra: Any) -> dict[str, Any]:
@@ -38,8 +39,13 @@ def members_answer(request: Request, db: Session, scope: AccessScope, team_id: i
 
 
 def _attempt(
-    request: Request, db: Session, scope: AccessScope, team_id: int, action: Callable[[], object],
-    notice: str, form: dict[str, str] | None = None,
+    request: Request,
+    db: Session,
+    scope: AccessScope,
+    team_id: int,
+    action: Callable[[], object],
+    notice: str,
+    form: dict[str, str] | None = None,
 ) -> Response:
     scope.require_team_admin(team_id)  # another team's id is refused before anything else happens
     try:
@@ -67,19 +73,60 @@ def team_page(request: Request, db: DbSession, scope: PageScope, team_id: int, n
 
 @router.post("/admin/teams/{team_id}/members")
 def add_member(
-    request: Request, db: DbSession, scope: PageScope, team_id: int,
-    email: Annotated[str, Form()] = "", role: Annotated[str, Form()] = "member",
+    request: Request,
+    db: DbSession,
+    scope: PageScope,
+    team_id: int,
+    email: Annotated[str, Form()] = "",
+    role: Annotated[str, Form()] = "member",
 ) -> Response:
     def action() -> object:
-        user = directory.find_user_by_email(db, email)
-        return directory.set_membership(db, scope, team_id, user.id, parse_role(role))
+        try:
+            user = directory.find_user_by_email(db, email)
+            return directory.set_membership(db, scope, team_id, user.id, parse_role(role))
+        except NotFound:  # one answer for "no such user" and "not one you may add": no probing
+            raise NotFound(UNKNOWN_USER, detail={"field": "email"}) from None
 
     return _attempt(request, db, scope, team_id, action, "member_added", {"email": email})
 
 
+@router.post("/admin/teams/{team_id}/users")
+def create_member(
+    request: Request,
+    db: DbSession,
+    scope: PageScope,
+    team_id: int,
+    email: Annotated[str, Form()] = "",
+    display_name: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    role: Annotated[str, Form()] = "member",
+) -> Response:
+    """A new user, created straight into this team (how team admins bring in new staff)."""
+    min_length = app_context(request).settings.password_min_length
+
+    def action() -> object:
+        return directory.create_user(
+            db,
+            scope,
+            email=email,
+            password=password,
+            display_name=display_name,
+            password_min_length=min_length,
+            team_id=team_id,
+            team_role=parse_role(role),
+        )
+
+    form = {"new_email": email, "new_display_name": display_name}
+    return _attempt(request, db, scope, team_id, action, "member_created", form)
+
+
 @router.post("/admin/teams/{team_id}/members/{user_id}")
 def change_role(
-    request: Request, db: DbSession, scope: PageScope, team_id: int, user_id: int,
+    request: Request,
+    db: DbSession,
+    scope: PageScope,
+    team_id: int,
+    user_id: int,
     role: Annotated[str, Form()] = "",
 ) -> Response:
     action = lambda: directory.set_membership(db, scope, team_id, user_id, parse_role(role))  # noqa: E731

@@ -46,7 +46,10 @@ def login(
     client_ip = request.client.host if request.client else "unknown"
     try:
         user = authenticate_password(
-            db, email, password, client_ip,
+            db,
+            email,
+            password,
+            client_ip,
             max_failures=settings.login_max_failures,
             window_minutes=settings.login_window_minutes,
             lockout_minutes=settings.login_lockout_minutes,

@@ -4,7 +4,7 @@ send the browser to ``/login?next=...`` instead of answering 401."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
@@ -63,8 +63,9 @@ def render(
     response = HTMLResponse(html, status_code=status, headers={**SECURITY_HEADERS, **(headers or {})})
     nonce = getattr(request.state, "new_csrf_nonce", None)
     if nonce:
-        response.set_cookie(csrf.COOKIE, nonce, httponly=True, samesite="strict", path="/",
-                            secure=ctx.settings.secure_cookies)
+        response.set_cookie(
+            csrf.COOKIE, nonce, httponly=True, samesite="strict", path="/", secure=ctx.settings.secure_cookies
+        )
     return response
 
 
@@ -141,18 +142,31 @@ def login_url(request: Request) -> str:
 
 # -- cookies ---------------------------------------------------------------------------------------
 def set_session_cookie(response: Response, token: str, settings: Settings) -> None:
-    response.set_cookie(SESSION_COOKIE, token, max_age=settings.session_ttl_hours * 3600, httponly=True,
-                        samesite="lax", secure=settings.secure_cookies, path="/")
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=settings.session_ttl_hours * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        path="/",
+    )
 
 
 def clear_session_cookie(response: Response, settings: Settings) -> None:
-    response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax", secure=settings.secure_cookies,
-                           path="/")
+    response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax", secure=settings.secure_cookies, path="/")
 
 
 def set_language_cookie(response: Response, lang: str, settings: Settings) -> None:
-    response.set_cookie(LANG_COOKIE, lang, max_age=LANG_COOKIE_MAX_AGE, httponly=True, samesite="lax",
-                        secure=settings.secure_cookies, path="/")
+    response.set_cookie(
+        LANG_COOKIE,
+        lang,
+        max_age=LANG_COOKIE_MAX_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        path="/",
+    )
 
 
 # -- login-required pages --------------------------------------------------------------------------
@@ -173,7 +187,7 @@ PageScope = Annotated[AccessScope, Depends(page_scope)]
 class PageRoute(APIRoute):
     """Page routes send anonymous visitors to the login page rather than answering 401."""
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handle = super().get_route_handler()
 
         async def handle_page(request: Request) -> Response:

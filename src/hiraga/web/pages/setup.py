@@ -47,8 +47,15 @@ def setup(
     check_setup_token(db, token)
     settings = app_context(request).settings
     try:
-        user = create_first_admin(db, settings, email=email, display_name=display_name, password=password,
-                                  password_confirm=password_confirm, organisation=organisation)
+        user = create_first_admin(
+            db,
+            settings,
+            email=email,
+            display_name=display_name,
+            password=password,
+            password_confirm=password_confirm,
+            organisation=organisation,
+        )
     except HiragaError as error:
         form = {"email": email, "display_name": display_name, "organisation": organisation}
         return render_failure(request, db, "setup.html", error, lambda: {"token": token, "form": form})
@@ -60,15 +67,29 @@ def setup(
 
 
 def create_first_admin(
-    db: Session, settings: Settings, *, email: str, display_name: str, password: str,
-    password_confirm: str, organisation: str,
+    db: Session,
+    settings: Settings,
+    *,
+    email: str,
+    display_name: str,
+    password: str,
+    password_confirm: str,
+    organisation: str,
 ) -> User:
     if password != password_confirm:
-        raise InvalidInput("確認用のパスワードが一致しません。", code="password_mismatch",
-                           detail={"field": "password_confirm"})
+        raise InvalidInput(
+            "確認用のパスワードが一致しません。", code="password_mismatch", detail={"field": "password_confirm"}
+        )
     scope = AccessScope(SETUP_OPERATOR)
-    user = directory.create_user(db, scope, email=email, password=password, display_name=display_name,
-                                 is_system_admin=True, password_min_length=settings.password_min_length)
+    user = directory.create_user(
+        db,
+        scope,
+        email=email,
+        password=password,
+        display_name=display_name,
+        is_system_admin=True,
+        password_min_length=settings.password_min_length,
+    )
     if organisation.strip():
         directory.create_organisation(db, scope, organisation)
     return user
