@@ -1,0 +1,200 @@
+"""Test support for the gateway: a real HTTP/1.1 OpenAI-compatible stub upstream (asyncio, on a free
+loopback port, in its own thread) whose next replies are scripted per test, a uvicorn runner, and a
+small world of teams, users and API keys.
+
+Scripts (consumed one per request, then "ok"): "ok", "no_usage", ("status", code[, headers]),
+"reset" (close without answering), ("delay", seconds), "non_json", "truncated_sse",
+"malformed_sse", "slow_sse" (one event per 50 ms, 200 events).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+
+REPLY = "こんにちは！東京の天気は晴れです。日本語のマルチバイト文字が壊れずに届くか確認します。"
+PROMPT_TOKENS, COMPLETION_TOKENS = 11, 29
+Script = str | tuple[Any, ...]
+
+
+@dataclass
+class SeenRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any] | None
+    finished: bool = False  # the stub wrote its whole answer
+    client_closed: bool = False  # the client went away before the answer was complete
+
+
+@dataclass
+class StubUpstream:
+    scripts: deque[Script] = field(default_factory=deque)
+    requests: list[SeenRequest] = field(default_factory=list)
+    port: int = 0
+
+    def start(self) -> StubUpstream:
+        ready = threading.Event()
+
+        def run() -> None:
+            self._loop = asyncio.new_event_loop()
+            server = self._loop.run_until_complete(asyncio.start_server(self._serve, "127.0.0.1", 0))
+            self.port = server.sockets[0].getsockname()[1]
+            ready.set()
+            self._loop.run_forever()
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+        ready.wait(10)
+        return self
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def plan(self, *scripts: Script) -> None:
+        self.scripts.extend(scripts)
+
+    def reset(self) -> None:
+        self.scripts.clear()
+        self.requests.clear()
+
+    def chat_requests(self) -> list[SeenRequest]:
+        return [r for r in self.requests if r.path.endswith("/chat/completions")]
+
+    # -- HTTP --------------------------------------------------------------------------------
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                try:
+                    head = await reader.readuntil(b"\r\n\r\n")
+                except (asyncio.IncompleteReadError, ConnectionError):
+                    return
+                lines = head.decode("latin-1").split("\r\n")
+                method, path, _ = lines[0].split(" ", 2)
+                headers = {k.strip().lower(): v.strip() for k, v in (ln.split(":", 1) for ln in lines[1:] if ":" in ln)}
+                raw = await reader.readexactly(int(headers.get("content-length", "0")))
+                seen = SeenRequest(method, path, headers, json.loads(raw) if raw else None)
+                self.requests.append(seen)
+                script = self.scripts.popleft() if self.scripts else "ok"
+                if not await self._answer(script, seen, writer):
+                    return
+        finally:
+            with contextlib.suppress(Exception):
+                writer.close()
+
+    async def _answer(self, script: Script, seen: SeenRequest, writer: asyncio.StreamWriter) -> bool:
+        kind = script[0] if isinstance(script, tuple) else script
+        if kind == "reset":
+            return False
+        if kind == "delay":
+            await asyncio.sleep(float(script[1]))
+        if kind == "status":
+            extra = script[2] if len(script) > 2 else {}
+            body = {"error": {"message": f"stub status {script[1]}", "type": "server_error"}}
+            return await _json(writer, int(script[1]), body, extra)
+        if kind == "non_json":
+            return await _raw(writer, 200, "text/html", b"<html>gateway error</html>")
+        if seen.path.endswith("/embeddings"):
+            inputs = seen.body["input"] if isinstance(seen.body["input"], list) else [seen.body["input"]]
+            data = [{"object": "embedding", "index": i, "embedding": [0.25, -0.5, float(i)]} for i in range(len(inputs))]
+            usage = {"prompt_tokens": 3 * len(inputs), "total_tokens": 3 * len(inputs)}
+            return await _json(writer, 200, {"object": "list", "data": data, "model": seen.body["model"], "usage": usage})
+        if seen.body and seen.body.get("stream"):
+            await self._stream(kind, seen, writer)
+            return False
+        body: dict[str, Any] = {
+            "id": "chatcmpl-stub", "object": "chat.completion", "created": int(time.time()),
+            "model": seen.body["model"] if seen.body else "?",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": REPLY}, "finish_reason": "stop"}],
+        }
+        if kind != "no_usage":
+            body["usage"] = _usage()
+        return await _json(writer, 200, body)
+
+    async def _stream(self, kind: str, seen: SeenRequest, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n")
+        events = _events(seen.body or {}, with_usage=kind != "no_usage", count=200 if kind == "slow_sse" else 6)
+        if kind == "truncated_sse":
+            events = events[:3]
+        if kind == "malformed_sse":
+            events = [*events[:1], b"data: this is not json\n\n"]
+        try:
+            for event in events:
+                cut = len(event) // 2 + 1  # usually inside a multi-byte character
+                for piece in (event[:cut], event[cut:]):
+                    writer.write(piece)
+                    await writer.drain()
+                    await asyncio.sleep(0.05 if kind == "slow_sse" else 0.001)
+            seen.finished = True
+        except (ConnectionError, RuntimeError):
+            seen.client_closed = True
+
+
+def _usage() -> dict[str, int]:
+    return {"prompt_tokens": PROMPT_TOKENS, "completion_tokens": COMPLETION_TOKENS,
+            "total_tokens": PROMPT_TOKENS + COMPLETION_TOKENS}
+
+
+def _events(request: dict[str, Any], *, with_usage: bool, count: int) -> list[bytes]:
+    pieces = [REPLY[i * len(REPLY) // 4 : (i + 1) * len(REPLY) // 4] for i in range(4)]
+    while len(pieces) < count - 2:
+        pieces.append("。")
+
+    def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> bytes:
+        body = {"id": "chatcmpl-stub", "object": "chat.completion.chunk", "created": 0,
+                "model": request.get("model"), "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+        body.update(extra)
+        return b"data: " + json.dumps(body, ensure_ascii=False).encode("utf-8") + b"\n\n"
+
+    out = [chunk({"role": "assistant", "content": ""})]
+    out += [chunk({"content": p}) for p in pieces[: count - 2]]
+    out.append(chunk({}, "stop"))
+    if with_usage and (request.get("stream_options") or {}).get("include_usage"):
+        usage = {"id": "chatcmpl-stub", "object": "chat.completion.chunk", "created": 0,
+                 "model": request.get("model"), "choices": [], "usage": _usage()}
+        out.append(b"data: " + json.dumps(usage).encode() + b"\n\n")
+    out.append(b"data: [DONE]\n\n")
+    return out
+
+
+async def _json(writer: asyncio.StreamWriter, status: int, body: Any, extra: dict[str, str] | None = None) -> bool:
+    return await _raw(writer, status, "application/json", json.dumps(body, ensure_ascii=False).encode(), extra)
+
+
+async def _raw(writer: asyncio.StreamWriter, status: int, ctype: str, body: bytes,
+               extra: dict[str, str] | None = None) -> bool:
+    head = f"HTTP/1.1 {status} X\r\ncontent-type: {ctype}\r\ncontent-length: {len(body)}\r\n"
+    head += "".join(f"{k}: {v}\r\n" for k, v in (extra or {}).items())
+    writer.write(head.encode() + b"\r\n" + body)
+    await writer.drain()
+    return True
+
+
+class ServerThread:
+    """The app in a real uvicorn server on a free loopback port."""
+
+    def __init__(self, app: Any) -> None:
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
+                                                    lifespan="on"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(30)
