@@ -12,6 +12,7 @@ from hiraga import __version__
 from hiraga.gateway import wiring as gateway_wiring
 from hiraga.settings import Settings, load_settings
 from hiraga.store.database import Database
+from hiraga.usage.hooks import install as install_usage_hooks
 from hiraga.web import health
 from hiraga.web.context import STATIC_DIR, AppContext
 from hiraga.web.deps import csrf_guard
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(Metrics, registry=app.state.metrics_registry)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
+    app.router.add_event_handler("shutdown", install_usage_hooks(ctx.extras, settings, ctx.database).close)
     app.router.add_event_handler("shutdown", ctx.database.dispose)
     return app
 

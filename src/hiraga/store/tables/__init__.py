@@ -13,10 +13,14 @@ from hiraga.store.tables.identity import (
     User,
     WebSession,
 )
+from hiraga.store.tables.usage import AuditRecord, LimitCounter, LimitDefinition, UsageRecord
 
 __all__ = [
     "ApiKey",
+    "AuditRecord",
     "Base",
+    "LimitCounter",
+    "LimitDefinition",
     "LoginFailure",
     "Membership",
     "ModelAlias",
@@ -26,6 +30,7 @@ __all__ = [
     "SystemState",
     "Team",
     "TeamRole",
+    "UsageRecord",
     "User",
     "WebSession",
 ]

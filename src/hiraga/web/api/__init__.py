@@ -9,6 +9,8 @@ from fastapi import APIRouter
 def routers() -> list[APIRouter]:
     from hiraga.web.api import me, organisations, teams, users
 
+    from hiraga.web.api import limits, usage
+
     from hiraga.web.api import models
 
-    return [organisations.router, teams.router, users.router, me.router, models.router]
+    return [organisations.router, teams.router, users.router, me.router, limits.router, usage.router, models.router]

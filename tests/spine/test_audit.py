@@ -1,0 +1,158 @@
+"""Audit and usage records: written for every outcome, committed before ``record`` returns,
+surviving a kill -9 right after it, and one bad record does not sink the others."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import textwrap
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from hiraga.errors import TooManyRequests
+from hiraga.identity.principal import Principal
+from hiraga.settings import Settings
+from hiraga.spine.call import CallOutcome, Classification, ModelCall, Outcome, Usage
+from hiraga.store.database import Database
+from hiraga.store.tables import AuditRecord, UsageRecord
+from hiraga.store.tables.usage import LimitDefinition, LimitMetric, LimitScope, LimitWindow
+from hiraga.usage.hooks import build_hooks
+
+PRINCIPAL = Principal(user_id=7, email="hanako@example.jp", display_name="花子", via="api_key", api_key_id=3)
+
+
+def a_call(**kwargs: object) -> ModelCall:
+    return ModelCall(principal=PRINCIPAL, kind="chat", requested_model="default", team_id=5, **kwargs)  # type: ignore[arg-type]
+
+
+def test_every_outcome_is_recorded_with_its_facts(settings: Settings, database: Database) -> None:
+    outcomes = [
+        CallOutcome(
+            Outcome.OK,
+            endpoint_id=1,
+            endpoint_name="llm-jp",
+            usage=Usage(120, 30),
+            cost_jpy=Decimal("0.0195"),
+            latency_ms=812.5,
+            ttft_ms=95.0,
+            attempts=1,
+        ),
+        CallOutcome(Outcome.REFUSED, error_code="classification_not_cleared"),
+        CallOutcome(
+            Outcome.FAILED,
+            endpoint_id=2,
+            endpoint_name="vllm-a",
+            error_code="upstream_failed",
+            attempts=3,
+            latency_ms=30000.0,
+        ),
+        CallOutcome(Outcome.CANCELLED, endpoint_id=1, usage=Usage(120, 4, estimated=True), latency_ms=50.0),
+    ]
+    calls = [a_call(classification=Classification.LEVEL2, source="portal", stream=True) for _ in outcomes]
+
+    async def scenario() -> None:
+        hooks = build_hooks(settings, database)
+        await asyncio.gather(*(hooks.record(c, o) for c, o in zip(calls, outcomes, strict=True)))
+        await hooks.close()
+
+    asyncio.run(scenario())
+    with database.session() as db:
+        audit = {row.request_id: row for row in db.scalars(select(AuditRecord))}
+        usage = {row.request_id: row for row in db.scalars(select(UsageRecord))}
+    assert set(audit) == set(usage) == {c.request_id for c in calls}
+    for call, outcome in zip(calls, outcomes, strict=True):
+        entry, used = audit[call.request_id], usage[call.request_id]
+        assert (entry.outcome, used.outcome) == (outcome.outcome.value, outcome.outcome.value)
+        assert (entry.actor_user_id, entry.actor_email, entry.via) == (7, "hanako@example.jp", "api_key")
+        assert (entry.team_id, entry.api_key_id, entry.classification, entry.source) == (5, 3, 2, "portal")
+        assert (entry.endpoint_name, entry.error_code) == (outcome.endpoint_name, outcome.error_code)
+        assert (used.input_tokens, used.output_tokens) == (outcome.usage.input_tokens, outcome.usage.output_tokens)
+        assert used.cost_jpy == entry.cost_jpy == outcome.cost_jpy
+        assert used.estimated is outcome.usage.estimated
+        assert entry.prev_hash is None and entry.hash is None
+    assert audit[calls[0].request_id].ttft_ms == 95.0
+    assert json.loads(audit[calls[3].request_id].detail or "{}")["estimated_usage"] is True
+
+
+def test_a_quota_refusal_is_audited_with_the_limit(settings: Settings, database: Database) -> None:
+    with database.session() as db:
+        db.add(
+            LimitDefinition(
+                scope=LimitScope.KEY,
+                subject_id=3,
+                metric=LimitMetric.REQUESTS,
+                window=LimitWindow.MINUTE,
+                amount=Decimal(0),
+            )
+        )
+    call = a_call()
+
+    async def scenario() -> TooManyRequests:
+        hooks = build_hooks(settings, database)
+        try:
+            await hooks.admit(call)
+        except TooManyRequests as refusal:
+            outcome = CallOutcome(Outcome.REFUSED, error_code=refusal.code)
+            await hooks.settle(call, outcome)
+            await hooks.record(call, outcome)
+            await hooks.close()
+            return refusal
+        raise AssertionError("a limit of zero must refuse")
+
+    refusal = asyncio.run(scenario())
+    assert refusal.message.startswith("API キー「3」の1分あたりのリクエスト数上限（0）")
+    with database.session() as db:
+        entry = db.scalars(select(AuditRecord)).one()
+    assert (entry.outcome, entry.error_code) == ("refused", "rate_limited")
+    assert json.loads(entry.detail or "{}")["limit"]["metric"] == "requests"
+
+
+def test_one_bad_record_does_not_lose_the_others(settings: Settings, database: Database) -> None:
+    good, duplicate = a_call(), a_call()
+    duplicate.request_id = good.request_id  # usage_records.request_id is unique: the second insert fails
+
+    async def scenario() -> list[BaseException | None]:
+        hooks = build_hooks(settings, database)
+        outcome = CallOutcome(Outcome.OK)
+        others = [a_call() for _ in range(5)]
+        results = await asyncio.gather(
+            *(hooks.record(c, outcome) for c in [good, duplicate, *others]), return_exceptions=True
+        )
+        await hooks.close()
+        return list(results)
+
+    results = asyncio.run(scenario())
+    assert sum(r is not None for r in results) == 1  # only the duplicate failed
+    with database.session() as db:
+        assert len(db.scalars(select(UsageRecord)).all()) == 6
+
+
+def test_a_record_acknowledged_before_kill_9_is_kept(settings: Settings, database: Database) -> None:
+    program = textwrap.dedent(f"""
+        import asyncio, os, signal
+        from hiraga.settings import load_settings
+        from hiraga.store.database import Database
+        from hiraga.identity.principal import Principal
+        from hiraga.spine.call import CallOutcome, ModelCall, Outcome, Usage
+        from hiraga.usage.hooks import build_hooks
+
+        async def main():
+            settings = load_settings(data_dir={str(settings.data_dir)!r}, database_url={settings.database_url!r})
+            hooks = build_hooks(settings, Database(settings.effective_database_url))
+            principal = Principal(user_id=1, email="a@b.jp", display_name="a")
+            call = ModelCall(principal=principal, kind="chat", requested_model="m", request_id="killed-call")
+            await hooks.record(call, CallOutcome(Outcome.OK, usage=Usage(10, 2)))
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        asyncio.run(main())
+    """)
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, timeout=120)
+    assert done.returncode == -9, done.stderr.decode()
+    with database.session() as db:
+        entry = db.scalars(select(AuditRecord)).one()
+        usage = db.scalars(select(UsageRecord)).one()
+    assert entry.request_id == usage.request_id == "killed-call"
+    assert usage.input_tokens == 10
