@@ -4,7 +4,7 @@ small world of teams, users and API keys.
 
 Scripts (consumed one per request, then "ok"): "ok", "no_usage", ("status", code[, headers]),
 "reset" (close without answering), ("delay", seconds), "non_json", "truncated_sse",
-"malformed_sse", "slow_sse" (one event per 50 ms, 200 events).
+"malformed_sse" (first event), "garbled_mid_sse", "slow_sse" (one event per 50 ms, 200 events).
 """
 
 from __future__ import annotations
@@ -126,7 +126,9 @@ class StubUpstream:
         if kind == "truncated_sse":
             events = events[:3]
         if kind == "malformed_sse":
-            events = [*events[:1], b"data: this is not json\n\n"]
+            events = [b"data: <html>this is not json</html>\n\n"]
+        if kind == "garbled_mid_sse":
+            events = [*events[:2], b"data: {broken\n\n"]
         try:
             for event in events:
                 cut = len(event) // 2 + 1  # usually inside a multi-byte character
