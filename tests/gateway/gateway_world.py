@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +50,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     return load_settings(
         data_dir=tmp_path / "data", database_url=database_url, secret_key="test-secret-" + "x1y2z3" * 8,
         allowed_upstream_hosts="127.0.0.1", gateway_cache_seconds=0,
+        embedded_model_dir=Path(os.environ.get("HIRAGA_TEST_MODEL_CACHE", "/tmp/hiraga-test-models")),
+        embedded_threads=2, embedded_context=2048,
     )
 
 
