@@ -1,0 +1,73 @@
+"""Real ``hiraga serve`` processes for tests: start on a free port, wait for /readyz, stop."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+HIRAGA = str(Path(sys.executable).parent / "hiraga")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class ServeProcess:
+    process: subprocess.Popen[bytes]
+    url: str
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def wait_ready(self, timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"hiraga serve exited early:\n{self.output()}")
+            try:
+                if httpx.get(self.url + "/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError(f"hiraga serve was not ready in time:\n{self.output()}")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown handlers, no flushing — what a crash looks like."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def start_serve(data_dir: Path, env: dict[str, str], log: Path) -> ServeProcess:
+    port = free_port()
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("HIRAGA_")}
+    full_env |= {"PYTHONUNBUFFERED": "1", "HIRAGA_BASE_URL": f"http://127.0.0.1:{port}", **env}
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [HIRAGA, "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env=full_env,
+        )
+    return ServeProcess(process=process, url=f"http://127.0.0.1:{port}", log=log)
