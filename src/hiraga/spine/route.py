@@ -220,10 +220,10 @@ class Router:
 
     def _record_failure(self, health: _Health) -> None:
         health.failures += 1
+        if health.probing:  # the probe failed: out again, for twice as long
+            health.cooldown = min(self.breaker.max_cooldown_seconds, health.cooldown * 2)
         if health.probing or health.failures >= self.breaker.failure_threshold:
             health.open_until = self.clock() + health.cooldown
-            if health.probing:
-                health.cooldown = min(self.breaker.max_cooldown_seconds, health.cooldown * 2)
             health.probing = False
 
     def is_open(self, endpoint: EndpointConfig) -> bool:
