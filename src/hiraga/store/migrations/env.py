@@ -7,6 +7,7 @@ from hiraga.store.tables import Base
 
 config = context.config
 target_metadata = Base.metadata
+MIGRATION_LOCK_ID = 0x68697261  # "hira"
 
 
 def run_migrations_offline() -> None:
@@ -27,6 +28,9 @@ def run_migrations_online() -> None:
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # processes starting together on one database migrate one after the other
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_ID})")
             context.run_migrations()
     engine.dispose()
 
