@@ -1,0 +1,1 @@
+"""Built-in detectors, registered in pyproject under the ``hiraga.pii_detectors`` entry-point group."""
