@@ -11,11 +11,11 @@ from fastapi import APIRouter, Form, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from hiraga.errors import HiragaError
 from hiraga.identity import directory
 from hiraga.spine.authorize import AccessScope
-from hiraga.web.deps import DbSession, app_context
-from hiraga.web.pages.rendering import PageRoute, PageScope, redirect, render, render_failure
+from hiraga.web.deps import DbSession
+from hiraga.web.pages.forms import NewUser
+from hiraga.web.pages.rendering import PageRoute, PageScope, form_answer, redirect, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Checkbox = Annotated[str, Form()]
@@ -51,15 +51,15 @@ def _attempt(
     notice: str,
     form: dict[str, str] | None = None,
 ) -> Response:
-    """Run one directory write; on bad input show the admin page with the error, else PRG."""
-    try:
-        action()
-    except HiragaError as error:
-        if error.status not in (400, 404, 409):
-            raise
-        context = lambda: admin_context(db, scope, form=form or {})  # noqa: E731
-        return render_failure(request, db, "admin.html", error, context)
-    return redirect(request, f"/admin?notice={notice}")
+    """One directory write: bad input shows the admin page with the error, success redirects (PRG)."""
+    return form_answer(
+        request,
+        db,
+        action,
+        success=lambda: redirect(request, f"/admin?notice={notice}"),
+        template="admin.html",
+        context=lambda: admin_context(db, scope, form=form or {}),
+    )
 
 
 @router.post("/admin/organisations")
@@ -99,27 +99,13 @@ def create_user(
     request: Request,
     db: DbSession,
     scope: PageScope,
-    email: Annotated[str, Form()] = "",
-    display_name: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "",
+    user: NewUser,
     is_system_admin: Checkbox = "",
     is_auditor: Checkbox = "",
 ) -> Response:
-    min_length = app_context(request).settings.password_min_length
-
-    def action() -> object:
-        return directory.create_user(
-            db,
-            scope,
-            email=email,
-            password=password,
-            display_name=display_name,
-            is_system_admin=bool(is_system_admin),
-            is_auditor=bool(is_auditor),
-            password_min_length=min_length,
-        )
-
-    return _attempt(request, db, scope, action, "user_created", {"email": email, "display_name": display_name})
+    roles = {"is_system_admin": bool(is_system_admin), "is_auditor": bool(is_auditor)}
+    action = lambda: user.create(request, db, scope, **roles)  # noqa: E731
+    return _attempt(request, db, scope, action, "user_created", user.echo())
 
 
 @router.post("/admin/users/{user_id}/roles")

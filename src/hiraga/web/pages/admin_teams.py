@@ -10,12 +10,13 @@ from fastapi import APIRouter, Form, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from hiraga.errors import HiragaError, InvalidInput, NotFound
+from hiraga.errors import InvalidInput, NotFound
 from hiraga.identity import directory
 from hiraga.spine.authorize import AccessScope
 from hiraga.store.tables import TeamRole
-from hiraga.web.deps import DbSession, app_context
-from hiraga.web.pages.rendering import PageRoute, PageScope, is_htmx, redirect, render, render_failure
+from hiraga.web.deps import DbSession
+from hiraga.web.pages.forms import NewUser
+from hiraga.web.pages.rendering import PageRoute, PageScope, form_answer, is_htmx, redirect, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 UNKNOWN_USER = "このメールアドレスのユーザーは見つからないか、このチームに追加できません。"
@@ -48,15 +49,14 @@ def _attempt(
     form: dict[str, str] | None = None,
 ) -> Response:
     scope.require_team_admin(team_id)  # another team's id is refused before anything else happens
-    try:
-        action()
-    except HiragaError as error:
-        if error.status not in (400, 404, 409):
-            raise
-        template = "_team_members.html" if is_htmx(request) else "admin_team.html"
-        context = lambda: team_context(db, scope, team_id, form=form or {})  # noqa: E731
-        return render_failure(request, db, template, error, context)
-    return members_answer(request, db, scope, team_id, notice)
+    return form_answer(
+        request,
+        db,
+        action,
+        success=lambda: members_answer(request, db, scope, team_id, notice),
+        template="_team_members.html" if is_htmx(request) else "admin_team.html",
+        context=lambda: team_context(db, scope, team_id, form=form or {}),
+    )
 
 
 def parse_role(value: str) -> TeamRole:
@@ -96,28 +96,12 @@ def create_member(
     db: DbSession,
     scope: PageScope,
     team_id: int,
-    email: Annotated[str, Form()] = "",
-    display_name: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "",
+    user: NewUser,
     role: Annotated[str, Form()] = "member",
 ) -> Response:
     """A new user, created straight into this team (how team admins bring in new staff)."""
-    min_length = app_context(request).settings.password_min_length
-
-    def action() -> object:
-        return directory.create_user(
-            db,
-            scope,
-            email=email,
-            password=password,
-            display_name=display_name,
-            password_min_length=min_length,
-            team_id=team_id,
-            team_role=parse_role(role),
-        )
-
-    form = {"new_email": email, "new_display_name": display_name}
-    return _attempt(request, db, scope, team_id, action, "member_created", form)
+    action = lambda: user.create(request, db, scope, team_id=team_id, team_role=parse_role(role))  # noqa: E731
+    return _attempt(request, db, scope, team_id, action, "member_created", user.echo("new_"))
 
 
 @router.post("/admin/teams/{team_id}/members/{user_id}")

@@ -81,6 +81,29 @@ def render_failure(
     return render(request, template, {**context(), "error": error}, status=error.status, headers=error.headers)
 
 
+FORM_ERROR_STATUSES = frozenset({400, 404, 409})
+
+
+def form_answer(
+    request: Request,
+    db: Session,
+    action: Callable[[], object],
+    *,
+    success: Callable[[], Response],
+    template: str,
+    context: Callable[[], Mapping[str, Any]],
+) -> Response:
+    """Run one form's write: bad input (400/404/409) shows the page again with the error and keeps
+    nothing; other errors (403, ...) go to the error mapper; success answers with ``success()``."""
+    try:
+        action()
+    except HiragaError as error:
+        if error.status not in FORM_ERROR_STATUSES:
+            raise
+        return render_failure(request, db, template, error, context)
+    return success()
+
+
 def is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
 
