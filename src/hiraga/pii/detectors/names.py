@@ -70,7 +70,7 @@ _local = threading.local()
 def _tokenizer() -> Tokenizer:
     tokenizer: Tokenizer | None = getattr(_local, "tokenizer", None)
     if tokenizer is None:
-        tokenizer = _dictionary().create(SplitMode.C, fields={"pos"})
+        tokenizer = _dictionary().tokenizer(SplitMode.C, fields={"pos"})
         _local.tokenizer = tokenizer
     return tokenizer
 
