@@ -1,5 +1,6 @@
 """First run in a real browser against a real ``hiraga serve`` process: setup → logout → login →
-home → account → API key (shown once, then used as a Bearer key); and login with JavaScript off."""
+home → account → API key (shown once, then used as a Bearer key); and login with JavaScript off.
+The database comes from the shared ``database_url`` fixture (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,12 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-import sqlalchemy as sa
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 pytestmark = pytest.mark.browser
@@ -54,21 +53,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'hiraga.db'}"
-        return
-    name = f"hiraga_browser_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def start_server(tmp_path: Path, database_url: str) -> Iterator[Server]:
