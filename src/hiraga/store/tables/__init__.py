@@ -13,12 +13,17 @@ from hiraga.store.tables.identity import (
     User,
     WebSession,
 )
+from hiraga.store.tables.knowledge import KbChunk, KbDocument, KbIngestJob, KnowledgeBase
 from hiraga.store.tables.usage import AuditRecord, LimitCounter, LimitDefinition, UsageRecord
 
 __all__ = [
     "ApiKey",
     "AuditRecord",
     "Base",
+    "KbChunk",
+    "KbDocument",
+    "KbIngestJob",
+    "KnowledgeBase",
     "LimitCounter",
     "LimitDefinition",
     "LoginFailure",

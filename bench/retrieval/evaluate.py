@@ -1,0 +1,133 @@
+"""Retrieval quality: hiraga's hybrid search (variants) versus the peer bm25s over Sudachi tokens.
+
+    .venv/bin/python -m bench.retrieval.evaluate jsquad jaquad
+
+Vectors come from bench/retrieval/.cache (fill it with ``python -m bench.retrieval.prepare_vectors``);
+a missing vector is embedded on the spot.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from bench.retrieval import datasets
+from bench.retrieval.corpus import Passage, passages_of_task
+from bench.retrieval.vector_cache import VectorCache
+
+from hiraga.knowledge.index.base import passage_text, vector_to_bytes
+from hiraga.knowledge.index.embedded import EmbeddedIndex, IndexRow
+from hiraga.knowledge.normalise import normalise_query
+from hiraga.knowledge.search import FusionConfig, HybridSearcher
+from hiraga.knowledge.tokenise import search_terms, words
+from hiraga.providers.embedded.embeddings import EmbeddedEmbedder
+
+
+@dataclass(frozen=True)
+class Scores:
+    recall_1: float
+    recall_5: float
+    mrr_10: float
+
+
+def score(rankings: Sequence[Sequence[int]], relevant: Sequence[int]) -> Scores:
+    r1 = r5 = mrr = 0.0
+    for ranked, gold in zip(rankings, relevant, strict=True):
+        top = list(ranked[:10])
+        if gold in top:
+            rank = top.index(gold)
+            mrr += 1.0 / (rank + 1)
+            r1 += rank == 0
+            r5 += rank < 5
+    n = len(relevant)
+    return Scores(round(r1 / n, 4), round(r5 / n, 4), round(mrr / n, 4))
+
+
+def documents_of(chunk_ids: Iterable[int], passages: Sequence[Passage]) -> list[int]:
+    """Chunk hits → distinct documents in rank order."""
+    seen: list[int] = []
+    for chunk_id in chunk_ids:
+        document = passages[chunk_id].document
+        if document not in seen:
+            seen.append(document)
+    return seen
+
+
+class MemorySource:
+    def __init__(self, rows: list[IndexRow]) -> None:
+        self.rows = rows
+
+    def generation(self, kb_id: int) -> int:
+        return 1
+
+    def searchable_rows(self, kb_id: int) -> list[IndexRow]:
+        return self.rows
+
+
+def peer_rankings(task: datasets.RetrievalTask) -> list[list[int]]:
+    import bm25s
+
+    retriever = bm25s.BM25()
+    retriever.index([words(c) for c in task.contexts])
+    query_tokens = [words(normalise_query(q)) or ["∅"] for q in task.questions]
+    results, _ = retriever.retrieve(query_tokens, k=10)
+    return [list(map(int, row)) for row in results]
+
+
+def hiraga_variants() -> dict[str, tuple[float, FusionConfig]]:
+    """name → (bigram weight, fusion)."""
+    variants: dict[str, tuple[float, FusionConfig]] = {
+        "bm25 words": (0.0, FusionConfig(method="lexical")),
+        "bm25 words+bigrams(0.5)": (0.5, FusionConfig(method="lexical")),
+        "bm25 words+bigrams(1.0)": (1.0, FusionConfig(method="lexical")),
+        "dense e5": (0.5, FusionConfig(method="dense")),
+        "rrf k=60": (0.5, FusionConfig(method="rrf")),
+    }
+    for alpha in (0.3, 0.4, 0.5, 0.6, 0.7):
+        variants[f"convex a={alpha}"] = (0.5, FusionConfig(method="convex", alpha=alpha))
+    return variants
+
+
+def run(name: str, variants: dict[str, tuple[float, FusionConfig]]) -> dict[str, Scores]:
+    task = datasets.load(name)
+    passages = passages_of_task(task)
+    cache = VectorCache()
+    encoder = EmbeddedEmbedder.shared()
+    vectors = cache.embed("passage", [p.embedded_text for p in passages], encoder.embed_passages)
+    queries = [normalise_query(q) for q in task.questions]
+    query_vectors = dict(zip(queries, cache.embed("query", queries, encoder.embed_queries), strict=True))
+    rows = [
+        IndexRow(i, p.document, search_terms(passage_text((), p.embedded_text)), vector_to_bytes(vectors[i]))
+        for i, p in enumerate(passages)
+    ]
+    results = {"peer bm25s (Sudachi)": score(peer_rankings(task), task.relevant)}
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, (bigram_weight, config) in variants.items():
+            index = EmbeddedIndex(Path(tmp), MemorySource(rows), bigram_weight=bigram_weight)
+            searcher = HybridSearcher(index, query_vectors.__getitem__, config)
+            started = time.perf_counter()
+            rankings = [documents_of((h.chunk_id for h in searcher.search(1, q, 30)), passages) for q in queries]
+            results[f"hiraga {label}"] = score(rankings, task.relevant)
+            print(
+                f"{name:7s} {label:32s} {results[f'hiraga {label}']} {time.perf_counter() - started:.1f}s", flush=True
+            )
+    return results
+
+
+def main(names: list[str], variants: Callable[[], dict[str, tuple[float, FusionConfig]]] = hiraga_variants) -> None:
+    report = {name: {k: v.__dict__ for k, v in run(name, variants()).items()} for name in names}
+    out = Path(__file__).parent / "results"
+    out.mkdir(exist_ok=True)
+    (out / "quality.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(json.dumps(report, ensure_ascii=False, indent=1))
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    main(sys.argv[1:] or ["jsquad", "jaquad"])

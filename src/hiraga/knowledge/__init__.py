@@ -1,0 +1,1 @@
+"""Knowledge bases: parsing, normalisation, Japanese-aware chunking, hybrid search and ingestion jobs."""

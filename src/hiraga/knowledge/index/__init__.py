@@ -1,0 +1,1 @@
+"""Search indexes: the ``SearchIndex`` seam and its embedded and PostgreSQL implementations."""

@@ -1,0 +1,89 @@
+"""Okapi BM25 over pre-tokenised chunks, as flat numpy arrays that can be memory-mapped.
+
+Per term, the postings (chunk positions) and their precomputed BM25 weights lie contiguously;
+a query adds the weights of its terms with one ``bincount``, so scoring costs the length of the
+query's postings, not the size of the corpus.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+Floats = npt.NDArray[np.float32]
+
+
+class Bm25Field:
+    def __init__(
+        self, vocabulary: dict[str, int], offsets: np.ndarray, postings: np.ndarray, weights: np.ndarray, size: int
+    ) -> None:
+        self.vocabulary = vocabulary
+        self.offsets = offsets  # term t's postings are postings[offsets[t]:offsets[t+1]]
+        self.postings = postings
+        self.weights = weights
+        self.size = size
+
+    @classmethod
+    def build(cls, documents: Sequence[Sequence[str]], k1: float = 1.2, b: float = 0.75) -> Bm25Field:
+        vocabulary: dict[str, int] = {}
+        term_ids: list[int] = []
+        positions: list[int] = []
+        frequencies: list[int] = []
+        for position, terms in enumerate(documents):
+            for term, count in Counter(terms).items():
+                term_ids.append(vocabulary.setdefault(term, len(vocabulary)))
+                positions.append(position)
+                frequencies.append(count)
+        n = len(documents)
+        lengths = np.array([len(terms) for terms in documents], dtype=np.float32)
+        average = float(lengths.mean()) if n and lengths.mean() > 0 else 1.0
+        ids = np.array(term_ids, dtype=np.int64)
+        order = np.argsort(ids, kind="stable")
+        ids, docs = ids[order], np.array(positions, dtype=np.int64)[order]
+        tf = np.array(frequencies, dtype=np.float32)[order]
+        df = np.bincount(ids, minlength=len(vocabulary)).astype(np.float64)
+        idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
+        norm = k1 * (1.0 - b + b * lengths[docs] / average) if n else np.zeros(0, np.float32)
+        weights = (idf[ids] * tf * (k1 + 1.0) / (tf + norm)).astype(np.float32)
+        offsets = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
+        return cls(vocabulary, offsets, docs.astype(np.int32), weights, n)
+
+    def scores(self, terms: Sequence[str]) -> Floats:
+        """BM25 score of every chunk for the query terms (repeated terms count repeatedly)."""
+        spans = [
+            (self.offsets[i], self.offsets[i + 1], weight)
+            for term, weight in Counter(terms).items()
+            if (i := self.vocabulary.get(term)) is not None
+        ]
+        if not spans:
+            return np.zeros(self.size, dtype=np.float32)
+        positions = np.concatenate([self.postings[a:b] for a, b, _ in spans])
+        weights = np.concatenate([self.weights[a:b] * w for a, b, w in spans])
+        return np.bincount(positions, weights=weights, minlength=self.size).astype(np.float32)
+
+    def save(self, directory: Path, name: str) -> None:
+        terms = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
+        (directory / f"{name}.vocab.json").write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
+        np.save(directory / f"{name}.offsets.npy", self.offsets)
+        np.save(directory / f"{name}.postings.npy", self.postings)
+        np.save(directory / f"{name}.weights.npy", self.weights)
+
+    @classmethod
+    def load(cls, directory: Path, name: str, size: int) -> Bm25Field:
+        terms = json.loads((directory / f"{name}.vocab.json").read_text(encoding="utf-8"))
+        return cls(
+            {term: i for i, term in enumerate(terms)},
+            np.load(directory / f"{name}.offsets.npy", mmap_mode="r"),
+            np.load(directory / f"{name}.postings.npy", mmap_mode="r"),
+            np.load(directory / f"{name}.weights.npy", mmap_mode="r"),
+            size,
+        )
+
+    @staticmethod
+    def disk_bytes(directory: Path, name: str) -> int:
+        return sum(p.stat().st_size for p in directory.glob(f"{name}.*"))

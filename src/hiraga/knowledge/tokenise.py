@@ -1,0 +1,76 @@
+"""Japanese tokens for lexical search: SudachiPy ``normalized_form`` with particles,
+auxiliaries and symbols dropped, plus character bigrams of the content words.
+
+SudachiPy refuses inputs over 49,149 bytes, so text is cut into pieces of at most
+``MAX_PIECE_BYTES`` at line or sentence ends before it is tokenised.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any
+
+MAX_PIECE_BYTES = 40_000
+_DROPPED_POS = frozenset({"助詞", "助動詞", "補助記号", "空白", "記号"})
+_PIECE_BREAK = re.compile(r"(?<=[\n。!?！？])")
+_local = threading.local()
+
+
+def _tokenizer() -> Any:
+    """One Sudachi tokenizer per thread (they are not thread-safe)."""
+    tokenizer = getattr(_local, "tokenizer", None)
+    if tokenizer is None:
+        from sudachipy import Dictionary, SplitMode
+
+        tokenizer = Dictionary(dict="core").create(SplitMode.C)
+        _local.tokenizer = tokenizer
+    return tokenizer
+
+
+def pieces_for_sudachi(text: str, limit: int = MAX_PIECE_BYTES) -> list[str]:
+    """Cut ``text`` into pieces Sudachi accepts, preferring line and sentence ends."""
+    if len(text.encode("utf-8")) <= limit:
+        return [text] if text else []
+    pieces: list[str] = []
+    current = ""
+    for part in _PIECE_BREAK.split(text):
+        while len(part.encode("utf-8")) > limit:  # no break inside: cut on characters
+            cut = limit // 4
+            pieces.append(part[:cut])
+            part = part[cut:]
+        if len((current + part).encode("utf-8")) > limit:
+            pieces.append(current)
+            current = ""
+        current += part
+    if current:
+        pieces.append(current)
+    return [p for p in pieces if p]
+
+
+def words(text: str) -> list[str]:
+    """Content words in Sudachi's normalised form (lower-cased), in order."""
+    tokenizer = _tokenizer()
+    found: list[str] = []
+    for piece in pieces_for_sudachi(text):
+        for morpheme in tokenizer.tokenize(piece):
+            if morpheme.part_of_speech()[0] in _DROPPED_POS:
+                continue
+            form = morpheme.normalized_form().strip().lower()
+            if form:
+                found.append(form)
+    return found
+
+
+def char_bigrams(text: str) -> list[str]:
+    """Overlapping character pairs of each run of word characters (catches compounds Sudachi splits)."""
+    grams: list[str] = []
+    for run in re.findall(r"\w+", text.lower()):
+        grams.extend("#" + run[i : i + 2] for i in range(len(run) - 1))
+    return grams
+
+
+def search_terms(text: str, *, bigrams: bool = True) -> list[str]:
+    """What lexical search indexes: the words, then (optionally) the character bigrams."""
+    terms = words(text)
+    return terms + char_bigrams(text) if bigrams else terms
