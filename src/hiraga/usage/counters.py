@@ -13,14 +13,14 @@ however many calls arrive at once, across any number of processes:
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Sequence
 from typing import cast
 
 from redis.asyncio import Redis
-from sqlalchemy import Connection, Table, bindparam, delete, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Table, delete
 
 from hiraga.spine.policy import Charge
 from hiraga.store.tables.usage import LimitCounter
@@ -29,20 +29,33 @@ from hiraga.usage.windows import COUNTER_GRACE_S
 
 COUNTERS = cast(Table, LimitCounter.__table__)
 
+# Hand-written SQL, identical on SQLite and PostgreSQL but for the placeholder: this runs for every
+# limited call, and SQLAlchemy would compile a fresh multi-row statement each time.
+UPSERT_HEAD = "INSERT INTO limit_counters (key, used, cap, expires_at) VALUES "
+UPSERT_TAIL = (
+    " ON CONFLICT (key) DO UPDATE SET used = limit_counters.used + excluded.used, cap = excluded.cap"
+    " WHERE limit_counters.used + excluded.used <= excluded.cap AND limit_counters.used < excluded.cap"
+    " RETURNING key"
+)
+ADD_SQL = "UPDATE limit_counters SET used = used + {p} WHERE key = {p}"
+
+
+@functools.cache
+def _upsert_sql(rows: int, placeholder: str) -> str:
+    values = ", ".join(["(" + ", ".join([placeholder] * 4) + ")"] * rows)
+    return UPSERT_HEAD + values + UPSERT_TAIL
+
+
+def _placeholder(connection: Connection) -> str:
+    return "?" if connection.dialect.paramstyle == "qmark" else "%s"
+
 
 def _upsert_charges(connection: Connection, charges: Sequence[Charge]) -> int | None:
-    dialect = sqlite if connection.dialect.name == "sqlite" else postgresql
-    rows = [
-        {"key": c.key, "used": c.amount, "cap": c.rule.cap, "expires_at": c.ends_at + COUNTER_GRACE_S} for c in charges
-    ]
-    statement = dialect.insert(COUNTERS).values(rows)
-    excluded = statement.excluded
-    statement = statement.on_conflict_do_update(
-        index_elements=[COUNTERS.c.key],
-        set_={"used": COUNTERS.c.used + excluded.used, "cap": excluded.cap},
-        where=(COUNTERS.c.used + excluded.used <= excluded.cap) & (COUNTERS.c.used < excluded.cap),
-    ).returning(COUNTERS.c.key)
-    charged = {row[0] for row in connection.execute(statement)}
+    params: list[object] = []
+    for c in charges:
+        params += [c.key, c.amount, c.rule.cap, c.ends_at + COUNTER_GRACE_S]
+    sql = _upsert_sql(len(charges), _placeholder(connection))
+    charged = {row[0] for row in connection.exec_driver_sql(sql, tuple(params))}
     if len(charged) == len(charges):
         return None
     _add(connection, [(c, -c.amount) for c in charges if c.key in charged])
@@ -50,10 +63,9 @@ def _upsert_charges(connection: Connection, charges: Sequence[Charge]) -> int | 
 
 
 def _add(connection: Connection, deltas: Sequence[tuple[Charge, int]]) -> None:
-    if not deltas:
-        return
-    statement = update(COUNTERS).where(COUNTERS.c.key == bindparam("k")).values(used=COUNTERS.c.used + bindparam("d"))
-    connection.execute(statement, [{"k": charge.key, "d": delta} for charge, delta in deltas])
+    if deltas:
+        sql = ADD_SQL.format(p=_placeholder(connection))
+        connection.exec_driver_sql(sql, [(delta, charge.key) for charge, delta in deltas])
 
 
 def drop_expired_counters(connection: Connection) -> None:

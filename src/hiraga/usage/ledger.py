@@ -44,7 +44,8 @@ class Job:
 class Ledger:
     engine: Engine
     housekeeping: Work | None = None
-    _queue: queue.SimpleQueue[Job | None] = field(default_factory=queue.SimpleQueue)
+    _queue: queue.SimpleQueue[list[Job] | None] = field(default_factory=queue.SimpleQueue)
+    _handover: list[Job] = field(default_factory=list)
     _thread: threading.Thread | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _last_housekeeping: float = 0.0
@@ -62,9 +63,27 @@ class Ledger:
         self._submit(Job(work, None, None))
 
     def _submit(self, job: Job) -> None:
+        """Jobs submitted in one turn of the event loop reach the thread as one hand-over (one
+        wake-up), not one each."""
         if self._thread is None:
             self.start()
-        self._queue.put(job)
+        if job.loop is None:
+            try:
+                job_loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+            except RuntimeError:
+                job_loop = None
+        else:
+            job_loop = job.loop
+        if job_loop is None:
+            self._queue.put([job])
+            return
+        self._handover.append(job)
+        if len(self._handover) == 1:
+            job_loop.call_soon(self._hand_over)
+
+    def _hand_over(self) -> None:
+        jobs, self._handover = self._handover, []
+        self._queue.put(jobs)
 
     def start(self) -> None:
         with self._lock:
@@ -77,6 +96,8 @@ class Ledger:
         with self._lock:
             thread, self._thread = self._thread, None
         if thread is not None:
+            if self._handover:
+                self._hand_over()
             self._queue.put(None)
             thread.join(timeout)
 
@@ -89,16 +110,16 @@ class Ledger:
             if first is None:
                 stopping = True
             else:
-                batch.append(first)
+                batch.extend(first)
             while len(batch) < MAX_BATCH:
                 try:
-                    job = self._queue.get_nowait()
+                    more = self._queue.get_nowait()
                 except queue.Empty:
                     break
-                if job is None:
+                if more is None:
                     stopping = True
                 else:
-                    batch.append(job)
+                    batch.extend(more)
             if batch:
                 self._write(batch)
             self._maybe_housekeep()
