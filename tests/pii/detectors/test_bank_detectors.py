@@ -19,3 +19,9 @@ def test_seven_digit_look_alikes_are_not_accounts() -> None:
     assert found("銀行 支店 郵便番号 1000013") == []  # postal code
     assert found("口座 1,234,567") == []
     assert found("普通 12345678") == []  # 8 digits
+
+
+def test_another_numbering_label_after_the_bank_words_wins() -> None:
+    assert found("振込先：みずほ銀行 霞が関支店 普通 1234567　文書番号 7654321") == ["1234567"]
+    assert found("みずほ銀行 普通口座 番号 1234567") == ["1234567"]
+    assert found("みずほ銀行の件\n文書番号 7654321") == []  # other line

@@ -45,3 +45,22 @@ def test_long_text_is_tokenised_in_pieces_with_correct_offsets() -> None:
     findings = PersonNameDetector().detect(text)
     assert [(f.start, f.value) for f in findings] == [(len(filler), "山田太郎")]
     assert text[findings[0].start : findings[0].end] == "山田太郎"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "申立人は、審理員の許可を得て",  # Sudachi splits 申+立人 as 姓+名
+        "多数人が共同して審査請求をする",
+        "都道府県知事又は広島市長若しくは",  # office, not a person
+        "本日の議事録です。",
+        "庶務係長が確認する。",
+    ],
+)
+def test_statute_words_that_sudachi_misreads_are_not_names(text: str) -> None:
+    assert names(text) == []
+
+
+def test_surnames_that_are_also_common_words_or_places_need_context() -> None:
+    assert names("林係長と森様、総務課の小川です") == ["小川", "林", "森"]
+    assert names("林の中の小川") == []

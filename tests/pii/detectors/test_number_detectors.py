@@ -104,3 +104,16 @@ def test_amounts_dates_and_article_numbers_are_not_numbers_of_any_kind() -> None
     text = "令和6年4月1日、第十二条に基づき金額 1,234,567,890,123円 を 2024-04-01 に支出（第12条第3項）。"
     for detector in (MyNumberDetector(), CorporateNumberDetector(), CardNumberDetector()):
         assert detector.detect(text) == []
+
+
+def test_numbers_read_as_amounts_or_unusual_groupings_are_rejected() -> None:
+    my_number = official_my_number("31415926535")
+    assert MyNumberDetector().detect(f"金額 {my_number}円") == []
+    assert MyNumberDetector().detect(f"￥{my_number}") == []
+    card = luhn_complete("411111111111111")
+    assert CardNumberDetector().detect(f"番号 {card[:7]} {card[7:11]}-{card[11:13]}-{card[13:]}") == []
+    assert CardNumberDetector().detect(f"番号 {card[:7]} {card[7:]}") == []
+    amex = luhn_complete("37144963539843")
+    assert [f.value for f in CardNumberDetector().detect(f"AMEX {amex[:4]} {amex[4:10]} {amex[10:]}")] == [
+        f"{amex[:4]} {amex[4:10]} {amex[10:]}"
+    ]

@@ -63,18 +63,11 @@ _MUNICIPALITY = r"(?:" + _NAME_CHAR + r"{1,6}?(?:市|区|郡|町|村)){1,3}"
 _KANJI_NUMBER = r"[一二三四五六七八九十〇]+"
 _NUMBER = r"(?:[0-9]+|" + _KANJI_NUMBER + r")"
 # 番地: 1-2-3 / 1丁目2番3号 / 一丁目3番1号 / 123番地 / 5番地の2; an optional room number.
-_BLOCK = (
-    r"(?:[東西南北]?" + _NUMBER + r"条[東西南北]?" + _NUMBER + r"丁目(?:" + _NUMBER + r"(?:-" + _NUMBER + r")?番?地?)?"
-    r"|(?:"
-    + _NUMBER
-    + r"丁目)?"
-    + _NUMBER
-    + r"(?:(?:番地?|-)(?:の)?"
-    + _NUMBER
-    + r"(?:号|-"
-    + _NUMBER
-    + r"号?)?|番地))"
-)
+_CHOME = _NUMBER + r"丁目"
+_BANCHI = _NUMBER + r"(?:(?:番地?|-)(?:の)?" + _NUMBER + r"(?:号|-" + _NUMBER + r"号?)?|番地)"
+_JO = r"[東西南北]?" + _NUMBER + r"条[東西南北]?"  # 札幌: 北1条西2丁目
+# 番地: 1-2-3 / 1丁目2番3号 / 一丁目3番1号 / 123番地 / 5番地の2 / 北一条西五丁目23番6号.
+_BLOCK = r"(?:" + _JO + _CHOME + r"(?:" + _BANCHI + r"|" + _NUMBER + r"番?)?|(?:" + _CHOME + r")?" + _BANCHI + r")"
 _BUILDING = r"(?: ?[^\s、。,]{1,20}?[0-9]+号室)?"
 
 _ADDRESS = re.compile(

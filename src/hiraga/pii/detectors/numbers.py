@@ -69,6 +69,17 @@ class CorporateNumberDetector(PatternDetector):
 _CARD_CONTEXT = ("カード", "card", "クレジット", "会員番号", "VISA", "Visa", "JCB", "Master", "AMEX")
 
 
+def _card_grouping(written: str) -> bool:
+    """Printed groupings: none, 4-4-4-4(-3) with a shorter last group, or 4-6-5 / 4-6-4 (Amex, Diners)."""
+    separators = set(re.findall(r"[- ]", written))
+    if not separators:
+        return True
+    if len(separators) > 1:
+        return False
+    lengths = [len(group) for group in re.split(r"[- ]", written)]
+    return all(length == 4 for length in lengths[:-1]) or lengths in ([4, 6, 5], [4, 6, 4])
+
+
 class CardNumberDetector(PatternDetector):
     """13–19 digits (spaces or hyphens allowed) with a valid Luhn sum and a card-issuer major industry digit."""
 
@@ -78,7 +89,7 @@ class CardNumberDetector(PatternDetector):
 
     def judge(self, text: str, match: re.Match[str]) -> float | None:
         digits = digits_of(match.group())
-        if not 13 <= len(digits) <= 19 or not luhn_valid(digits):
+        if not 13 <= len(digits) <= 19 or not luhn_valid(digits) or not _card_grouping(match.group()):
             return None
         context = preceding(text, match.start(), 20)
         return 0.9 if any(word in context for word in _CARD_CONTEXT) else 0.6

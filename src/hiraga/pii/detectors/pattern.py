@@ -9,8 +9,8 @@ from typing import ClassVar
 from hiraga.pii.base import Finding
 from hiraga.pii.normalize import NormalizedText, normalize
 
-DIGIT_BOUNDARY_BEFORE = r"(?<![0-9])(?<![0-9][- ])"
-DIGIT_BOUNDARY_AFTER = r"(?![- ]?[0-9])"
+DIGIT_BOUNDARY_BEFORE = r"(?<![0-9¥￥$])(?<![0-9][- ])"
+DIGIT_BOUNDARY_AFTER = r"(?![- ]?[0-9])(?! ?円)"  # …and not an amount (123456789012円)
 
 
 @lru_cache(maxsize=16)
