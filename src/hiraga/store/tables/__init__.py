@@ -1,5 +1,6 @@
 """All tables, imported here so that ``Base.metadata`` is complete for Alembic."""
 
+from hiraga.store.tables.apps import AppRun, ProvidedAppJob, ProvidedAppKey, RegisteredApp, RegisteredAppTeam
 from hiraga.store.tables.base import Base
 from hiraga.store.tables.gateway import ModelAlias, ModelEndpoint, ModelEndpointTeam
 from hiraga.store.tables.identity import (
@@ -18,6 +19,7 @@ from hiraga.store.tables.usage import AuditRecord, LimitCounter, LimitDefinition
 
 __all__ = [
     "ApiKey",
+    "AppRun",
     "AuditRecord",
     "Base",
     "KbChunk",
@@ -32,6 +34,10 @@ __all__ = [
     "ModelEndpoint",
     "ModelEndpointTeam",
     "Organisation",
+    "ProvidedAppJob",
+    "ProvidedAppKey",
+    "RegisteredApp",
+    "RegisteredAppTeam",
     "SystemState",
     "Team",
     "TeamRole",

@@ -1,0 +1,1 @@
+"""Outgoing network calls to URLs that users registered (apps, webhooks): see ``outbound``."""
