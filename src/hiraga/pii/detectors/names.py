@@ -136,6 +136,12 @@ def _is_person(token: _Token) -> bool:
     return token.name_part in ("姓", "名")
 
 
+def _given_name_follows(sequence: Sequence[_Token], index: int) -> int:
+    """End of a 名 token right after ``index`` (one space allowed), else ``index``."""
+    given = index + 1 if index < len(sequence) and sequence[index].surface in _SPACES else index
+    return given + 1 if given < len(sequence) and sequence[given].name_part == "名" else index
+
+
 def _name_runs(sequence: Sequence[_Token]) -> Iterator[tuple[int, int]]:
     """[first, last) ranges: consecutive 人名 tokens (one space may separate 姓 and 名), or one candidate token."""
     index = 0
@@ -144,6 +150,8 @@ def _name_runs(sequence: Sequence[_Token]) -> Iterator[tuple[int, int]]:
             index += 1
             continue
         last = index + 1
+        if not _is_person(sequence[index]):
+            last = _given_name_follows(sequence, last)  # 林 (read as a common noun) + 花子
         while _is_person(sequence[index]) and last < len(sequence):
             token = sequence[last]
             if _is_person(token):

@@ -63,7 +63,7 @@ class CorporateNumberDetector(PatternDetector):
         if corporate_number_check_digit(digits[1:]) != int(digits[0]):
             return None
         context = preceding(text, match.start(), 12)
-        return 0.95 if ("法人" in context or "登録番号" in context or match.group().startswith("T")) else 0.7
+        return 0.95 if ("法人番号" in context or "登録番号" in context or match.group().startswith("T")) else 0.7
 
 
 _CARD_CONTEXT = ("カード", "card", "クレジット", "会員番号", "VISA", "Visa", "JCB", "Master", "AMEX")
