@@ -105,15 +105,21 @@ class StubUpstream:
             return await _raw(writer, 200, "text/html", b"<html>gateway error</html>")
         if seen.path.endswith("/embeddings"):
             inputs = seen.body["input"] if isinstance(seen.body["input"], list) else [seen.body["input"]]
-            data = [{"object": "embedding", "index": i, "embedding": [0.25, -0.5, float(i)]} for i in range(len(inputs))]
+            data = [
+                {"object": "embedding", "index": i, "embedding": [0.25, -0.5, float(i)]} for i in range(len(inputs))
+            ]
             usage = {"prompt_tokens": 3 * len(inputs), "total_tokens": 3 * len(inputs)}
-            return await _json(writer, 200, {"object": "list", "data": data, "model": seen.body["model"], "usage": usage})
+            return await _json(
+                writer, 200, {"object": "list", "data": data, "model": seen.body["model"], "usage": usage}
+            )
         if seen.body and seen.body.get("stream"):
             await self._stream(kind, seen, writer)
             return False
         body: dict[str, Any] = {
-            "id": "chatcmpl-stub", "object": "chat.completion", "created": int(time.time()),
-            "model": seen.body["model"] if seen.body else "?",
+            "id": "chatcmpl-stub",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": (seen.body or {}).get("model", "deployment"),
             "choices": [{"index": 0, "message": {"role": "assistant", "content": REPLY}, "finish_reason": "stop"}],
         }
         if kind != "no_usage":
@@ -142,8 +148,11 @@ class StubUpstream:
 
 
 def _usage() -> dict[str, int]:
-    return {"prompt_tokens": PROMPT_TOKENS, "completion_tokens": COMPLETION_TOKENS,
-            "total_tokens": PROMPT_TOKENS + COMPLETION_TOKENS}
+    return {
+        "prompt_tokens": PROMPT_TOKENS,
+        "completion_tokens": COMPLETION_TOKENS,
+        "total_tokens": PROMPT_TOKENS + COMPLETION_TOKENS,
+    }
 
 
 def _events(request: dict[str, Any], *, with_usage: bool, count: int) -> list[bytes]:
@@ -152,8 +161,13 @@ def _events(request: dict[str, Any], *, with_usage: bool, count: int) -> list[by
         pieces.append("。")
 
     def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> bytes:
-        body = {"id": "chatcmpl-stub", "object": "chat.completion.chunk", "created": 0,
-                "model": request.get("model"), "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+        body = {
+            "id": "chatcmpl-stub",
+            "object": "chat.completion.chunk",
+            "created": 0,
+            "model": request.get("model"),
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        }
         body.update(extra)
         return b"data: " + json.dumps(body, ensure_ascii=False).encode("utf-8") + b"\n\n"
 
@@ -161,8 +175,14 @@ def _events(request: dict[str, Any], *, with_usage: bool, count: int) -> list[by
     out += [chunk({"content": p}) for p in pieces[: count - 2]]
     out.append(chunk({}, "stop"))
     if with_usage and (request.get("stream_options") or {}).get("include_usage"):
-        usage = {"id": "chatcmpl-stub", "object": "chat.completion.chunk", "created": 0,
-                 "model": request.get("model"), "choices": [], "usage": _usage()}
+        usage = {
+            "id": "chatcmpl-stub",
+            "object": "chat.completion.chunk",
+            "created": 0,
+            "model": request.get("model"),
+            "choices": [],
+            "usage": _usage(),
+        }
         out.append(b"data: " + json.dumps(usage).encode() + b"\n\n")
     out.append(b"data: [DONE]\n\n")
     return out
@@ -172,8 +192,9 @@ async def _json(writer: asyncio.StreamWriter, status: int, body: Any, extra: dic
     return await _raw(writer, status, "application/json", json.dumps(body, ensure_ascii=False).encode(), extra)
 
 
-async def _raw(writer: asyncio.StreamWriter, status: int, ctype: str, body: bytes,
-               extra: dict[str, str] | None = None) -> bool:
+async def _raw(
+    writer: asyncio.StreamWriter, status: int, ctype: str, body: bytes, extra: dict[str, str] | None = None
+) -> bool:
     head = f"HTTP/1.1 {status} X\r\ncontent-type: {ctype}\r\ncontent-length: {len(body)}\r\n"
     head += "".join(f"{k}: {v}\r\n" for k, v in (extra or {}).items())
     writer.write(head.encode() + b"\r\n" + body)
@@ -185,8 +206,7 @@ class ServerThread:
     """The app in a real uvicorn server on a free loopback port."""
 
     def __init__(self, app: Any) -> None:
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                                                    lifespan="on"))
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> str:

@@ -48,10 +48,14 @@ def stub() -> Iterator[StubUpstream]:
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return load_settings(
-        data_dir=tmp_path / "data", database_url=database_url, secret_key="test-secret-" + "x1y2z3" * 8,
-        allowed_upstream_hosts="127.0.0.1", gateway_cache_seconds=0,
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        secret_key="test-secret-" + "x1y2z3" * 8,
+        allowed_upstream_hosts="127.0.0.1",
+        gateway_cache_seconds=0,
         embedded_model_dir=Path(os.environ.get("HIRAGA_TEST_MODEL_CACHE", "/tmp/hiraga-test-models")),
-        embedded_threads=2, embedded_context=2048,
+        embedded_threads=2,
+        embedded_context=2048,
     )
 
 
@@ -62,8 +66,11 @@ def make_world(database: Database) -> World:
         team_a = directory.create_team(db, scope, org.id, "A課")
         team_b = directory.create_team(db, scope, org.id, "B室")
         keys = []
-        for email, admin, team in (("admin@example.jp", True, None), ("alice@example.jp", False, team_a),
-                                   ("bob@example.jp", False, team_b)):
+        for email, admin, team in (
+            ("admin@example.jp", True, None),
+            ("alice@example.jp", False, team_a),
+            ("bob@example.jp", False, team_b),
+        ):
             user = directory.create_user(db, scope, email=email, password=None, is_system_admin=admin)
             if team is not None:
                 directory.set_membership(db, scope, team.id, user.id, TeamRole.MEMBER)
@@ -77,8 +84,14 @@ def world(database: Database) -> World:
 
 
 def add_endpoint(client: TestClient, world: World, name: str, base_url: str, **fields: Any) -> dict[str, Any]:
-    body = {"name": name, "provider": "openai", "base_url": base_url, "upstream_model": "stub-model",
-            "all_teams": True, **fields}
+    body = {
+        "name": name,
+        "provider": "openai",
+        "base_url": base_url,
+        "upstream_model": "stub-model",
+        "all_teams": True,
+        **fields,
+    }
     response = client.post("/api/v1/models", json=body, headers=World.auth(world.admin_key))
     assert response.status_code == 201, response.text
     result: dict[str, Any] = response.json()

@@ -6,11 +6,21 @@ from hiraga.errors import InvalidInput
 from hiraga.gateway.ssrf import check_upstream_url
 
 
-@pytest.mark.parametrize("url", [
-    "http://127.0.0.1:8000/v1", "http://localhost/v1", "http://10.1.2.3/v1", "http://192.168.0.10/v1",
-    "http://172.16.5.5/v1", "http://169.254.169.254/latest", "http://[::1]/v1", "http://0.0.0.0/v1",
-    "http://[::ffff:127.0.0.1]/v1", "http://100.64.0.1/v1",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/v1",
+        "http://localhost/v1",
+        "http://10.1.2.3/v1",
+        "http://192.168.0.10/v1",
+        "http://172.16.5.5/v1",
+        "http://169.254.169.254/latest",
+        "http://[::1]/v1",
+        "http://0.0.0.0/v1",
+        "http://[::ffff:127.0.0.1]/v1",
+        "http://100.64.0.1/v1",
+    ],
+)
 def test_internal_addresses_are_refused(url: str):
     with pytest.raises(InvalidInput) as refused:
         check_upstream_url(url, [])
@@ -18,8 +28,9 @@ def test_internal_addresses_are_refused(url: str):
     assert "HIRAGA_ALLOWED_UPSTREAM_HOSTS" in refused.value.message
 
 
-@pytest.mark.parametrize("url", ["ftp://example.com/v1", "http:///v1", "https://user:pw@api.example.com/v1",
-                                 "file:///etc/passwd"])
+@pytest.mark.parametrize(
+    "url", ["ftp://example.com/v1", "http:///v1", "https://user:pw@api.example.com/v1", "file:///etc/passwd"]
+)
 def test_odd_urls_are_refused(url: str):
     with pytest.raises(InvalidInput):
         check_upstream_url(url, [])

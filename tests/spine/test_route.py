@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from hiraga.errors import HiragaError
 from hiraga.identity.principal import Principal
 from hiraga.providers.base import EndpointConfig, UpstreamError
 from hiraga.spine.call import CallOutcome, Classification, ModelCall
@@ -20,8 +21,9 @@ def ep(id: int, **fields) -> EndpointConfig:
 
 
 def call(level: int = 1, team_id: int | None = None) -> ModelCall:
-    return ModelCall(principal=ALICE, kind="chat", requested_model="m",
-                     classification=Classification(level), team_id=team_id)
+    return ModelCall(
+        principal=ALICE, kind="chat", requested_model="m", classification=Classification(level), team_id=team_id
+    )
 
 
 async def no_sleep(_: float) -> None:
@@ -79,7 +81,7 @@ def test_retry_then_fallback_then_502():
     async def always_fail(e: EndpointConfig) -> str:
         raise UpstreamError("down", upstream_status=502)
 
-    with pytest.raises(Exception) as failed:
+    with pytest.raises(HiragaError) as failed:
         asyncio.run(r.run([[ep(5)]], always_fail, CallOutcome()))
     assert failed.value.status == 502
 
@@ -105,8 +107,11 @@ def test_long_retry_after_moves_on_instead_of_waiting():
 
 def test_breaker_opens_then_half_open_probe_closes_it():
     now = [0.0]
-    r = router(retry=RetryPolicy(attempts_per_endpoint=1), clock=lambda: now[0],
-               breaker=BreakerPolicy(failure_threshold=2, cooldown_seconds=10))
+    r = router(
+        retry=RetryPolicy(attempts_per_endpoint=1),
+        clock=lambda: now[0],
+        breaker=BreakerPolicy(failure_threshold=2, cooldown_seconds=10),
+    )
     e = ep(1)
     healthy = [False]
 
@@ -116,14 +121,14 @@ def test_breaker_opens_then_half_open_probe_closes_it():
         return "ok"
 
     for _ in range(2):
-        with pytest.raises(Exception):
+        with pytest.raises(HiragaError):
             asyncio.run(r.run([[e]], attempt, CallOutcome()))
     assert r.is_open(e)
-    with pytest.raises(Exception) as skipped:
+    with pytest.raises(HiragaError) as skipped:
         asyncio.run(r.run([[e]], attempt, CallOutcome()))
     assert skipped.value.status == 503  # not even tried
     now[0] = 11
-    with pytest.raises(Exception):  # the probe fails: open again, longer
+    with pytest.raises(HiragaError):  # the probe fails: open again, longer
         asyncio.run(r.run([[e]], attempt, CallOutcome()))
     now[0] = 22
     assert r.is_open(e)

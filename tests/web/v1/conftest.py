@@ -3,4 +3,4 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "gateway"))
 
-from gateway_world import settings, stub, world  # noqa: E402, F401  (fixtures)
+from gateway_world import settings, stub, world  # noqa: F401  (fixtures)

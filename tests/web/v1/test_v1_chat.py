@@ -15,13 +15,16 @@ MESSAGES = [{"role": "user", "content": "東京の天気は？"}]
 
 
 def sse_payloads(text: str) -> list[str]:
-    return [line[len("data: "):] for line in text.split("\n\n") if line.startswith("data: ")]
+    return [line[len("data: ") :] for line in text.split("\n\n") if line.startswith("data: ")]
 
 
 def test_json_answer_relays_upstream_and_names_the_endpoint(client: TestClient, world: World, stub: StubUpstream):
     add_endpoint(client, world, "vllm-llmjp", stub.base_url, upstream_model="llm-jp-4", api_key="sk-upstream-1")
-    response = client.post("/v1/chat/completions", headers=World.auth(world.alice_key),
-                           json={"model": "vllm-llmjp", "messages": MESSAGES, "temperature": 0.2, "tools": []})
+    response = client.post(
+        "/v1/chat/completions",
+        headers=World.auth(world.alice_key),
+        json={"model": "vllm-llmjp", "messages": MESSAGES, "temperature": 0.2, "tools": []},
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["choices"][0]["message"]["content"] == REPLY
@@ -58,33 +61,42 @@ def test_stream_passes_frames_through_whole(client: TestClient, world: World, st
 
 def test_models_lists_only_what_the_callers_team_may_use(client: TestClient, world: World, stub: StubUpstream):
     add_endpoint(client, world, "team-a-only", stub.base_url, all_teams=False, team_ids=[world.team_a])
-    ids = {w: {m["id"] for m in client.get("/v1/models", headers=World.auth(k)).json()["data"]}
-           for w, k in (("alice", world.alice_key), ("bob", world.bob_key))}
+    ids = {
+        w: {m["id"] for m in client.get("/v1/models", headers=World.auth(k)).json()["data"]}
+        for w, k in (("alice", world.alice_key), ("bob", world.bob_key))
+    }
     assert "team-a-only" in ids["alice"] and "team-a-only" not in ids["bob"]
     for seen in ids.values():  # the fresh-install defaults are there for everyone
         assert {BUILTIN_CHAT, BUILTIN_EMBEDDINGS, "default", "hiraga/auto"} <= seen
-    denied = client.post("/v1/chat/completions", headers=World.auth(world.bob_key),
-                         json={"model": "team-a-only", "messages": MESSAGES})
+    denied = client.post(
+        "/v1/chat/completions", headers=World.auth(world.bob_key), json={"model": "team-a-only", "messages": MESSAGES}
+    )
     assert denied.status_code == 404
     assert denied.json()["error"]["code"] == "model_not_found"
     assert stub.chat_requests() == []
 
 
 def test_unknown_model_is_404_in_openai_envelope(client: TestClient, world: World):
-    response = client.post("/v1/chat/completions", headers=World.auth(world.alice_key),
-                           json={"model": "no-such-model", "messages": MESSAGES})
+    response = client.post(
+        "/v1/chat/completions",
+        headers=World.auth(world.alice_key),
+        json={"model": "no-such-model", "messages": MESSAGES},
+    )
     assert response.status_code == 404
     error = response.json()["error"]
     assert error["type"] == "not_found_error" and error["param"] == "model"
     assert "no-such-model" in error["message"]
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"model": "x", "messages": []}, "messages"),
-    ({"model": "x", "messages": MESSAGES, "temperature": 3}, "temperature"),
-    ({"model": "x", "messages": [{"role": "robot", "content": "hi"}]}, "messages.0.role"),
-    ({"messages": MESSAGES}, "model"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"model": "x", "messages": []}, "messages"),
+        ({"model": "x", "messages": MESSAGES, "temperature": 3}, "temperature"),
+        ({"model": "x", "messages": [{"role": "robot", "content": "hi"}]}, "messages.0.role"),
+        ({"messages": MESSAGES}, "model"),
+    ],
+)
 def test_invalid_parameters_are_400_naming_the_field(client: TestClient, world: World, body, field):
     response = client.post("/v1/chat/completions", headers=World.auth(world.alice_key), json=body)
     assert response.status_code == 400
@@ -93,8 +105,11 @@ def test_invalid_parameters_are_400_naming_the_field(client: TestClient, world: 
 
 
 def test_malformed_json_and_missing_key(client: TestClient, world: World):
-    bad = client.post("/v1/chat/completions", headers={**World.auth(world.alice_key), "content-type": "application/json"},
-                      content=b"{not json")
+    bad = client.post(
+        "/v1/chat/completions",
+        headers={**World.auth(world.alice_key), "content-type": "application/json"},
+        content=b"{not json",
+    )
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_json"
     anonymous = client.post("/v1/chat/completions", json={"model": "default", "messages": MESSAGES})
     assert anonymous.status_code == 401
@@ -106,14 +121,21 @@ def test_classification_above_clearance_is_403_naming_the_rule(client: TestClien
     add_endpoint(client, world, "commercial", stub.base_url, clearance=1, external=True)
     for extra in ({"headers": {"X-Hiraga-Classification": "2"}}, {"metadata": {"classification": 3}}):
         headers = {**World.auth(world.alice_key), **extra.get("headers", {})}
-        body = {"model": "commercial", "messages": MESSAGES, **({"metadata": extra["metadata"]} if "metadata" in extra else {})}
+        body = {
+            "model": "commercial",
+            "messages": MESSAGES,
+            **({"metadata": extra["metadata"]} if "metadata" in extra else {}),
+        }
         response = client.post("/v1/chat/completions", headers=headers, json=body)
         assert response.status_code == 403
         error = response.json()["error"]
         assert error["code"] == "classification_not_cleared" and "クリアランス" in error["message"]
     assert stub.chat_requests() == []
-    ok = client.post("/v1/chat/completions", headers=World.auth(world.alice_key),
-                     json={"model": "commercial", "messages": MESSAGES, "metadata": {"classification": 1, "tag": "x"}})
+    ok = client.post(
+        "/v1/chat/completions",
+        headers=World.auth(world.alice_key),
+        json={"model": "commercial", "messages": MESSAGES, "metadata": {"classification": 1, "tag": "x"}},
+    )
     assert ok.status_code == 200
     assert stub.chat_requests()[0].body["metadata"] == {"tag": "x"}  # hiraga's own field never leaves
 
@@ -121,11 +143,17 @@ def test_classification_above_clearance_is_403_naming_the_rule(client: TestClien
 def test_alias_skips_endpoints_not_cleared(client: TestClient, world: World, stub: StubUpstream):
     add_endpoint(client, world, "cloud", stub.base_url, clearance=1, upstream_model="cloud-model")
     add_endpoint(client, world, "onprem", stub.base_url, clearance=3, upstream_model="onprem-model")
-    put = client.put("/api/v1/models/aliases/smart", headers=World.auth(world.admin_key),
-                     json={"members": [{"endpoint": "cloud", "priority": 0}, {"endpoint": "onprem", "priority": 1}]})
+    put = client.put(
+        "/api/v1/models/aliases/smart",
+        headers=World.auth(world.admin_key),
+        json={"members": [{"endpoint": "cloud", "priority": 0}, {"endpoint": "onprem", "priority": 1}]},
+    )
     assert put.status_code == 200, put.text
     for level, expected in (("1", "cloud-model"), ("3", "onprem-model")):
-        response = client.post("/v1/chat/completions", json={"model": "smart", "messages": MESSAGES},
-                               headers={**World.auth(world.alice_key), "X-Hiraga-Classification": level})
+        response = client.post(
+            "/v1/chat/completions",
+            json={"model": "smart", "messages": MESSAGES},
+            headers={**World.auth(world.alice_key), "X-Hiraga-Classification": level},
+        )
         assert response.status_code == 200
         assert stub.chat_requests()[-1].body["model"] == expected

@@ -33,8 +33,9 @@ def test_openai_client_json_stream_models_embeddings_and_errors(served: str, wor
     assert answer.choices[0].message.content == REPLY
     assert answer.usage is not None and answer.usage.total_tokens > 0
 
-    stream = api.chat.completions.create(model="vllm", messages=MESSAGES, stream=True,
-                                         stream_options={"include_usage": True})
+    stream = api.chat.completions.create(
+        model="vllm", messages=MESSAGES, stream=True, stream_options={"include_usage": True}
+    )
     chunks = list(stream)
     assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == REPLY
     assert chunks[-1].usage is not None
@@ -68,9 +69,12 @@ def test_client_disconnect_cancels_the_upstream_stream(app: FastAPI, served: str
     gateway._hooks = recorder
     stub.plan("slow_sse")
     body = {"model": "vllm", "messages": MESSAGES, "stream": True}
-    with httpx.Client(timeout=10) as http, http.stream(
-        "POST", served + "/v1/chat/completions", json=body, headers=World.auth(world.alice_key)
-    ) as response:
+    with (
+        httpx.Client(timeout=10) as http,
+        http.stream(
+            "POST", served + "/v1/chat/completions", json=body, headers=World.auth(world.alice_key)
+        ) as response,
+    ):
         assert response.status_code == 200
         next(response.iter_bytes())  # the answer has started; now the user closes the tab
     deadline = time.monotonic() + 10

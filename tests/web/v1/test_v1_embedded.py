@@ -21,9 +21,14 @@ def test_fresh_install_streams_a_japanese_answer_from_the_embedded_model(app: Fa
     with ServerThread(app) as base_url:
         api = openai.OpenAI(base_url=base_url + "/v1", api_key=world.alice_key, max_retries=0)
         stream = api.chat.completions.create(
-            model="default", stream=True, max_tokens=48, temperature=0,
-            messages=[{"role": "system", "content": "あなたは日本語で簡潔に答えるアシスタントです。"},
-                      {"role": "user", "content": "日本の首都はどこですか？日本語で一文で答えてください。"}],
+            model="default",
+            stream=True,
+            max_tokens=48,
+            temperature=0,
+            messages=[
+                {"role": "system", "content": "あなたは日本語で簡潔に答えるアシスタントです。"},
+                {"role": "user", "content": "日本の首都はどこですか？日本語で一文で答えてください。"},
+            ],
             stream_options={"include_usage": True},
         )
         chunks = list(stream)

@@ -47,18 +47,26 @@ def hooks(app: FastAPI) -> RecordingHooks:
 
 
 def chat(client: TestClient, world: World, model: str, **extra: Any):
-    return client.post("/v1/chat/completions", headers=World.auth(world.alice_key),
-                       json={"model": model, "messages": MESSAGES, **extra})
+    return client.post(
+        "/v1/chat/completions",
+        headers=World.auth(world.alice_key),
+        json={"model": model, "messages": MESSAGES, **extra},
+    )
 
 
 def stream_text(client: TestClient, world: World, model: str) -> tuple[int, str]:
-    with client.stream("POST", "/v1/chat/completions", headers=World.auth(world.alice_key),
-                       json={"model": model, "messages": MESSAGES, "stream": True}) as response:
+    with client.stream(
+        "POST",
+        "/v1/chat/completions",
+        headers=World.auth(world.alice_key),
+        json={"model": model, "messages": MESSAGES, "stream": True},
+    ) as response:
         return response.status_code, b"".join(response.iter_bytes()).decode("utf-8")
 
 
-@pytest.mark.parametrize("fault", [("status", 500), ("status", 503), "reset", "non_json",
-                                   ("status", 429, {"retry-after": "0"})])
+@pytest.mark.parametrize(
+    "fault", [("status", 500), ("status", 503), "reset", "non_json", ("status", 429, {"retry-after": "0"})]
+)
 def test_transient_fault_is_retried_on_the_same_endpoint(client, world, stub: StubUpstream, hooks, fault):
     add_endpoint(client, world, "one", stub.base_url)
     stub.plan(fault)
@@ -66,15 +74,18 @@ def test_transient_fault_is_retried_on_the_same_endpoint(client, world, stub: St
     assert response.status_code == 200, response.text
     assert response.json()["choices"][0]["message"]["content"] == REPLY
     assert len(stub.chat_requests()) == 2
-    (_, outcome), = hooks.recorded
+    ((_, outcome),) = hooks.recorded
     assert outcome.outcome is Outcome.OK and outcome.attempts == 2 and outcome.usage.input_tokens > 0
 
 
 def test_timeout_then_fallback_along_the_alias(client, world, stub: StubUpstream, hooks):
     add_endpoint(client, world, "slow", stub.base_url, timeout_seconds=0.3, upstream_model="slow-model")
     add_endpoint(client, world, "backup", stub.base_url, upstream_model="backup-model")
-    client.put("/api/v1/models/aliases/chain", headers=World.auth(world.admin_key),
-               json={"members": [{"endpoint": "slow"}, {"endpoint": "backup", "priority": 1}]})
+    client.put(
+        "/api/v1/models/aliases/chain",
+        headers=World.auth(world.admin_key),
+        json={"members": [{"endpoint": "slow"}, {"endpoint": "backup", "priority": 1}]},
+    )
     stub.plan(("delay", 1.0), ("delay", 1.0))
     response = chat(client, world, "chain")
     assert response.status_code == 200
@@ -112,8 +123,11 @@ def test_all_upstreams_failing_is_502_then_breaker_503(client, world, stub: Stub
 def test_breaker_half_open_probe_brings_the_endpoint_back(client, world, stub: StubUpstream, app, hooks):
     now = [1000.0]
     gateway: Gateway = app.state.ctx.extras["gateway"]
-    gateway.router = Router(retry=RetryPolicy(attempts_per_endpoint=1), clock=lambda: now[0],
-                            breaker=BreakerPolicy(failure_threshold=1, cooldown_seconds=30))
+    gateway.router = Router(
+        retry=RetryPolicy(attempts_per_endpoint=1),
+        clock=lambda: now[0],
+        breaker=BreakerPolicy(failure_threshold=1, cooldown_seconds=30),
+    )
     add_endpoint(client, world, "flaky", stub.base_url)
     stub.plan(("status", 502))
     assert chat(client, world, "flaky").status_code == 502
@@ -132,16 +146,17 @@ def test_stream_fault_before_first_event_fails_over(client, world, stub: StubUps
     assert REPLY[:5] in text and text.rstrip().endswith("data: [DONE]")
 
 
-@pytest.mark.parametrize(("fault", "code"), [("truncated_sse", "upstream_truncated"),
-                                             ("garbled_mid_sse", "upstream_malformed")])
+@pytest.mark.parametrize(
+    ("fault", "code"), [("truncated_sse", "upstream_truncated"), ("garbled_mid_sse", "upstream_malformed")]
+)
 def test_stream_broken_midway_ends_with_an_error_event(client, world, stub: StubUpstream, hooks, fault, code):
     add_endpoint(client, world, "one", stub.base_url)
     stub.plan(fault)
     status, text = stream_text(client, world, "one")
     assert status == 200
-    last = json.loads(text.strip().split("\n\n")[-1][len("data: "):])
+    last = json.loads(text.strip().split("\n\n")[-1][len("data: ") :])
     assert last["error"]["code"] == code
-    (_, outcome), = hooks.recorded
+    ((_, outcome),) = hooks.recorded
     assert outcome.outcome is Outcome.FAILED and outcome.usage.estimated
 
 
@@ -150,7 +165,7 @@ def test_stream_without_upstream_usage_is_estimated(client, world, stub: StubUps
     stub.plan("no_usage")
     status, _ = stream_text(client, world, "one")
     assert status == 200
-    (_, outcome), = hooks.recorded
+    ((_, outcome),) = hooks.recorded
     assert outcome.usage.estimated and outcome.usage.output_tokens > 0
     assert outcome.cost_jpy > 0
 
