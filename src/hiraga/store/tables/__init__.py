@@ -15,13 +15,30 @@ from hiraga.store.tables.identity import (
     WebSession,
 )
 from hiraga.store.tables.knowledge import KbChunk, KbDocument, KbIngestJob, KnowledgeBase
+from hiraga.store.tables.portal import (
+    AppUse,
+    Attachment,
+    Bot,
+    BuilderApp,
+    BuilderAppTeam,
+    Conversation,
+    Feedback,
+    Message,
+)
 from hiraga.store.tables.usage import AuditRecord, LimitCounter, LimitDefinition, UsageRecord
 
 __all__ = [
     "ApiKey",
     "AppRun",
+    "AppUse",
+    "Attachment",
     "AuditRecord",
     "Base",
+    "Bot",
+    "BuilderApp",
+    "BuilderAppTeam",
+    "Conversation",
+    "Feedback",
     "KbChunk",
     "KbDocument",
     "KbIngestJob",
@@ -30,6 +47,7 @@ __all__ = [
     "LimitDefinition",
     "LoginFailure",
     "Membership",
+    "Message",
     "ModelAlias",
     "ModelEndpoint",
     "ModelEndpointTeam",
