@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
 from hiraga.cli.common import data_dir_option, operator_session, read_password_stdin, reports_errors
 from hiraga.identity import api_keys, directory
-from hiraga.identity.passwords import check_policy, hash_password
-from hiraga.identity.web_sessions import end_all_sessions
+from hiraga.identity.account import set_password
 from hiraga.store.tables import TeamRole
 
 
@@ -109,8 +107,5 @@ def reset_password(email: str, password_stdin: bool, data_dir: Path | None) -> N
     password = read_password_stdin()
     with operator_session(data_dir) as (db, _, settings):
         user = directory.find_user_by_email(db, email)
-        check_policy(password, min_length=settings.password_min_length, email=user.email)
-        user.password_hash = hash_password(password)
-        user.password_changed_at = datetime.now(UTC)
-        end_all_sessions(db, user.id)
+        set_password(db, user, password, min_length=settings.password_min_length)
     click.echo(f"パスワードを再設定しました: {user.email}")

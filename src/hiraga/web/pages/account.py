@@ -3,18 +3,16 @@ API key forms answer HTMX with the keys section and plain browsers with the whol
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from hiraga.errors import HiragaError, InvalidInput, NotFound
+from hiraga.errors import HiragaError, InvalidInput
 from hiraga.identity import api_keys
-from hiraga.identity.passwords import WeakPassword, check_policy, hash_password, verify_password
-from hiraga.identity.web_sessions import end_all_sessions, start_session
-from hiraga.store.tables import User
+from hiraga.identity.account import change_password
+from hiraga.identity.web_sessions import start_session
 from hiraga.web.deps import DbSession, app_context
 from hiraga.web.pages.rendering import (
     PagePrincipal,
@@ -77,30 +75,6 @@ def change_password_page(
     response = redirect(request, "/account?notice=password_changed")
     set_session_cookie(response, token, settings)
     return response
-
-
-def change_password(db: Session, user_id: int, current: str, new: str, confirm: str, *, min_length: int) -> None:
-    """Framework-free: check the current password and the policy, store the new hash and end
-    every session of the user (the caller starts a fresh one for this browser)."""
-    user = db.get(User, user_id)
-    if user is None:
-        raise NotFound("指定されたユーザーが見つかりません。")
-    if not verify_password(user.password_hash, current):
-        raise InvalidInput(
-            "現在のパスワードが正しくありません。", code="wrong_password", detail={"field": "current_password"}
-        )
-    if new != confirm:
-        raise InvalidInput(
-            "確認用のパスワードが一致しません。", code="password_mismatch", detail={"field": "new_password_confirm"}
-        )
-    try:
-        check_policy(new, min_length=min_length, email=user.email)
-    except WeakPassword as error:  # the policy names its field "password"; this form's is "new_password"
-        raise WeakPassword(error.message, detail={"field": "new_password"}) from None
-    user.password_hash = hash_password(new)
-    user.password_changed_at = datetime.now(UTC)
-    end_all_sessions(db, user_id)
-    db.flush()
 
 
 @router.post("/account/keys")

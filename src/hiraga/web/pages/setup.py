@@ -6,24 +6,18 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from hiraga.errors import HiragaError, InvalidInput
-from hiraga.identity import directory
-from hiraga.identity.principal import Principal
+from hiraga.errors import HiragaError
+from hiraga.identity.account import create_first_admin
 from hiraga.identity.setup import check_setup_token, consume_setup_token
 from hiraga.identity.web_sessions import start_session
-from hiraga.settings import Settings
-from hiraga.spine.authorize import AccessScope
-from hiraga.store.tables import User
 from hiraga.web.deps import DbSession, MaybePrincipal, app_context
 from hiraga.web.pages.rendering import PageRoute, redirect, render, render_failure, set_session_cookie
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 # Creating the very first account needs the rights no user holds yet; the setup token stands in.
-SETUP_OPERATOR = Principal(user_id=0, email="setup@localhost", display_name="setup", is_system_admin=True)
 
 
 @router.get("/setup")
@@ -49,12 +43,12 @@ def setup(
     try:
         user = create_first_admin(
             db,
-            settings,
             email=email,
             display_name=display_name,
             password=password,
             password_confirm=password_confirm,
             organisation=organisation,
+            password_min_length=settings.password_min_length,
         )
     except HiragaError as error:
         form = {"email": email, "display_name": display_name, "organisation": organisation}
@@ -64,32 +58,3 @@ def setup(
     response = redirect(request, "/?notice=setup_done")
     set_session_cookie(response, session_token, settings)
     return response
-
-
-def create_first_admin(
-    db: Session,
-    settings: Settings,
-    *,
-    email: str,
-    display_name: str,
-    password: str,
-    password_confirm: str,
-    organisation: str,
-) -> User:
-    if password != password_confirm:
-        raise InvalidInput(
-            "確認用のパスワードが一致しません。", code="password_mismatch", detail={"field": "password_confirm"}
-        )
-    scope = AccessScope(SETUP_OPERATOR)
-    user = directory.create_user(
-        db,
-        scope,
-        email=email,
-        password=password,
-        display_name=display_name,
-        is_system_admin=True,
-        password_min_length=settings.password_min_length,
-    )
-    if organisation.strip():
-        directory.create_organisation(db, scope, organisation)
-    return user
