@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     embedded_threads: int | None = None
     embedded_context: int = 4096
 
+    # portal (hiraga.portal): the longest answer the portal asks a model for
+    portal_max_output_tokens: int = Field(default=1024, ge=16, le=32768)
+
     @field_validator("allowed_upstream_hosts", mode="before")
     @classmethod
     def _split_hosts(cls, value: object) -> object:
