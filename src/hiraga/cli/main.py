@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from hiraga.cli.admin import admin
+from hiraga.cli.kb import kb, worker
 from hiraga.cli.limits import limits
 from hiraga.cli.models import models
 from hiraga.cli.serve import db, serve
@@ -21,3 +22,5 @@ cli.add_command(db)
 cli.add_command(admin)
 cli.add_command(models)
 cli.add_command(limits)
+cli.add_command(kb)
+cli.add_command(worker)

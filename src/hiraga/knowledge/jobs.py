@@ -172,7 +172,7 @@ class IngestWorker:
             db.add_all(rows)
             db.flush()
             if db.bind is not None and db.bind.dialect.name == "postgresql":
-                self._fill_postgres_columns(db, [r.id for r in rows])
+                self.fill_postgres_columns(db, [r.id for r in rows])
             document.content_hash = hashlib.sha256(job.payload or b"").hexdigest()
             document.byte_size = len(job.payload or b"")
             document.title, document.status, document.chunk_count = parsed.title[:500], DocumentStatus.READY, len(rows)
@@ -183,7 +183,7 @@ class IngestWorker:
             job.chunks_done = job.chunks_total = len(rows)
             kb.generation += 1
 
-    def _fill_postgres_columns(self, db: Session, chunk_ids: list[int]) -> None:
+    def fill_postgres_columns(self, db: Session, chunk_ids: list[int]) -> None:
         if not chunk_ids:
             return
         db.execute(
@@ -255,3 +255,29 @@ class BackgroundIngestor:
                 log.exception("ingestion worker loop failed")
             self._wake.wait(self.poll_seconds)
             self._wake.clear()
+
+
+def reindex_knowledge_base(runtime: KnowledgeRuntime, kb_id: int, progress: Progress | None = None) -> int:
+    """Recompute every chunk's terms and vector from its stored text (after a tokeniser or model
+    change) and publish a new index generation. Returns the number of chunks."""
+    database = runtime.database
+    with database.session() as db:
+        chunk_ids = list(db.scalars(select(KbChunk.id).where(KbChunk.kb_id == kb_id).order_by(KbChunk.id)))
+    for start in range(0, len(chunk_ids), EMBED_BATCH):
+        part = chunk_ids[start : start + EMBED_BATCH]
+        with database.session() as db:
+            chunks = list(db.scalars(select(KbChunk).where(KbChunk.id.in_(part)).order_by(KbChunk.id)))
+            texts = [passage_text(json.loads(c.heading_path or "[]"), c.text) for c in chunks]
+            for chunk, passage, vector in zip(chunks, texts, runtime.embed_passages(texts), strict=True):
+                chunk.terms = " ".join(t.replace(" ", "_") for t in search_terms(passage))
+                chunk.vector = vector
+            db.flush()
+            if db.bind is not None and db.bind.dialect.name == "postgresql":
+                IngestWorker(runtime).fill_postgres_columns(db, part)
+        if progress is not None:
+            progress(min(start + EMBED_BATCH, len(chunk_ids)), len(chunk_ids))
+    with database.session() as db:
+        kb = db.get(KnowledgeBase, kb_id)
+        if kb is not None:
+            kb.generation += 1
+    return len(chunk_ids)

@@ -23,7 +23,7 @@ def _tokenizer() -> Any:
     if tokenizer is None:
         from sudachipy import Dictionary, SplitMode
 
-        tokenizer = Dictionary(dict="core").create(SplitMode.C)
+        tokenizer = Dictionary(dict="core").tokenizer(mode=SplitMode.C, fields={"pos", "normalized_form"})
         _local.tokenizer = tokenizer
     return tokenizer
 

@@ -116,8 +116,10 @@ class PptxParser:
             title_shape = slide.shapes.title
             title = normalise_text(title_shape.text_frame.text) if title_shape is not None else f"スライド {number}"
             path = (title,)
+            blocks.append(Block(BlockKind.HEADING, title, path, page=number))
+            title_id = title_shape.shape_id if title_shape is not None else None
             for shape in slide.shapes:
-                if shape is title_shape or not getattr(shape, "has_text_frame", False):
+                if shape.shape_id == title_id or not getattr(shape, "has_text_frame", False):
                     continue
                 for paragraph in shape.text_frame.paragraphs:
                     text = normalise_text("".join(run.text for run in paragraph.runs))

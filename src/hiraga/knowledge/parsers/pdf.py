@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import io
+import logging
 from pathlib import PurePath
 
 from hiraga.knowledge.normalise import normalise_text
 from hiraga.knowledge.parsers.base import Block, BlockKind, ParsedDocument, UnreadableDocument
 from hiraga.knowledge.parsers.text import blocks_from_markdown
+
+logging.getLogger("pypdf").setLevel(logging.ERROR)  # broken files are reported to the user, not logged
 
 NO_TEXT_LAYER = "PDF にテキスト層がありません（画像だけの PDF です）。OCR 済みの PDF をアップロードしてください。"
 
