@@ -9,6 +9,7 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
 
 from hiraga import __version__
+from hiraga.apps import wiring as apps_wiring
 from hiraga.gateway import wiring as gateway_wiring
 from hiraga.settings import Settings, load_settings
 from hiraga.store.database import Database
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     gateway_wiring.install(app, ctx)
+    apps_wiring.install(app, ctx)
     for router in _feature_routers():
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

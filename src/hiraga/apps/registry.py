@@ -56,7 +56,7 @@ def charged_team(principal: Principal, app: RegisteredApp, *, test_call: bool) -
     return min(teams)
 
 
-def _visible(scope: AccessScope) -> Select[tuple[RegisteredApp]]:
+def _visible(scope: AccessScope) -> Select[RegisteredApp]:
     p = scope.principal
     query = select(RegisteredApp)
     if p.is_system_admin:

@@ -239,7 +239,9 @@ class AppRuntime:
                     created_at=datetime.now(UTC),
                 )
             )
-            run_id = int(result.inserted_primary_key[0])
+            key = result.inserted_primary_key
+            assert key is not None
+            run_id = int(key[0])
         return run_id, run
 
     async def execute(self, run_id: int, run: PreparedRun) -> HiragaError | None:

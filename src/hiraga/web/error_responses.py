@@ -54,6 +54,9 @@ def render(request: Request, error: HiragaError) -> Response:
     path = request.url.path
     if path.startswith("/v1/") or path == "/v1":
         return JSONResponse(openai_error_body(error), status_code=error.status, headers=error.headers)
+    if path.startswith("/gennai/"):  # the Gennai AI-app protocol: {"error": "<message>"}
+        body = {"error": error.message, "code": error.code}
+        return JSONResponse(body, status_code=error.status, headers=error.headers)
     if _wants_html(request):
         ctx = request.app.state.ctx
         html = ctx.templates.get_template("error.html").render(

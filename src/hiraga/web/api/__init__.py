@@ -7,10 +7,16 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from hiraga.web.api import me, organisations, teams, users
+    from hiraga.web.api import apps, limits, me, models, organisations, teams, usage, users
 
-    from hiraga.web.api import limits, usage
-
-    from hiraga.web.api import models
-
-    return [organisations.router, teams.router, users.router, me.router, limits.router, usage.router, models.router]
+    return [
+        organisations.router,
+        teams.router,
+        users.router,
+        me.router,
+        limits.router,
+        usage.router,
+        models.router,
+        apps.router,
+        apps.provided,
+    ]
