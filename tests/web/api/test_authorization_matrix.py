@@ -25,14 +25,15 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
 from hiraga.store.database import Database
-from hiraga.store.tables import LimitDefinition, UsageRecord
+from hiraga.store.tables import LimitDefinition, ModelAlias, ModelEndpoint, UsageRecord
 
 from .world import ROLES, World, snapshot
 
 SEES, HIDDEN = "一覧に含む", "一覧に含まない"
 Cell = int | str | tuple[int | str, int | str]  # one value for both targets, or (own, other)
 Body = Callable[[World, str, int], dict[str, Any]]
-Prepare = Callable[[Database, World, str, str], dict[str, int]]  # (database, world, role, target) -> ids
+# (database, world, role, target) -> ids; an int fills ``{<kind>_id}``, a str fills ``{<kind>}``
+Prepare = Callable[[Database, World, str, str], dict[str, int | str]]
 
 
 @dataclass(frozen=True)
@@ -77,12 +78,52 @@ def _team_limit(database: Database, world: World, role: str, target: str) -> dic
         return {"limit": row.id}
 
 
+def _model_endpoint(database: Database, world: World, role: str, target: str) -> dict[str, int | str]:
+    """Models are platform-wide (system admins only): the same endpoint and alias for both targets."""
+    with database.session() as db:
+        db.execute(sa.delete(ModelAlias).where(ModelAlias.name == "matrix-alias"))
+        db.execute(sa.delete(ModelEndpoint).where(ModelEndpoint.name == "matrix-model"))
+        endpoint = ModelEndpoint(
+            name="matrix-model",
+            provider="openai",
+            base_url="https://models.example.com/v1",
+            upstream_model="stub",
+            all_teams=True,
+        )
+        db.add(endpoint)
+        db.flush()
+        db.add(ModelAlias(name="matrix-alias", endpoint_id=endpoint.id, priority=0))
+    return {"endpoint": "matrix-model", "name": "matrix-alias"}
+
+
+def _new_model(world: World, target: str, n: int) -> dict[str, Any]:
+    return {
+        "name": f"matrix-new-{n}",
+        "provider": "openai",
+        "base_url": "https://api.example.com/v1",
+        "upstream_model": "gpt-x",
+        "all_teams": True,
+    }
+
+
+SYSTEM_ADMIN_ONLY = (401, 403, 403, 403)
+
+
 def _usage_record(database: Database, world: World, role: str, target: str) -> dict[str, int]:
     with database.session() as db:
         row = UsageRecord(
-            request_id=uuid.uuid4().hex, created_at=datetime.now(UTC), user_id=world.colleague,
-            team_id=world.team[target], kind="chat", model="m", input_tokens=1, output_tokens=1,
-            estimated=False, cost_jpy=0, outcome="ok", source="api",
+            request_id=uuid.uuid4().hex,
+            created_at=datetime.now(UTC),
+            user_id=world.colleague,
+            team_id=world.team[target],
+            kind="chat",
+            model="m",
+            input_tokens=1,
+            output_tokens=1,
+            estimated=False,
+            cost_jpy=0,
+            outcome="ok",
+            source="api",
         )
         db.add(row)
         db.flush()
@@ -123,14 +164,27 @@ MATRIX: dict[tuple[str, str], Entry] = {
         row(401, 404, (200, 404), 404, 200), body=lambda w, t, n: {"amount": 5}, prepare=_team_limit
     ),
     ("DELETE", "/api/v1/limits/{limit_id}"): Entry(row(401, 404, (204, 404), 404, 204), prepare=_team_limit),
-    ("GET", "/api/v1/usage"): Entry(
-        row(401, 403, (SEES, HIDDEN), SEES, SEES), listed="usage", prepare=_usage_record
-    ),
+    ("GET", "/api/v1/usage"): Entry(row(401, 403, (SEES, HIDDEN), SEES, SEES), listed="usage", prepare=_usage_record),
     ("GET", "/api/v1/usage/totals"): Entry(row(401, 403, 200, 200, 200)),
+    ("GET", "/api/v1/models"): Entry(row(*SYSTEM_ADMIN_ONLY, 200), prepare=_model_endpoint),
+    ("POST", "/api/v1/models"): Entry(row(*SYSTEM_ADMIN_ONLY, 201), body=_new_model),
+    ("GET", "/api/v1/models/aliases"): Entry(row(*SYSTEM_ADMIN_ONLY, 200), prepare=_model_endpoint),
+    ("PUT", "/api/v1/models/aliases/{name:path}"): Entry(
+        row(*SYSTEM_ADMIN_ONLY, 200),
+        body=lambda w, t, n: {"members": [{"endpoint": "matrix-model", "priority": 1}]},
+        prepare=_model_endpoint,
+    ),
+    ("DELETE", "/api/v1/models/aliases/{name:path}"): Entry(row(*SYSTEM_ADMIN_ONLY, 204), prepare=_model_endpoint),
+    ("GET", "/api/v1/models/{endpoint}"): Entry(row(*SYSTEM_ADMIN_ONLY, 200), prepare=_model_endpoint),
+    ("PATCH", "/api/v1/models/{endpoint}"): Entry(
+        row(*SYSTEM_ADMIN_ONLY, 200), body=lambda w, t, n: {"description": f"変更{n}"}, prepare=_model_endpoint
+    ),
+    ("DELETE", "/api/v1/models/{endpoint}"): Entry(row(*SYSTEM_ADMIN_ONLY, 204), prepare=_model_endpoint),
+    ("POST", "/api/v1/models/{endpoint}/test"): Entry(row(*SYSTEM_ADMIN_ONLY, 200), prepare=_model_endpoint),
 }
 
 
-def target_ids(world: World, role: str, target: str) -> dict[str, int]:
+def target_ids(world: World, role: str, target: str) -> dict[str, int | str]:
     """The ids a request names: the own team's objects, or the other team's."""
     own = target == "own"
     caller = world.actors.get(role, world.actors["member"])
@@ -159,18 +213,19 @@ def test_every_api_route_is_in_the_matrix(app: FastAPI) -> None:
     assert MATRIX.keys() - routes == set(), "matrix rows for routes that no longer exist"
 
 
-def path_ids(database: Database, world: World, route: tuple[str, str], role: str, target: str) -> dict[str, int]:
+def path_ids(database: Database, world: World, route: tuple[str, str], role: str, target: str) -> dict[str, int | str]:
     ids = target_ids(world, role, target)
     prepare = MATRIX[route].prepare
     return ids | prepare(database, world, role, target) if prepare else ids
 
 
 def observe(
-    client: TestClient, world: World, route: tuple[str, str], role: str, target: str, ids: dict[str, int], n: int
+    client: TestClient, world: World, route: tuple[str, str], role: str, target: str, ids: dict[str, int | str], n: int
 ) -> int | str:
     method, template = route
     entry = MATRIX[route]
-    path = template.format(**{f"{kind}_id": value for kind, value in ids.items()})
+    values = {f"{kind}_id" if isinstance(value, int) else kind: value for kind, value in ids.items()}
+    path = template.replace(":path}", "}").format(**values)
     body = entry.body(world, target, n) if entry.body else None
     response = client.request(method, path, json=body, headers=world.headers(role))
     if response.status_code >= 400:
