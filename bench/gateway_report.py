@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 
-
 def rows_by(summary: dict[str, Any]) -> dict[tuple[str, str, int], dict[str, Any]]:
     return {(r["target"], r["mode"], r["concurrency"]): r for r in summary["rows"]}
 
