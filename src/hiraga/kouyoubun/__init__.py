@@ -1,0 +1,1 @@
+"""公用文チェック: rule-based checks of Japanese official writing."""
