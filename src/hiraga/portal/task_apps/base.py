@@ -1,0 +1,140 @@
+"""What the task apps share: the run context the portal hands them (the user's model and
+機密性 on every call), a result with checks and changes the portal can show, and prompt helpers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hiraga.apps.forms import Upload
+from hiraga.apps.protocol import CostInfo, TokenCount, UsageEntry
+from hiraga.apps.provider_side import AppResult, RunContext
+from hiraga.errors import InvalidInput, UpstreamFailed
+from hiraga.gateway.service import cost_of, input_estimate
+from hiraga.portal.attachments import as_context, extract_all
+from hiraga.portal.context_window import cut_to_tokens, input_budget
+from hiraga.spine.call import Classification, ModelCall, Usage
+
+DOCUMENT_TYPES = [".pdf", ".docx", ".xlsx", ".pptx", ".txt", ".md", ".csv", ".html"]
+DEFAULT_WINDOW = 4096
+
+
+def select(title: str, options: list[tuple[str, str]], default: str, desc: str = "") -> dict[str, Any]:
+    return {
+        "type": "select",
+        "title": title,
+        "desc": desc,
+        "options": [{"value": v, "label": label} for v, label in options],
+        "default": default,
+    }
+
+
+def document_field(title: str = "ファイル（任意）") -> dict[str, Any]:
+    return {
+        "type": "file",
+        "title": title,
+        "desc": "PDF・Word・Excel・PowerPoint・テキスト。文字を取り出して使います。",
+        "accept": DOCUMENT_TYPES,
+        "max_size_mb": 10,
+        "max_files": 3,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One proposed edit: what stood, what should stand, and why."""
+
+    before: str
+    after: str
+    reason: str
+
+
+@dataclass(slots=True)
+class TaskResult(AppResult):
+    """An AppResult the portal can show more of: checks in code (``checks``: Japanese warnings),
+    the edits with reasons (``changes``), and notes on what was cut to fit the model."""
+
+    checks: list[str] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+    source_text: str = ""
+    notices: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class PortalRunContext(RunContext):
+    """A RunContext whose calls use the model and 機密性 the user picked in the portal."""
+
+    model: str = "default"
+    classification: Classification = Classification.LEVEL1
+    context_window: int | None = None
+    max_output_tokens: int = 1024
+    notices: list[str] = field(default_factory=list)
+
+    async def chat(self, messages: list[dict[str, str]], *, model: str = "default", max_tokens: int = 512) -> str:
+        if self.gateway is None:
+            raise UpstreamFailed("モデルゲートウェイが利用できません。", code="gateway_unavailable")
+        chosen = self.model if model == "default" else model
+        tokens = min(max_tokens, self.max_output_tokens)
+        body: dict[str, Any] = {"model": chosen, "messages": messages, "max_tokens": tokens, "temperature": 0.2}
+        call = ModelCall(
+            principal=self.principal,
+            kind="chat",
+            requested_model=chosen,
+            classification=self.classification,
+            team_id=self.team_id or None,
+            estimated_input_tokens=input_estimate(body),
+            max_output_tokens=tokens,
+            source=f"app:{self.app_name}",
+        )
+        answer = await self.gateway.chat(call, body)
+        usage = answer.body.get("usage") or {}
+        counted = Usage(int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0))
+        self.usage.append(
+            UsageEntry(
+                model_version=answer.endpoint.name,
+                request_count=1,
+                tokens=TokenCount(input_tokens=counted.input_tokens, output_tokens=counted.output_tokens),
+                estimated_cost_info=CostInfo(estimated_cost=cost_of(answer.endpoint, counted), currency="JPY"),
+            )
+        )
+        choices = answer.body.get("choices") or [{}]
+        return str((choices[0].get("message") or {}).get("content") or "")
+
+
+def window_of(context: RunContext) -> tuple[int | None, int]:
+    """(context window, answer tokens) of the run's model; defaults when run over the protocol."""
+    if isinstance(context, PortalRunContext):
+        return context.context_window, context.max_output_tokens
+    return DEFAULT_WINDOW, 512
+
+
+def source_text(
+    inputs: dict[str, Any],
+    files: dict[str, list[Upload]],
+    context: RunContext,
+    *,
+    reserve: int,
+    key: str = "input_text",
+) -> str:
+    """The typed text plus the attached files' text, cut to what the model can read (with notes)."""
+    window, answer_tokens = window_of(context)
+    budget = input_budget(window, answer_tokens) - reserve
+    typed = str(inputs.get(key) or "").strip()
+    typed_cut = cut_to_tokens(typed, budget)
+    notices = []
+    if len(typed_cut) < len(typed):
+        notices.append(f"入力が長いため、全 {len(typed):,} 文字のうち先頭 {len(typed_cut):,} 文字だけを使いました。")
+    uploads = [u for group in files.values() for u in group]
+    extracted = extract_all(uploads, max(0, budget - len(typed_cut))) if uploads else []
+    notices += [n for f in extracted if (n := f.notice())]
+    text = "\n\n".join(p for p in (typed_cut, as_context(extracted)) if p)
+    if not text.strip():
+        raise InvalidInput("文章を入力するか、ファイルを添付してください。", code="empty_input", detail={"field": key})
+    if isinstance(context, PortalRunContext):
+        context.notices.extend(notices)
+    return text
+
+
+def result(outputs: str, context: RunContext, **extra: Any) -> TaskResult:
+    notices = context.notices if isinstance(context, PortalRunContext) else []
+    return TaskResult(outputs=outputs, usage=list(context.usage), notices=list(notices), **extra)

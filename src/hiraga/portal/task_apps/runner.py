@@ -1,0 +1,88 @@
+"""Running an app of the ``hiraga.apps`` extension point from the portal: inputs checked against
+its form, the user's model and 機密性 on every call, and the answer as a TaskResult."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from hiraga.apps import forms
+from hiraga.apps.provider_side import App, AppDefinition, AppResult, discover_apps, lookup
+from hiraga.gateway.service import Gateway
+from hiraga.identity.principal import Principal
+from hiraga.portal.models import ModelChoice
+from hiraga.portal.task_apps.base import PortalRunContext, TaskResult
+from hiraga.spine.call import Classification
+
+
+@dataclass(frozen=True, slots=True)
+class TaskAppInfo:
+    name: str
+    definition: AppDefinition
+    form: forms.FormDefinition
+
+    @property
+    def url(self) -> str:
+        return f"/tasks/{self.name}"
+
+
+@cache
+def installed_apps() -> dict[str, App]:
+    return discover_apps()
+
+
+def task_apps(apps: Mapping[str, App] | None = None) -> list[TaskAppInfo]:
+    found = installed_apps() if apps is None else apps
+    infos = []
+    for name, app in sorted(found.items()):
+        definition = app.definition()
+        if definition.chat:
+            continue  # chat-style apps take a history; the portal's chat covers them
+        infos.append(TaskAppInfo(name=name, definition=definition, form=forms.parse_definition(definition.form)))
+    return infos
+
+
+def task_app(name: str) -> tuple[App, TaskAppInfo]:
+    app = lookup(installed_apps(), name)
+    definition = app.definition()
+    return app, TaskAppInfo(name=name, definition=definition, form=forms.parse_definition(definition.form))
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRun:
+    """One run's request, as the page or the API took it in."""
+
+    name: str
+    values: Mapping[str, Any]
+    uploads: Mapping[str, Sequence[forms.Upload]]
+    model: ModelChoice
+    classification: int
+    from_form: bool = False
+
+
+async def run_task(gateway: Gateway, principal: Principal, request: TaskRun, max_output_tokens: int) -> TaskResult:
+    app, info = task_app(request.name)
+    checked = forms.check_inputs(info.form, request.values, request.uploads, from_text=request.from_form)
+    uploads = forms.decode_files(info.form, checked.files)
+    context = PortalRunContext(
+        app_name=request.name,
+        principal=principal,
+        team_id=min(principal.team_ids) if principal.team_ids else 0,
+        gateway=gateway,
+        model=request.model.name,
+        classification=Classification(request.classification),
+        context_window=request.model.context_window,
+        max_output_tokens=max_output_tokens,
+    )
+    outcome = await app.run(checked.inputs, uploads, context)
+    return as_task_result(outcome, context)
+
+
+def as_task_result(outcome: AppResult, context: PortalRunContext) -> TaskResult:
+    if isinstance(outcome, TaskResult):
+        return outcome
+    return TaskResult(
+        outputs=outcome.outputs, usage=outcome.usage, artifacts=outcome.artifacts, notices=list(context.notices)
+    )
