@@ -15,6 +15,7 @@ from hiraga.store.tables.identity import (
     WebSession,
 )
 from hiraga.store.tables.knowledge import KbChunk, KbDocument, KbIngestJob, KnowledgeBase
+from hiraga.store.tables.platform import PlatformSetting
 from hiraga.store.tables.portal import (
     AppUse,
     Attachment,
@@ -52,6 +53,7 @@ __all__ = [
     "ModelEndpoint",
     "ModelEndpointTeam",
     "Organisation",
+    "PlatformSetting",
     "ProvidedAppJob",
     "ProvidedAppKey",
     "RegisteredApp",

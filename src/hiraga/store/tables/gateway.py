@@ -31,6 +31,8 @@ class ModelEndpoint(Base):
     price_output_per_1k: Mapped[Decimal] = mapped_column(Numeric(12, 4), default=Decimal("0"))
     clearance: Mapped[int] = mapped_column(Integer, default=1)
     external: Mapped[bool] = mapped_column(Boolean, default=False)
+    # what happens to personal data sent to an external endpoint: "mask" | "block" | "allow"
+    pii_policy: Mapped[str] = mapped_column(String(16), default="mask", server_default="mask")
     all_teams: Mapped[bool] = mapped_column(Boolean, default=False)
     timeout_seconds: Mapped[float] = mapped_column(Float, default=60.0)
     max_concurrent: Mapped[int] = mapped_column(Integer, default=0)  # 0 = unlimited
