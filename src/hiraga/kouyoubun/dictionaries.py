@@ -32,9 +32,7 @@ HIRAGANA_LISTS = (
 HIRAGANA_EXCLUDED = frozenset({"上", "時", "方", "度", "毎", "訳", "通り", "行っ", "物"})
 # prh patterns that misfire on correct text, with the reason (docs/kouyoubun.md lists them too)
 PRH_EXCLUDED: dict[str, str] = {
-    "せなければ": "「させなければ」の一部に当たる",
     "見出し": "名詞「見出し」（条の見出し）は別の語",
-    "に就いて": "「地位に就いて」（就く）は正しい漢字表記",
     "真に": "「真に（本当に）」は正しい表記",
     "子ども": "法律名（子ども・子育て支援法）や多くの法令・行政文書で用いる表記",
 }

@@ -34,7 +34,7 @@ class BracketRule:
         stack: list[_Open] = []
         for i, char in enumerate(line):
             if char in PAIRS:
-                if char == "「" and any(o.char == "「" for o in stack) and not _quoted_definition(line, i):
+                if char == "「" and self._misnested(line, stack, i):
                     yield self._nested(line, offset, i)
                 stack.append(_Open(char, i))
             elif char in CLOSING:
@@ -56,6 +56,13 @@ class BracketRule:
                     )
         for unclosed in stack:
             yield self._unclosed(unclosed, offset)
+
+    @staticmethod
+    def _misnested(line: str, stack: list[_Open], at: int) -> bool:
+        """A 「 inside a 「 that is itself closed (else the missing 」 is the one fault), unless a
+        statute is quoting a definition."""
+        outer = next((o for o in reversed(stack) if o.char == "「"), None)
+        return outer is not None and _partner(line, outer.at) is not None and not _quoted_definition(line, at)
 
     def _nested(self, line: str, offset: int, at: int) -> Finding:
         close = _partner(line, at)

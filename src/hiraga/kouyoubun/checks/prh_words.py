@@ -17,13 +17,19 @@ AVOID = "××"  # the list's mark for "do not use this word"
 def _okurigana_only(rule: WordPattern) -> bool:
     """A 送り仮名 rule for nouns (売り払い→売払い, 支払い→支払): only kana dropped."""
     kanji = re.compile(r"[^ぁ-ゖ]")
-    return len(rule.expected) < len(rule.pattern) and kanji.findall(rule.expected) == kanji.findall(rule.pattern)
+    stems = kanji.findall(rule.pattern)
+    return bool(stems) and len(rule.expected) < len(rule.pattern) and kanji.findall(rule.expected) == stems
 
 
 def _verb_keeps_okurigana(rule: WordPattern, tokens: Sequence[Token], start: int) -> bool:
     """Verbs keep their okurigana (賃金を支払い、): the noun rule does not apply to them."""
     first = next((t for t in tokens if t.start == start), None)
     return first is not None and first.main_pos == "動詞" and _okurigana_only(rule)
+
+
+# 「地位に就いて」「職務に就いて」: 就く (take up a post) is right in kanji; only 「…に就いて（ついて）」 is not
+TAKING_UP = frozenset("職位任務役業")
+HIRAGANA = re.compile(r"[ぁ-ゖ]")
 
 
 class PrhWordRule:
@@ -33,21 +39,40 @@ class PrhWordRule:
     def __init__(self, patterns: Sequence[WordPattern] | None = None) -> None:
         chosen = patterns if patterns is not None else word_patterns()
         self._by_pattern = {p.pattern: p for p in chosen}
-        ordered = sorted(self._by_pattern, key=len, reverse=True)
-        self._regex = re.compile("|".join(re.escape(p) for p in ordered))
+        self._lengths = sorted({len(p) for p in self._by_pattern}, reverse=True)
+        self._first_chars = {p[0] for p in self._by_pattern}
 
     def check(self, document: Document) -> Iterable[Finding]:
+        text = document.text
         for sentence in document.sentences:
-            matches = list(self._regex.finditer(sentence.text))
-            if not matches:
+            if not any(c in self._first_chars for c in sentence.text):
                 continue
             tokens = document.tokens(sentence)
-            bounds = {t.start for t in tokens} | {t.end for t in tokens}
-            for match in matches:
-                start, end = sentence.start + match.start(), sentence.start + match.end()
-                rule = self._by_pattern[match.group()]
-                if start in bounds and end in bounds and not _verb_keeps_okurigana(rule, tokens, start):
-                    yield self._finding(rule, start, end)
+            ends = {t.end for t in tokens}
+            after = sentence.start
+            for i, token in enumerate(tokens):
+                if token.start < after or text[token.start] not in self._first_chars:
+                    continue
+                for length in self._lengths:
+                    rule = self._by_pattern.get(text[token.start : token.start + length])
+                    if rule is not None and self._applies(rule, tokens, i, ends):
+                        after = token.start + length
+                        yield self._finding(rule, token.start, after)
+                        break
+
+    @staticmethod
+    def _applies(rule: WordPattern, tokens: Sequence[Token], i: int, ends: set[int]) -> bool:
+        """The match starts at token ``i``; it must end on a token boundary, or inside a token when
+        the pattern ends in kana (an inflection: 洩ら|し, 於て|は)."""
+        start = tokens[i].start
+        end = start + len(rule.pattern)
+        if end not in ends and not HIRAGANA.fullmatch(rule.pattern[-1]):
+            return False
+        if i > 0 and tokens[i].main_pos == "助動詞" and tokens[i - 1].main_pos == "動詞":
+            return False  # inside a verb's chain: さ|せなければ is not 「せなければ」
+        if rule.pattern == "に就いて" and i > 0 and tokens[i - 1].surface[-1:] in TAKING_UP:
+            return False
+        return not _verb_keeps_okurigana(rule, tokens, start)
 
     def _finding(self, rule: WordPattern, start: int, end: int) -> Finding:
         if rule.expected == AVOID:
