@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,99}$"
+PiiPolicyName = Literal["mask", "block", "allow"]
 TagText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 
 
@@ -25,6 +26,7 @@ class EndpointFields(BaseModel):
     price_output_per_1k: Decimal = Field(default=Decimal("0"), ge=0, max_digits=12, decimal_places=4)
     clearance: int = Field(default=1, ge=1, le=3)
     external: bool = True
+    pii_policy: PiiPolicyName = "mask"  # personal data sent to an external endpoint: mask, block or allow
     all_teams: bool = False
     team_ids: list[int] = Field(default_factory=list, max_length=1000)
     timeout_seconds: float = Field(default=60.0, gt=0, le=3600)
@@ -56,6 +58,7 @@ class EndpointUpdate(BaseModel):
     price_output_per_1k: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=4)
     clearance: int | None = Field(default=None, ge=1, le=3)
     external: bool | None = None
+    pii_policy: PiiPolicyName | None = None
     all_teams: bool | None = None
     team_ids: list[int] | None = Field(default=None, max_length=1000)
     timeout_seconds: float | None = Field(default=None, gt=0, le=3600)
@@ -82,6 +85,7 @@ class EndpointView(BaseModel):
     price_output_per_1k: Decimal
     clearance: int
     external: bool
+    pii_policy: str
     all_teams: bool
     team_ids: list[int]
     timeout_seconds: float

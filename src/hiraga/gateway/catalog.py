@@ -56,6 +56,7 @@ def endpoint_config(row: ModelEndpoint, api_key: str | None) -> EndpointConfig:
         price_output_per_1k=row.price_output_per_1k,
         clearance=row.clearance,
         external=row.external,
+        pii_policy=row.pii_policy,
         team_ids=None if row.all_teams else frozenset(t.team_id for t in row.teams),
         timeout_seconds=row.timeout_seconds,
         max_concurrent=row.max_concurrent,

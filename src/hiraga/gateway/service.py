@@ -1,4 +1,5 @@
-"""One model call through the spine: policy.admit → route → provider → policy.settle + audit.record.
+"""One model call through the spine: route → pii → policy.admit → provider → restore → policy.settle
++ audit.record.
 
 Framework-free: the web layer hands in a ModelCall and the client's JSON body; streaming answers
 are pushed into a StreamSink. ``settle`` runs for every admitted call and ``record`` for every
@@ -26,6 +27,7 @@ from hiraga.gateway.streaming import StreamWatch, error_event
 from hiraga.identity.principal import Principal
 from hiraga.providers.base import EndpointConfig, Json, ModelProvider, UpstreamError
 from hiraga.spine.call import CallOutcome, ModelCall, Outcome, Usage
+from hiraga.spine.pii import PiiSession, PiiStep, SseRestorer
 from hiraga.spine.route import Router, Tiers, team_may_use
 
 log = logging.getLogger("hiraga.gateway")
@@ -95,10 +97,12 @@ class Gateway:
         router: Router | None = None,
         hooks: GatewayHooks | None = None,
         hooks_lookup: Callable[[], GatewayHooks | None] | None = None,
+        pii: PiiStep | None = None,
     ) -> None:
         self.catalog = catalog
         self.providers = dict(providers)
         self.router = router or Router()
+        self.pii = pii or PiiStep()
         self._hooks = hooks
         self._hooks_lookup = hooks_lookup
 
@@ -144,22 +148,28 @@ class Gateway:
 
     # -- calls -------------------------------------------------------------------------------
     async def chat(self, call: ModelCall, body: Json) -> Answer:
-        async with self._governed(call, "chat") as (outcome, tiers):
-            lease = await self.router.run(
-                tiers, lambda ep: self.provider(ep).chat(ep, body, caller=_caller(call)), outcome
-            )
+        async with self._governed(call, "chat", body) as (outcome, tiers, pii):
+
+            async def attempt(ep: EndpointConfig) -> Json:
+                return await self.provider(ep).chat(ep, await pii.body_for(ep), caller=_caller(call))
+
+            lease = await self.router.run(tiers, attempt, outcome)
             lease.done(True)
             answer = lease.value
             usage = usage_of(answer) or _estimated_usage(call, answer)
-            self._finish(call, outcome, lease.endpoint, usage, Outcome.OK)
-            return Answer(answer, lease.endpoint)
+            self._finish(call, outcome, lease.endpoint, usage, Outcome.OK, pii)
+            return Answer(pii.restore_answer(lease.endpoint, answer), lease.endpoint)
 
     async def embeddings(self, call: ModelCall, body: Json) -> Answer:
-        async with self._governed(call, "embeddings") as (outcome, tiers):
-            lease = await self.router.run(tiers, lambda ep: self.provider(ep).embed(ep, body), outcome)
+        async with self._governed(call, "embeddings", body) as (outcome, tiers, pii):
+
+            async def attempt(ep: EndpointConfig) -> Json:
+                return await self.provider(ep).embed(ep, await pii.body_for(ep))
+
+            lease = await self.router.run(tiers, attempt, outcome)
             lease.done(True)
             usage = usage_of(lease.value) or Usage(call.estimated_input_tokens, 0, estimated=True)
-            self._finish(call, outcome, lease.endpoint, usage, Outcome.OK)
+            self._finish(call, outcome, lease.endpoint, usage, Outcome.OK, pii)
             return Answer(lease.value, lease.endpoint)
 
     async def stream_chat(self, call: ModelCall, body: Json, sink: StreamSink) -> None:
@@ -169,22 +179,26 @@ class Gateway:
         wants_usage = isinstance(options, dict) and bool(options.get("include_usage"))
         upstream = {**body, "stream": True, "stream_options": {**(options or {}), "include_usage": True}}
         watch = StreamWatch(client_wants_usage=wants_usage)
-        async with self._governed(call, "chat") as (outcome, tiers):
-            lease = await self.router.run(tiers, lambda ep: self._open_stream(ep, upstream, call, watch), outcome)
+        async with self._governed(call, "chat", upstream) as (outcome, tiers, pii):
+            lease = await self.router.run(tiers, lambda ep: self._open_stream(ep, pii, call, watch), outcome)
             events = lease.value
             ok: bool | None = None
             try:
                 await sink.start(lease.endpoint)
-                ok = await self._relay(events, watch, sink, outcome)
+                ok = await self._relay(events, watch, sink, outcome, pii.stream_restorer(lease.endpoint))
             finally:
                 with anyio.CancelScope(shield=True):
                     await events.aclose()
                 lease.done(ok)
                 outcome.ttft_ms = _ms_since(call.started_at, watch.first_token_at)
                 usage = watch.usage_or_estimate(call.estimated_input_tokens)
-                self._finish(call, outcome, lease.endpoint, usage, outcome.outcome if ok is False else Outcome.OK)
+                result = outcome.outcome if ok is False else Outcome.OK
+                self._finish(call, outcome, lease.endpoint, usage, result, pii)
 
-    async def _open_stream(self, endpoint: EndpointConfig, body: Json, call: ModelCall, watch: StreamWatch) -> _Replay:
+    async def _open_stream(
+        self, endpoint: EndpointConfig, pii: PiiSession, call: ModelCall, watch: StreamWatch
+    ) -> _Replay:
+        body = await pii.body_for(endpoint)
         events = self.provider(endpoint).stream_chat(endpoint, body, caller=_caller(call))
         try:
             first = await anext(events)
@@ -198,12 +212,14 @@ class Gateway:
         return _Replay(first, events)
 
     @staticmethod
-    async def _relay(events: _Replay, watch: StreamWatch, sink: StreamSink, outcome: CallOutcome) -> bool:
+    async def _relay(
+        events: _Replay, watch: StreamWatch, sink: StreamSink, outcome: CallOutcome, restorer: SseRestorer | None
+    ) -> bool:
         try:
             async for event in events:
                 frame = watch.feed(event)
                 if frame is not None:
-                    await sink.send(frame)
+                    await sink.send(restorer.rewrite(frame) if restorer is not None else frame)
             watch.finish()
         except UpstreamError as exc:
             outcome.outcome, outcome.error_code = Outcome.FAILED, exc.code
@@ -225,7 +241,9 @@ class Gateway:
         return self.router.candidates(call, catalog.tiers(call.requested_model), kind)
 
     @staticmethod
-    def _finish(call: ModelCall, outcome: CallOutcome, endpoint: EndpointConfig, usage: Usage, result: Outcome) -> None:
+    def _finish(
+        call: ModelCall, outcome: CallOutcome, endpoint: EndpointConfig, usage: Usage, result: Outcome, pii: PiiSession
+    ) -> None:
         if call.team_id is None:  # charge a team of the caller's that may use this endpoint
             teams = (
                 call.principal.team_ids & endpoint.team_ids
@@ -238,20 +256,26 @@ class Gateway:
         outcome.upstream_model = endpoint.upstream_model or endpoint.name
         outcome.usage = usage
         outcome.cost_jpy = cost_of(endpoint, usage)
+        outcome.decisions.update(clearance=endpoint.clearance, external=endpoint.external)
+        pii.settle(endpoint, outcome)
 
     @asynccontextmanager
-    async def _governed(self, call: ModelCall, kind: str) -> AsyncIterator[tuple[CallOutcome, Tiers]]:
-        """Candidates (404/403 refuse before admission), admission, then the caller's work; settle
-        and record afterwards whatever happened, shielded from the client's cancellation."""
+    async def _governed(
+        self, call: ModelCall, kind: str, body: Json
+    ) -> AsyncIterator[tuple[CallOutcome, Tiers, PiiSession]]:
+        """Candidates (404/403 refuse before admission: unknown, not cleared, PII blocked), admission,
+        then the caller's work; settle and record afterwards whatever happened, shielded from the
+        client's cancellation."""
         outcome = CallOutcome()
         hooks = self.hooks
         admitted = False
+        pii = self.pii.begin(kind, body)
         try:
-            tiers = await self._tiers(call, kind)
+            tiers = await pii.admissible(await self._tiers(call, kind), outcome)
             _set_price_ceiling(call, tiers)
             await hooks.admit(call)
             admitted = True
-            yield outcome, tiers
+            yield outcome, tiers, pii
         except BaseException as exc:
             _classify_failure(outcome, exc)
             raise
@@ -309,6 +333,8 @@ def _classify_failure(outcome: CallOutcome, exc: BaseException) -> None:
     elif isinstance(exc, HiragaError):
         outcome.outcome = Outcome.REFUSED if exc.status < 500 else Outcome.FAILED
         outcome.error_code = exc.code
+        if exc.status == 403 and exc.detail:  # the rule that refused it (clearance, PII)
+            outcome.decisions["refusal"] = exc.detail
     else:
         outcome.outcome, outcome.error_code = Outcome.FAILED, "internal_error"
 

@@ -11,12 +11,14 @@ from fastapi import FastAPI
 
 from hiraga import plugins
 from hiraga.gateway.catalog import CatalogCache
+from hiraga.gateway.platform_policy import PlatformPolicy
 from hiraga.gateway.principals import PrincipalCache
 from hiraga.gateway.registry import RegistryRules, ensure_builtin_endpoints
 from hiraga.gateway.secrets import SecretBox
 from hiraga.gateway.service import Gateway, GatewayHooks
 from hiraga.providers.base import ModelProvider
 from hiraga.settings import Settings
+from hiraga.spine.pii import PiiStep, shared_guard
 from hiraga.web.context import AppContext
 
 log = logging.getLogger("hiraga.gateway")
@@ -49,8 +51,12 @@ def install(app: FastAPI, ctx: AppContext, hooks: GatewayHooks | None = None) ->
         providers=build_providers(settings),
         hooks=hooks,
         hooks_lookup=lambda: ctx.extras.get("gateway_hooks"),
+        pii=PiiStep(shared_guard),  # the detectors load on the first external call, once per process
     )
     ctx.extras["gateway"] = gateway
+    ctx.extras["platform_policy"] = PlatformPolicy(
+        ctx.database, settings.default_classification, settings.gateway_cache_seconds
+    )
     ctx.extras["gateway_principals"] = PrincipalCache(ctx.database, settings.gateway_cache_seconds)
     ctx.extras["gateway_rules"] = rules
     for route in routes():

@@ -35,6 +35,7 @@ class EndpointConfig:
     price_output_per_1k: Decimal = Decimal("0")
     clearance: int = 1
     external: bool = False
+    pii_policy: str = "mask"  # for external endpoints: "mask" | "block" | "allow" (hiraga.spine.pii)
     team_ids: frozenset[int] | None = None  # None: every team
     timeout_seconds: float = 60.0
     max_concurrent: int = 0  # 0: unlimited

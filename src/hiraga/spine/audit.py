@@ -2,8 +2,9 @@
 
 One call gives one usage record and one audit record, inserted in the same transaction (through
 the ledger, so concurrent calls share commits). ``record`` returns only once both are committed.
-Audit rows are only ever inserted; the ``prev_hash``/``hash`` columns are left for the
-governance issue's hash chain.
+Audit rows are only ever inserted, at the end of the hash chain (``hiraga.audit.chain``). If they
+cannot be written (full disk, database gone), ``record`` raises ``AuditUnavailable``: the call
+fails closed rather than going unaudited.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Table, insert
 
+from hiraga.audit.chain import append as append_audit
+from hiraga.errors import ServiceUnavailable
 from hiraga.spine.call import CallOutcome, ModelCall
 from hiraga.store.tables.usage import AuditRecord, UsageRecord
 from hiraga.usage.ledger import Ledger
@@ -22,6 +25,14 @@ from hiraga.usage.ledger import Ledger
 MODEL_CALL_ACTION = "model_call"
 USAGE = cast(Table, UsageRecord.__table__)
 AUDIT = cast(Table, AuditRecord.__table__)
+
+
+class AuditUnavailable(ServiceUnavailable):
+    code = "audit_unavailable"
+    message = (
+        "監査記録を書き込めなかったため、この呼び出しは完了できませんでした。"
+        "管理者にディスク容量とデータベースの状態を確認するよう依頼してください。"
+    )
 
 
 def usage_row(call: ModelCall, outcome: CallOutcome, at: datetime) -> dict[str, Any]:
@@ -56,6 +67,11 @@ def audit_row(
         facts["upstream_model"] = outcome.upstream_model
     if outcome.usage.estimated:
         facts["estimated_usage"] = True
+    if outcome.pii_policy is not None:  # PII handling for an external endpoint: counts only, never values
+        facts["pii"] = {"policy": outcome.pii_policy, "counts": dict(outcome.pii_counts)}
+    if call.drawn_on:
+        facts["classification_drawn_on"] = dict(call.drawn_on)
+    facts.update(outcome.decisions)
     facts.update(detail or {})
     return {
         "occurred_at": at,
@@ -86,7 +102,7 @@ def insert_records(connection: Connection, usage: Sequence[dict[str, Any]], audi
     if usage:
         connection.execute(insert(USAGE), list(usage))
     if audit:
-        connection.execute(insert(AUDIT), list(audit))
+        append_audit(connection, audit)
 
 
 class AuditTrail:
@@ -98,4 +114,7 @@ class AuditTrail:
     async def record(self, call: ModelCall, outcome: CallOutcome, detail: dict[str, Any] | None = None) -> None:
         at = datetime.now(UTC)
         usage, audit = usage_row(call, outcome, at), audit_row(call, outcome, at, detail)
-        await self.ledger.run(lambda c: insert_records(c, [usage], [audit]))
+        try:
+            await self.ledger.run(lambda c: insert_records(c, [usage], [audit]))
+        except Exception as error:
+            raise AuditUnavailable(detail={"request_id": call.request_id}) from error

@@ -12,6 +12,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from hiraga.identity.principal import Principal
 
@@ -50,6 +51,15 @@ class ModelCall:
     max_output_price_per_1k_jpy: Decimal = Decimal(0)
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     started_at: float = field(default_factory=time.monotonic)
+    # What the classification was raised by, besides the level chosen (e.g. {"kb:3": 3, "app:要約": 2});
+    # ``classification`` is always the highest of all (see hiraga.spine.classification).
+    drawn_on: dict[str, int] = field(default_factory=dict)
+
+    def draw_on(self, source: str, level: int) -> None:
+        """The call uses ``source`` (a knowledge base, a file, an app) of ``level``: raise the
+        call's classification to it if it is higher. Never lowers it."""
+        self.drawn_on[source] = int(Classification(level))
+        self.classification = max(self.classification, Classification(level))
 
 
 @dataclass(slots=True)
@@ -77,3 +87,9 @@ class CallOutcome:
     ttft_ms: float | None = None
     error_code: str | None = None
     attempts: int = 0
+    # PII found and handled for the endpoint that was used (kind → count; never the values), and
+    # the policy applied to it ("mask" | "block" | "allow"; None: internal endpoint, not scanned).
+    pii_counts: dict[str, int] = field(default_factory=dict)
+    pii_policy: str | None = None
+    # Facts about policy decisions for the audit record (the rule of a refusal, the clearance used).
+    decisions: dict[str, Any] = field(default_factory=dict)

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from hiraga.errors import Forbidden, InvalidInput
+from hiraga.gateway.platform_policy import PlatformPolicy
 from hiraga.gateway.principals import PrincipalCache
 from hiraga.gateway.protocol import (
     CLASSIFICATION_HEADER,
@@ -47,7 +48,7 @@ def _team(request: Request, principal: Principal) -> int | None:
     return int(value)
 
 
-def _call(
+async def _call(
     request: Request,
     ctx: AppContext,
     principal: Principal,
@@ -56,14 +57,14 @@ def _call(
     metadata: dict[str, Any] | None,
     stream: bool = False,
 ) -> ModelCall:
+    policy: PlatformPolicy = ctx.extras["platform_policy"]
+    default = await policy.default_classification()  # the administrators' default, when none is given
     return ModelCall(
         principal=principal,
         kind=kind,
         requested_model=model,
         stream=stream,
-        classification=classification_of(
-            request.headers.get(CLASSIFICATION_HEADER), metadata, ctx.settings.default_classification
-        ),
+        classification=classification_of(request.headers.get(CLASSIFICATION_HEADER), metadata, default),
         team_id=_team(request, principal),
     )
 
@@ -73,7 +74,7 @@ async def chat_completions(request: Request) -> Any:
     principal = await principals.authenticate(request.headers.get("authorization"))
     body = parse_json_object(await request.body())
     params = validated(ChatCompletionRequest, body)
-    call = _call(request, ctx, principal, "chat", params.model, params.metadata, stream=params.stream)
+    call = await _call(request, ctx, principal, "chat", params.model, params.metadata, stream=params.stream)
     call.estimated_input_tokens = input_estimate(body)
     call.max_output_tokens = params.max_completion_tokens or params.max_tokens
     forward = upstream_body(body)
@@ -87,7 +88,7 @@ async def embeddings(request: Request) -> Any:
     principal = await principals.authenticate(request.headers.get("authorization"))
     body = parse_json_object(await request.body())
     params = validated(EmbeddingsRequest, body)
-    call = _call(request, ctx, principal, "embeddings", params.model, params.metadata)
+    call = await _call(request, ctx, principal, "embeddings", params.model, params.metadata)
     texts = [params.input] if isinstance(params.input, str) else params.input
     call.estimated_input_tokens = sum(estimate_tokens(t) if isinstance(t, str) else 1 for t in texts)
     forward = upstream_body(body)
