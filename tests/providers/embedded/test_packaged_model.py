@@ -44,9 +44,7 @@ def test_real_model_is_assembled_and_verified(packaged_model_path: Path) -> None
     assert QWEN_CODER_05B.sha256 in marker.read_text("utf-8")
 
 
-def test_real_model_second_start_trusts_marker(
-    packaged_model_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_real_model_second_start_trusts_marker(packaged_model_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def no_hashing(path: Path) -> str:
         raise AssertionError("verified model must not be re-hashed")
 
@@ -101,9 +99,7 @@ def test_fake_parts_assemble_atomically(tmp_path: Path, fake_spec: PackagedModel
     assert sorted(p.name for p in cache.iterdir()) == [path.name, path.name + ".verified.json"]
 
 
-def test_corrupted_copy_with_marker_is_rehashed_and_repaired(
-    tmp_path: Path, fake_spec: PackagedModelSpec
-) -> None:
+def test_corrupted_copy_with_marker_is_rehashed_and_repaired(tmp_path: Path, fake_spec: PackagedModelSpec) -> None:
     path = ensure_packaged_model(tmp_path / "cache", fake_spec)
     data = bytearray(path.read_bytes())
     data[100] ^= 0xFF  # same size, different content, new mtime: the marker no longer matches

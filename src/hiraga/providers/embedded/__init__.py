@@ -12,6 +12,7 @@ from hiraga.providers.embedded.llama_runtime import (
     EmbeddedGenerationError,
     EmbeddedRequestError,
     LlamaRuntime,
+    RuntimeOptions,
 )
 from hiraga.providers.embedded.packaged_model import (
     QWEN_CODER_05B,
@@ -34,6 +35,7 @@ __all__ = [
     "FairScheduler",
     "LlamaRuntime",
     "PackagedModelSpec",
+    "RuntimeOptions",
     "ensure_packaged_model",
     "verify_gguf",
 ]

@@ -3,7 +3,8 @@
 One :class:`LlamaRuntime` per model file per process. Requests wait in a
 per-caller round-robin queue (:class:`FairScheduler`); each granted request runs
 its blocking llama.cpp call in a worker thread and streams chunks back to the
-event loop. Dropping or cancelling a stream stops generation at the next token.
+event loop. Dropping, closing or cancelling a stream stops generation at the next
+token, or after the 512-token prompt batch in hand.
 """
 
 from __future__ import annotations
@@ -37,34 +38,18 @@ __all__ = [
     "EmbeddedRequestError",
     "FairScheduler",
     "LlamaRuntime",
+    "RuntimeOptions",
 ]
 _END = object()
-_ALLOWED_KEYS = frozenset(
-    {
-        "messages",
-        "max_tokens",
-        "max_completion_tokens",
-        "temperature",
-        "top_p",
-        "top_k",
-        "min_p",
-        "seed",
-        "stop",
-        "presence_penalty",
-        "frequency_penalty",
-        "repeat_penalty",
-        "logit_bias",
-        "response_format",
-        "json_schema",
-        "grammar",
-        "tools",
-        "tool_choice",
-        "parallel_tool_calls",
-        "logprobs",
-        "top_logprobs",
-        "chat_template_kwargs",
-    }
-)
+# request keys passed on to llama.cpp; anything else (slot ids, LoRA, n_probs...) is dropped
+# fmt: off
+_ALLOWED_KEYS = frozenset((
+    "messages", "max_tokens", "max_completion_tokens", "temperature", "top_p", "top_k", "min_p", "seed",
+    "stop", "presence_penalty", "frequency_penalty", "repeat_penalty", "logit_bias", "response_format",
+    "json_schema", "grammar", "tools", "tool_choice", "parallel_tool_calls", "logprobs", "top_logprobs",
+    "chat_template_kwargs",
+))
+# fmt: on
 
 
 class EmbeddedRequestError(EmbeddedModelError):
@@ -209,37 +194,49 @@ class ChatStream(AsyncIterator[Chunk]):
         return item
 
 
+@dataclass(frozen=True)
+class RuntimeOptions:
+    """How a model is run; see :meth:`LlamaRuntime.load`."""
+
+    threads: int
+    context: int = 8192
+    slots: int = 1
+    default_max_tokens: int = 1024
+    prompt_cache: bool = False  # off by default: deterministic answers, no cross-user timing channel
+    cache_ram_mib: int = 256
+    verbose: bool = False
+
+
 class LlamaRuntime:
     """One GGUF model loaded in this process through xllamacpp."""
 
     _instances: ClassVar[dict[Path, LlamaRuntime]] = {}
     _instances_lock: ClassVar[threading.Lock] = threading.Lock()
 
-    def __init__(
-        self, path: Path, *, threads: int, context: int, slots: int, default_max_tokens: int, verbose: bool
-    ) -> None:
+    def __init__(self, path: Path, options: RuntimeOptions) -> None:
         import xllamacpp
 
         self.path = path
         self.model_id = path.name
-        self.threads = threads
-        self.context = context
-        self.default_max_tokens = default_max_tokens
+        self.options = options
         self._socket_dir = tempfile.mkdtemp(prefix="hiraga-llama-")
-        self._server: Any = xllamacpp.Server(self._params(xllamacpp, slots, verbose))
-        self._scheduler = FairScheduler(slots)
-        self._executor = ThreadPoolExecutor(max_workers=slots, thread_name_prefix="hiraga-llama")
+        self._server: Any = xllamacpp.Server(self._params(xllamacpp.CommonParams()))
+        self._scheduler = FairScheduler(options.slots)
+        self._executor = ThreadPoolExecutor(max_workers=options.slots, thread_name_prefix="hiraga-llama")
         self._streams: weakref.WeakSet[threading.Event] = weakref.WeakSet()
         self._closed = False
 
-    def _params(self, xllamacpp: Any, slots: int, verbose: bool) -> Any:
-        params = xllamacpp.CommonParams()
+    def _params(self, params: Any) -> Any:
+        opts = self.options
         params.model.path = str(self.path)
-        params.n_ctx = self.context * slots
-        params.n_parallel = slots
-        params.cpuparams.n_threads = self.threads
-        params.cpuparams_batch.n_threads = self.threads
-        params.verbosity = 3 if verbose else 0
+        params.n_ctx = opts.context * opts.slots
+        params.n_parallel = opts.slots
+        params.cpuparams.n_threads = opts.threads
+        params.cpuparams_batch.n_threads = opts.threads
+        params.n_batch = params.n_ubatch = 512  # prompt progress (and so a stop check) every 512 tokens
+        params.cache_prompt = opts.prompt_cache
+        params.cache_ram_mib = opts.cache_ram_mib if opts.prompt_cache else 0
+        params.verbosity = 3 if opts.verbose else 0
         # llama.cpp always opens an HTTP listener: keep it on a private unix socket behind a random key
         params.hostnames = [os.path.join(self._socket_dir, "llama.sock")]
         params.api_keys = [secrets.token_urlsafe(32)]
@@ -255,24 +252,21 @@ class LlamaRuntime:
         *,
         threads: int | None = None,
         context: int = 8192,
-        slots: int = 1,
-        default_max_tokens: int = 1024,
-        verbose: bool = False,
+        **options: Any,
     ) -> LlamaRuntime:
-        """Load ``path`` once per process; a second call returns the same runtime."""
+        """Load ``path`` once per process; a later call returns the same runtime.
+
+        ``threads`` defaults to ``os.cpu_count()``; ``context`` is tokens per request.
+        Other keywords are :class:`RuntimeOptions` fields (``slots``, ``default_max_tokens``,
+        ``prompt_cache``, ``cache_ram_mib``, ``verbose``).
+        """
         model = verify_gguf(path).resolve()
+        opts = RuntimeOptions(threads=threads or os.cpu_count() or 1, context=context, **options)
         with cls._instances_lock:
             existing = cls._instances.get(model)
             if existing is not None and not existing._closed:
                 return existing
-            runtime = cls(
-                model,
-                threads=threads or os.cpu_count() or 1,
-                context=context,
-                slots=slots,
-                default_max_tokens=default_max_tokens,
-                verbose=verbose,
-            )
+            runtime = cls(model, opts)
             cls._instances[model] = runtime
             return runtime
 
@@ -293,12 +287,18 @@ class LlamaRuntime:
         return acc.result()
 
     def _request(self, body: Chunk) -> Chunk:
+        """The llama.cpp request for ``body``: known keys only, a bounded ``max_tokens``, streamed."""
         request = {k: v for k, v in body.items() if k in _ALLOWED_KEYS}
         if not isinstance(request.get("messages"), list) or not request["messages"]:
             raise EmbeddedRequestError("messages を 1 件以上指定してください。")
         limit = request.pop("max_completion_tokens", None) or request.get("max_tokens")
-        request["max_tokens"] = int(limit or self.default_max_tokens)
-        request.update(stream=True, stream_options={"include_usage": True}, cache_prompt=True)
+        limit = self.options.default_max_tokens if limit is None else limit
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise EmbeddedRequestError("max_tokens には 1 以上の整数を指定してください。")
+        request["max_tokens"] = min(limit, self.options.context)
+        cache = body.get("cache_prompt")
+        request["cache_prompt"] = self.options.prompt_cache if cache is None else bool(cache)
+        request.update(stream=True, stream_options={"include_usage": True}, return_progress=True)
         return request
 
     async def _start(self, body: Chunk, caller: str, stop: threading.Event) -> asyncio.Queue[object]:
@@ -339,15 +339,16 @@ class LlamaRuntime:
             if "error" in chunk:
                 errors.append(chunk)
                 return True
-            if stop.is_set():
-                return True
+            if stop.is_set() or "prompt_progress" in chunk:  # progress: a chance to stop mid-prompt
+                return stop.is_set()
             chunk["model"] = self.model_id
             return post(chunk)
 
         try:
-            post(self._generate(request, on_chunk, errors))
+            outcome = self._generate(request, on_chunk, errors)
         finally:
-            self._scheduler.release()
+            self._scheduler.release()  # before the consumer hears of the end
+        post(outcome)
 
     def _generate(self, request: Chunk, on_chunk: Callable[[Chunk], bool], errors: list[Chunk]) -> object:
         """Run one blocking call; return ``_END`` or the exception to hand to the consumer."""

@@ -20,25 +20,21 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
+
+from hiraga.errors import HiragaError
 
 GGUF_MAGIC = b"GGUF"
 _CHUNK = 4 * 1024 * 1024
 _MARKER_SUFFIX = ".verified.json"
 
 
-class EmbeddedModelError(Exception):
+class EmbeddedModelError(HiragaError):
     """Base error of the embedded model provider (stable ``code``, Japanese message)."""
 
-    status: int = 500
-    code: str = "embedded_model_error"
-    message: str = "組み込みモデルでエラーが発生しました。"
-
-    def __init__(self, message: str | None = None, *, code: str | None = None, detail: Any = None) -> None:
-        self.message = message or type(self).message
-        self.code = code or type(self).code
-        self.detail = detail
-        super().__init__(self.message)
+    status = 500
+    code = "embedded_model_error"
+    message = "組み込みモデルでエラーが発生しました。"
 
 
 class ModelPartsMissingError(EmbeddedModelError):
@@ -58,9 +54,7 @@ class ModelSizeMismatchError(EmbeddedModelError):
 
 class ModelHashMismatchError(EmbeddedModelError):
     code = "embedded_model_hash_mismatch"
-    message = (
-        "組み込みモデルのハッシュ値が一致しません。改ざんまたは破損の恐れがあるため読み込みを中止しました。"
-    )
+    message = "組み込みモデルのハッシュ値が一致しません。改ざんまたは破損の恐れがあるため読み込みを中止しました。"
 
 
 class ModelFileNotFoundError(EmbeddedModelError):
@@ -236,9 +230,7 @@ def _marker_matches(target: Path, sha256: str) -> bool:
         return False
     if not isinstance(record, dict):
         return False
-    return bool(
-        record.get("sha256") == sha256 and all(record.get(k) == v for k, v in _fingerprint(target).items())
-    )
+    return bool(record.get("sha256") == sha256 and all(record.get(k) == v for k, v in _fingerprint(target).items()))
 
 
 def verify_gguf(path: Path | str, expected_sha256: str | None = None) -> Path:
