@@ -39,7 +39,7 @@ class SummariseApp:
 
     def definition(self) -> AppDefinition:
         return AppDefinition(
-            title="要約",
+            title="要約（数字・日付の確認つき）",
             description="文章やファイルを要約します。要約中の数字・日付が原文にあるかを自動で確かめます。",
             form=FORM,
         )

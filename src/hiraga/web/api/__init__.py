@@ -9,7 +9,11 @@ from fastapi import APIRouter
 def routers() -> list[APIRouter]:
     from hiraga.web.api import apps, limits, me, models, organisations, teams, usage, users
 
+    from hiraga.web.api import portal, portal_apps
+
     return [
+        portal.router,
+        portal_apps.router,
         organisations.router,
         teams.router,
         users.router,

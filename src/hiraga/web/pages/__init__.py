@@ -8,4 +8,16 @@ from fastapi import APIRouter
 def routers() -> list[APIRouter]:
     from hiraga.web.pages import account, admin, admin_teams, auth, home, setup
 
-    return [auth.router, setup.router, home.router, account.router, admin.router, admin_teams.router]
+    from hiraga.web.pages import builder, chat, task_apps
+
+    return [
+        auth.router,
+        setup.router,
+        home.router,
+        account.router,
+        admin.router,
+        admin_teams.router,
+        chat.router,
+        task_apps.router,
+        builder.router,
+    ]

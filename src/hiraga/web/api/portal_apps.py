@@ -1,0 +1,161 @@
+"""/api/v1 of the portal's apps: the task apps, bots and builder apps (「ユースケースから作る」)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+from fastapi import APIRouter, Request, Response
+
+from hiraga.apps import forms
+from hiraga.apps.protocol import FileGroup
+from hiraga.errors import InvalidInput
+from hiraga.portal import bots, builder, catalogue
+from hiraga.portal import protocol as wire
+from hiraga.portal.models import default_model, model_choices, pick
+from hiraga.portal.task_apps import runner
+from hiraga.portal.task_apps.base import TaskResult
+from hiraga.web.api import schemas
+from hiraga.web.api.portal import classification_or_default, gateway_of, in_thread
+from hiraga.web.deps import CurrentPrincipal, DbSession, Scope, app_context
+
+router = APIRouter(prefix="/api/v1", tags=["ポータル"], responses=schemas.ERROR_RESPONSES)
+
+
+# -- task apps ------------------------------------------------------------------------------------
+@router.get("/task-apps", summary="タスクアプリの一覧とフォーム定義")
+def list_task_apps(principal: CurrentPrincipal) -> list[wire.TaskAppView]:
+    return [
+        wire.TaskAppView(
+            name=i.name, title=i.definition.title, description=i.definition.description, form=i.definition.form
+        )
+        for i in runner.task_apps()
+    ]
+
+
+def run_result(result: TaskResult) -> wire.AppRunResult:
+    return wire.AppRunResult(
+        outputs=result.outputs,
+        models=list(dict.fromkeys(u.model_version for u in result.usage)),
+        checks=result.checks,
+        changes=[wire.ChangeView(before=c.before, after=c.after, reason=c.reason) for c in result.changes],
+        notices=result.notices,
+        usage_metadata=[u.wire() for u in result.usage],
+    )
+
+
+def file_groups(files: list[dict[str, Any]]) -> list[FileGroup]:
+    try:
+        return [FileGroup.model_validate(g) for g in files]
+    except ValueError as exc:
+        raise InvalidInput("files の形式が正しくありません。", code="invalid_app_input") from exc
+
+
+@router.post("/task-apps/{name}/run", summary="タスクアプリの実行")
+async def run_task_app(
+    request: Request, name: str, body: wire.AppRunRequest, db: DbSession, principal: CurrentPrincipal
+) -> wire.AppRunResult:
+    ctx = app_context(request)
+    _, info = runner.task_app(name)  # 404 before anything else
+    choices = await model_choices(gateway_of(ctx), principal)
+    run = runner.TaskRun(
+        name=name,
+        values=body.inputs,
+        uploads=forms.decode_files(info.form, file_groups(body.files)),
+        model=pick(choices, body.model) if body.model else pick(choices, default_model(choices)),
+        classification=classification_or_default(body.classification, ctx.settings),
+    )
+    result = await runner.run_task(gateway_of(ctx), principal, run, ctx.settings.portal_max_output_tokens)
+    await in_thread(db, lambda: catalogue.record_use(db, principal.user_id, f"/tasks/{name}"))
+    return run_result(result)
+
+
+# -- bots -----------------------------------------------------------------------------------------
+@router.get("/bots", summary="使えるボット（チームで共有されたシステムプロンプト）")
+def list_bots(db: DbSession, principal: CurrentPrincipal) -> list[wire.Bot]:
+    return [wire.Bot.model_validate(b) for b in bots.list_usable(db, principal)]
+
+
+@router.post("/bots", status_code=201, summary="ボットの作成（チーム管理者）")
+def create_bot(body: wire.BotCreate, db: DbSession, scope: Scope) -> wire.Bot:
+    row = bots.create(db, scope, body.team_id, body.name, body.system_prompt, body.description)
+    return wire.Bot.model_validate(row)
+
+
+@router.delete("/bots/{bot_id}", status_code=204, response_class=Response, summary="ボットの削除（チーム管理者）")
+def delete_bot(bot_id: int, db: DbSession, scope: Scope) -> None:
+    bots.remove(db, scope, bot_id)
+
+
+# -- builder apps ---------------------------------------------------------------------------------
+def builder_view(row: Any) -> wire.BuilderApp:
+    form = {k: f.model_dump() for k, f in builder.form(row).items()}
+    return wire.BuilderApp(
+        id=row.id,
+        name=row.name,
+        description=row.description,
+        template=row.template,
+        classification=row.classification,
+        owner_team_id=row.owner_team_id,
+        team_ids=row.team_ids,
+        form=form,
+        created_at=row.created_at,
+    )
+
+
+@router.get("/builder-apps", summary="見えるビルダーアプリの一覧")
+def list_builder_apps(db: DbSession, principal: CurrentPrincipal) -> list[wire.BuilderApp]:
+    return [builder_view(a) for a in builder.list_visible(db, principal)]
+
+
+@router.post("/builder-apps", status_code=201, summary="ビルダーアプリの作成・読み込み（チーム管理者）")
+def create_builder_app(body: wire.BuilderAppCreate, db: DbSession, scope: Scope) -> wire.BuilderApp:
+    if body.format is not None:
+        exported = body.model_dump(include={"format", "name", "template", "description", "classification"})
+        spec = builder.spec_from_export(exported, body.owner_team_id, body.team_ids)
+    else:
+        spec = builder.BuilderSpec(
+            name=body.name,
+            template=body.template,
+            description=body.description,
+            classification=body.classification,
+            owner_team_id=body.owner_team_id,
+            team_ids=body.team_ids,
+        )
+    return builder_view(builder.create(db, scope, spec))
+
+
+@router.get("/builder-apps/{app_id}", summary="ビルダーアプリ（export=true で書き出し用 JSON）")
+def get_builder_app(app_id: int, db: DbSession, principal: CurrentPrincipal, export: bool = False) -> Any:
+    row = builder.get(db, principal, app_id)
+    return builder.export(row) if export else builder_view(row)
+
+
+@router.delete("/builder-apps/{app_id}", status_code=204, response_class=Response, summary="ビルダーアプリの削除")
+def delete_builder_app(app_id: int, db: DbSession, scope: Scope) -> None:
+    builder.remove(db, scope, app_id)
+
+
+@router.post("/builder-apps/{app_id}/run", summary="ビルダーアプリの実行")
+async def run_builder_app(
+    request: Request, app_id: int, body: wire.AppRunRequest, db: DbSession, principal: CurrentPrincipal
+) -> wire.AppRunResult:
+    ctx = app_context(request)
+    row = await anyio.to_thread.run_sync(lambda: builder.get(db, principal, app_id))
+    app = builder.BuilderRun(app_id=row.id, name=row.name, template=row.template, classification=row.classification)
+    choices = await model_choices(gateway_of(ctx), principal)
+    model = pick(choices, body.model) if body.model else pick(choices, default_model(choices))
+    level = classification_or_default(body.classification, ctx.settings)
+    values = {k: str(v) for k, v in body.inputs.items()}
+    result = await builder.run(
+        gateway_of(ctx),
+        principal,
+        app,
+        values,
+        forms.decode_files(builder.form(row), file_groups(body.files)),
+        model,
+        level,
+        ctx.settings.portal_max_output_tokens,
+    )
+    await in_thread(db, lambda: catalogue.record_use(db, principal.user_id, f"/builder/{app_id}"))
+    return run_result(result)
