@@ -126,6 +126,7 @@ class ProvidedApp(Response):
 
 
 class ProvidedKeyCreate(Request):
+    app_name: str = Field(max_length=100, description="hiraga のアプリ名（例: summarise）")
     name: str = Field(min_length=1, max_length=100)
     team_id: int = Field(description="利用料金を計上するチーム")
 

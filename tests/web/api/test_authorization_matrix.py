@@ -25,7 +25,15 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
 from hiraga.store.database import Database
-from hiraga.store.tables import LimitDefinition, ModelAlias, ModelEndpoint, UsageRecord
+from hiraga.store.tables import (
+    LimitDefinition,
+    ModelAlias,
+    ModelEndpoint,
+    ProvidedAppKey,
+    RegisteredApp,
+    RegisteredAppTeam,
+    UsageRecord,
+)
 
 from .world import ROLES, World, snapshot
 
@@ -130,6 +138,42 @@ def _usage_record(database: Database, world: World, role: str, target: str) -> d
         return {"usage": row.id}
 
 
+APP_FORM = '{"input_text": {"type": "textarea", "title": "本文", "required": true}}'
+
+
+def _registered_app(database: Database, world: World, role: str, target: str) -> dict[str, int]:
+    """A published app owned by and published to the target team (its URL is never called)."""
+    with database.session() as db:
+        team = world.team[target]
+        app = RegisteredApp(
+            slug=f"matrix-{uuid.uuid4().hex[:12]}", name="行列アプリ", endpoint_url="https://8.8.8.8/app",
+            form_definition=APP_FORM, status="published", owner_team_id=team,
+        )
+        app.teams = [RegisteredAppTeam(team_id=team)]
+        db.add(app)
+        db.flush()
+        return {"app": app.id}
+
+
+def _new_app(world: World, target: str, n: int) -> dict[str, Any]:
+    return {
+        "slug": f"new-app-{n}", "name": f"新しいアプリ{n}", "endpoint_url": "https://8.8.8.8/app",
+        "form_definition": {"q": {"type": "text", "title": "質問"}}, "owner_team_id": world.team[target],
+    }
+
+
+def _provided_key(database: Database, world: World, role: str, target: str) -> dict[str, int]:
+    with database.session() as db:
+        owner = world.colleague if target == "own" else world.stranger.user_id
+        row = ProvidedAppKey(
+            app_name="summarise", name="k", prefix="hga-x", digest=uuid.uuid4().hex, user_id=owner,
+            team_id=world.team[target],
+        )
+        db.add(row)
+        db.flush()
+        return {"provided_key": row.id}
+
+
 MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/api/v1/organisations"): Entry(
         row(401, (SEES, HIDDEN), (SEES, HIDDEN), SEES, SEES), listed="organisation"
@@ -166,6 +210,9 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("DELETE", "/api/v1/limits/{limit_id}"): Entry(row(401, 404, (204, 404), 404, 204), prepare=_team_limit),
     ("GET", "/api/v1/usage"): Entry(row(401, 403, (SEES, HIDDEN), SEES, SEES), listed="usage", prepare=_usage_record),
     ("GET", "/api/v1/usage/totals"): Entry(row(401, 403, 200, 200, 200)),
+    ("POST", "/api/v1/kouyoubun/check"): Entry(
+        row(401, 200, 200, 200, 200), body=lambda w, t, n: {"text": "申請して下さい。"}
+    ),
     ("GET", "/api/v1/models"): Entry(row(*SYSTEM_ADMIN_ONLY, 200), prepare=_model_endpoint),
     ("POST", "/api/v1/models"): Entry(row(*SYSTEM_ADMIN_ONLY, 201), body=_new_model),
     ("GET", "/api/v1/models/aliases"): Entry(row(*SYSTEM_ADMIN_ONLY, 200), prepare=_model_endpoint),
@@ -181,6 +228,31 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ),
     ("DELETE", "/api/v1/models/{endpoint}"): Entry(row(*SYSTEM_ADMIN_ONLY, 204), prepare=_model_endpoint),
     ("POST", "/api/v1/models/{endpoint}/test"): Entry(row(*SYSTEM_ADMIN_ONLY, 200), prepare=_model_endpoint),
+    ("GET", "/api/v1/apps"): Entry(
+        row(401, (SEES, HIDDEN), (SEES, HIDDEN), HIDDEN, SEES), listed="app", prepare=_registered_app
+    ),
+    ("POST", "/api/v1/apps"): Entry(row(401, (403, 404), (201, 404), 403, 201), body=_new_app),
+    ("GET", "/api/v1/apps/{app_id}"): Entry(row(401, (200, 404), (200, 404), 404, 200), prepare=_registered_app),
+    ("PATCH", "/api/v1/apps/{app_id}"): Entry(
+        row(401, (403, 404), (200, 404), 404, 200), body=lambda w, t, n: {"name": f"改名{n}"}, prepare=_registered_app
+    ),
+    ("DELETE", "/api/v1/apps/{app_id}"): Entry(row(401, (403, 404), (204, 404), 404, 204), prepare=_registered_app),
+    # 400: past authorisation, the run is refused for its missing required input (nothing is called)
+    ("POST", "/api/v1/apps/{app_id}/runs"): Entry(
+        row(401, (400, 404), (400, 404), 404, 400), body=lambda w, t, n: {"inputs": {}}, prepare=_registered_app
+    ),
+    ("GET", "/api/v1/apps/{app_id}/runs"): Entry(row(401, (200, 404), (200, 404), 404, 200), prepare=_registered_app),
+    ("GET", "/api/v1/provided-apps"): Entry(row(401, 200, 200, 200, 200)),
+    ("GET", "/api/v1/provided-apps/keys"): Entry(
+        row(401, HIDDEN, (SEES, HIDDEN), HIDDEN, SEES), listed="provided_key", prepare=_provided_key
+    ),
+    ("POST", "/api/v1/provided-apps/keys"): Entry(
+        row(401, (403, 404), (201, 404), 403, 201),
+        body=lambda w, t, n: {"app_name": "summarise", "name": f"鍵{n}", "team_id": w.team[t]},
+    ),
+    ("DELETE", "/api/v1/provided-apps/keys/{provided_key_id}"): Entry(
+        row(401, 404, (204, 404), 404, 204), prepare=_provided_key
+    ),
 }
 
 

@@ -71,12 +71,12 @@ def delete_app(app_id: int, request: Request, db: DbSession, scope: Scope) -> No
 
 
 @router.post("/{app_id}/runs", status_code=201, summary="アプリの実行（終わるまで待つ）")
-async def run_app(app_id: int, body: RunCreate, request: Request, scope: Scope) -> RunView:
+async def run_app(app_id: int, body: RunCreate, request: Request, db: DbSession, scope: Scope) -> RunView:
     runtime = _runtime(request)
 
     def begin() -> tuple[int, runs.PreparedRun]:
-        with runtime.database.session() as db:
-            app = registry.get_app(db, scope, app_id)
+        app = registry.get_app(db, scope, app_id)
+        db.commit()  # the run is written in transactions of its own: release this one first
         return runtime.begin(app, scope.principal, views.run_request(body))
 
     run_id, prepared = await views.in_thread(begin)
@@ -124,10 +124,9 @@ def list_provided_keys(db: DbSession, scope: Scope) -> list[ProvidedKey]:
     return [ProvidedKey.model_validate(row) for row in provider_side.visible_keys(db, scope)]
 
 
-@provided.post("/{app_name}/keys", status_code=201, summary="提供アプリの API キーを発行")
-def issue_provided_key(
-    app_name: str, body: ProvidedKeyCreate, request: Request, db: DbSession, scope: Scope
-) -> IssuedProvidedKey:
+@provided.post("/keys", status_code=201, summary="提供アプリの API キーを発行")
+def issue_provided_key(body: ProvidedKeyCreate, request: Request, db: DbSession, scope: Scope) -> IssuedProvidedKey:
+    app_name = body.app_name
     apps = _runner(request).apps
     issued = views.audited_write(
         app_context(request).database,
@@ -142,8 +141,11 @@ def issue_provided_key(
     )
 
 
-@provided.delete("/keys/{key_id}", status_code=204, response_class=Response, summary="提供アプリの API キーを失効")
-def revoke_provided_key(key_id: int, request: Request, db: DbSession, scope: Scope) -> None:
+@provided.delete(
+    "/keys/{provided_key_id}", status_code=204, response_class=Response, summary="提供アプリの API キーを失効"
+)
+def revoke_provided_key(provided_key_id: int, request: Request, db: DbSession, scope: Scope) -> None:
+    key_id = provided_key_id
     views.audited_write(
         app_context(request).database,
         db,
