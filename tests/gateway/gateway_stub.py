@@ -4,7 +4,8 @@ small world of teams, users and API keys.
 
 Scripts (consumed one per request, then "ok"): "ok", "no_usage", ("status", code[, headers]),
 "reset" (close without answering), ("delay", seconds), "non_json", "truncated_sse",
-"malformed_sse" (first event), "garbled_mid_sse", "slow_sse" (one event per 50 ms, 200 events).
+"malformed_sse" (first event), "garbled_mid_sse", "slow_sse" (one event per 50 ms, 200 events),
+"echo" (answers with the last user message; streamed two characters per event).
 """
 
 from __future__ import annotations
@@ -115,12 +116,13 @@ class StubUpstream:
         if seen.body and seen.body.get("stream"):
             await self._stream(kind, seen, writer)
             return False
+        reply = _last_user_text(seen.body or {}) if kind == "echo" else REPLY
         body: dict[str, Any] = {
             "id": "chatcmpl-stub",
             "object": "chat.completion",
             "created": int(time.time()),
             "model": (seen.body or {}).get("model", "deployment"),
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": REPLY}, "finish_reason": "stop"}],
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}],
         }
         if kind != "no_usage":
             body["usage"] = _usage()
@@ -129,6 +131,8 @@ class StubUpstream:
     async def _stream(self, kind: str, seen: SeenRequest, writer: asyncio.StreamWriter) -> None:
         writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n")
         events = _events(seen.body or {}, with_usage=kind != "no_usage", count=200 if kind == "slow_sse" else 6)
+        if kind == "echo":
+            events = _events(seen.body or {}, with_usage=True, count=0, text=_last_user_text(seen.body or {}))
         if kind == "truncated_sse":
             events = events[:3]
         if kind == "malformed_sse":
@@ -155,10 +159,18 @@ def _usage() -> dict[str, int]:
     }
 
 
-def _events(request: dict[str, Any], *, with_usage: bool, count: int) -> list[bytes]:
+def _last_user_text(request: dict[str, Any]) -> str:
+    users = [m for m in request.get("messages") or [] if m.get("role") == "user"]
+    return str(users[-1].get("content") or "") if users else ""
+
+
+def _events(request: dict[str, Any], *, with_usage: bool, count: int, text: str | None = None) -> list[bytes]:
     pieces = [REPLY[i * len(REPLY) // 4 : (i + 1) * len(REPLY) // 4] for i in range(4)]
     while len(pieces) < count - 2:
         pieces.append("。")
+    if text is not None:  # echo: two characters per event, so placeholders arrive split
+        pieces = [text[i : i + 2] for i in range(0, len(text), 2)]
+        count = len(pieces) + 2
 
     def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> bytes:
         body = {
