@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from hiraga.audit.chain import GENESIS
 from hiraga.errors import TooManyRequests
 from hiraga.identity.principal import Principal
 from hiraga.settings import Settings
@@ -72,7 +73,9 @@ def test_every_outcome_is_recorded_with_its_facts(settings: Settings, database: 
         assert (used.input_tokens, used.output_tokens) == (outcome.usage.input_tokens, outcome.usage.output_tokens)
         assert used.cost_jpy == entry.cost_jpy == outcome.cost_jpy
         assert used.estimated is outcome.usage.estimated
-        assert entry.prev_hash is None and entry.hash is None
+    chain = sorted(audit.values(), key=lambda r: r.id)
+    assert chain[0].prev_hash == GENESIS
+    assert [r.prev_hash for r in chain[1:]] == [r.hash for r in chain[:-1]]
     assert audit[calls[0].request_id].ttft_ms == 95.0
     assert json.loads(audit[calls[3].request_id].detail or "{}")["estimated_usage"] is True
 

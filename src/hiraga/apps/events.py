@@ -11,11 +11,11 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection
 
+from hiraga.audit.chain import append
 from hiraga.errors import HiragaError
 from hiraga.identity.principal import Principal
-from hiraga.spine.audit import AUDIT
 from hiraga.store.database import Database
 
 
@@ -52,7 +52,7 @@ def event_row(
 
 
 def insert_event(connection: Connection, row: dict[str, Any]) -> None:
-    connection.execute(insert(AUDIT), [row])
+    append(connection, [row])
 
 
 def record_event(database: Database, row: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 from redis.asyncio import Redis
 from sqlalchemy.orm import sessionmaker
 
+from hiraga.audit import keys as audit_keys
 from hiraga.errors import TooManyRequests
 from hiraga.settings import Settings
 from hiraga.spine.audit import AuditTrail
@@ -64,6 +65,7 @@ class UsageHooks:
 
 
 def build_hooks(settings: Settings, database: Database, redis_prefix: str = "hiraga:") -> UsageHooks:
+    audit_keys.bind(database.engine, settings)  # every writer of this engine chains audit records
     ledger = Ledger(database.engine, housekeeping=drop_expired_counters)
     sessions = sessionmaker(database.engine, expire_on_commit=False)
 

@@ -1,6 +1,7 @@
 """All tables, imported here so that ``Base.metadata`` is complete for Alembic."""
 
 from hiraga.store.tables.apps import AppRun, ProvidedAppJob, ProvidedAppKey, RegisteredApp, RegisteredAppTeam
+from hiraga.store.tables.audit import AuditChainHead, AuditCheckpoint
 from hiraga.store.tables.base import Base
 from hiraga.store.tables.gateway import ModelAlias, ModelEndpoint, ModelEndpointTeam
 from hiraga.store.tables.identity import (
@@ -33,6 +34,8 @@ __all__ = [
     "AppRun",
     "AppUse",
     "Attachment",
+    "AuditChainHead",
+    "AuditCheckpoint",
     "AuditRecord",
     "Base",
     "Bot",

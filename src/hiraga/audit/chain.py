@@ -1,0 +1,186 @@
+"""The hash chain over ``audit_records``.
+
+Each record's ``hash`` is HMAC-SHA-256 (key derived from the secret key, see ``keys``) over a
+canonical serialisation of all its columns except ``id`` and ``hash`` — including ``prev_hash``,
+the hash of the record before it in id order (the first record's ``prev_hash`` is ``GENESIS``).
+Changing any field, or deleting, inserting or reordering a record, breaks the chain at that point,
+and without the key nobody can compute a chain that verifies.
+
+Canonical form: a JSON object of the non-null columns, keys sorted, values normalised by column
+type (datetimes as UTC ``YYYY-MM-DDTHH:MM:SS.ffffffZ``, numerics quantised to the column's scale,
+floats by ``repr``). Null columns are left out, so adding a nullable column later does not change
+the hashes of the records written before it.
+
+Appends are serialised: ``append`` first upserts the one ``audit_chain_head`` row, which takes
+PostgreSQL's row lock / SQLite's write lock until the transaction ends, then reads the chain's tip
+and inserts. The tip is remembered for the rest of the transaction, so a group-committed batch
+pays for the lock and the tip lookup once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
+from typing import Any, cast
+
+from sqlalchemy import Connection, Table, insert, select, text, update
+from sqlalchemy.types import Boolean, DateTime, Float, Integer, Numeric, TypeDecorator, TypeEngine
+
+from hiraga.audit.keys import chain_key
+from hiraga.store.tables.audit import AuditCheckpoint
+from hiraga.store.tables.usage import AuditRecord
+
+GENESIS = "0" * 64
+UNHASHED = frozenset({"id", "hash"})
+AUDIT = cast(Table, AuditRecord.__table__)
+CHECKPOINTS = cast(Table, AuditCheckpoint.__table__)
+TIP_KEY = "hiraga.audit.tip"
+LOCK_SQL = (
+    "INSERT INTO audit_chain_head (id, version) VALUES (1, 1)"
+    " ON CONFLICT (id) DO UPDATE SET version = audit_chain_head.version + 1"
+)
+
+Normalise = Callable[[Any], Any]
+
+
+def _utc(value: Any) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    moment = cast(datetime, value)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _numeric(scale: int) -> Normalise:
+    step = Decimal(1).scaleb(-scale)
+    return lambda value: Decimal(str(value)).quantize(step, rounding=ROUND_HALF_UP)
+
+
+def _normaliser(kind: TypeEngine[Any]) -> Normalise:
+    if isinstance(kind, TypeDecorator):
+        kind = kind.impl_instance
+    if isinstance(kind, DateTime):
+        return _utc
+    if isinstance(kind, Float):
+        return float
+    if isinstance(kind, Numeric):
+        return _numeric(kind.scale if kind.scale is not None else 6)
+    if isinstance(kind, Boolean):
+        return bool
+    if isinstance(kind, Integer):
+        return int
+    return str
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How one version of the audit table's rows are normalised and hashed."""
+
+    columns: tuple[tuple[str, Normalise], ...]  # every column but ``id``, sorted by name
+    defaults: Mapping[str, Any]
+
+    def complete(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """Every column, defaults filled in, values normalised as the database gives them back."""
+        full: dict[str, Any] = {}
+        for name, normalise in self.columns:
+            value = row.get(name, self.defaults.get(name))
+            full[name] = None if value is None else normalise(value)
+        return full
+
+    def canonical(self, row: Mapping[str, Any]) -> bytes:
+        fields = {
+            name: _jsonable(normalise(value))
+            for name, normalise in self.columns
+            if name not in UNHASHED and (value := row.get(name)) is not None
+        }
+        return json.dumps(fields, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
+
+    def hash_of(self, row: Mapping[str, Any], key: bytes) -> str:
+        return hmac.digest(key, self.canonical(row), hashlib.sha256).hex()
+
+
+@cache
+def layout_of(table: Table) -> Layout:
+    defaults = {
+        c.name: c.default.arg
+        for c in table.columns
+        if c.default is not None and c.default.is_scalar  # type: ignore[attr-defined]
+    }
+    columns = tuple(sorted((c.name, _normaliser(c.type)) for c in table.columns if c.name != "id"))
+    return Layout(columns, defaults)
+
+
+# -- appending -------------------------------------------------------------------------------------
+def chain_tip(connection: Connection) -> str:
+    """The hash the next record must carry as ``prev_hash`` (call it holding the chain lock)."""
+    last = connection.execute(
+        select(AUDIT.c.id, AUDIT.c.hash).where(AUDIT.c.hash.is_not(None)).order_by(AUDIT.c.id.desc()).limit(1)
+    ).first()
+    pruned = connection.execute(
+        select(CHECKPOINTS.c.through_id, CHECKPOINTS.c.through_hash)
+        .where(CHECKPOINTS.c.kind == "retention")
+        .order_by(CHECKPOINTS.c.through_id.desc())
+        .limit(1)
+    ).first()
+    candidates = [(int(r[0]), str(r[1])) for r in (last, pruned) if r is not None]
+    return max(candidates)[1] if candidates else GENESIS
+
+
+def lock_chain(connection: Connection) -> str:
+    """Take the chain lock for this transaction; the current tip."""
+    transaction = connection.get_transaction()
+    remembered = connection.info.get(TIP_KEY)
+    if remembered is not None and remembered[0] is transaction:
+        return str(remembered[1])
+    connection.execute(text(LOCK_SQL))
+    tip = chain_tip(connection)
+    if tip == GENESIS:
+        tip = _chain_older_records(connection)
+    connection.info[TIP_KEY] = (transaction, tip)
+    return tip
+
+
+def append(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Insert audit rows at the end of the chain, inside the caller's transaction."""
+    if not rows:
+        return []
+    key = chain_key(connection)
+    layout = layout_of(AUDIT)
+    tip = lock_chain(connection)
+    chained = []
+    for row in rows:
+        full = layout.complete(row)
+        full["prev_hash"] = tip
+        full["hash"] = tip = layout.hash_of(full, key)
+        chained.append(full)
+    connection.execute(insert(AUDIT), chained)
+    connection.info[TIP_KEY] = (connection.get_transaction(), tip)
+    return chained
+
+
+def _chain_older_records(connection: Connection) -> str:
+    """Before the first chained record: chain the records written before the chain existed
+    (an upgraded installation). Once the chain has begun, an unchained record is an insertion."""
+    key = chain_key(connection)
+    layout = layout_of(AUDIT)
+    tip = GENESIS
+    rows: Iterable[Any] = connection.execute(select(AUDIT).where(AUDIT.c.hash.is_(None)).order_by(AUDIT.c.id))
+    for row in list(rows):
+        full = layout.complete(row._mapping)
+        full["prev_hash"] = tip
+        tip = layout.hash_of(full, key)
+        connection.execute(update(AUDIT).where(AUDIT.c.id == row.id).values(prev_hash=full["prev_hash"], hash=tip))
+    return tip
