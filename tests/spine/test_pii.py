@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from gateway_stub import StubUpstream
+from gateway_world import World, add_endpoint
 from sqlalchemy import select
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gateway"))
-
-from gateway_stub import StubUpstream  # noqa: E402
-from gateway_world import World, add_endpoint, settings, stub, world  # noqa: E402, F401  (fixtures)
-
-from hiraga.store.database import Database  # noqa: E402
-from hiraga.store.tables import AuditRecord  # noqa: E402
+from hiraga.store.database import Database
+from hiraga.store.tables import AuditRecord
 
 NAME, PHONE, EMAIL = "山田太郎", "090-1234-5678", "taro.yamada@example.jp"
 TEXT = f"{NAME}様の電話番号は{PHONE}、メールは{EMAIL}です。折り返しご連絡ください。"
