@@ -87,8 +87,6 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     )
 
 
-app_settings = settings
-
 ROOT = AccessScope(Principal(user_id=0, email="root@localhost", display_name="root", is_system_admin=True))
 
 

@@ -1,1 +1,1 @@
-from app_world import app_settings, reference_app, world  # noqa: F401  (fixtures)
+from app_world import reference_app, settings, world  # noqa: F401  (fixtures)

@@ -5,22 +5,16 @@ usage, audit records for successes and failures, and bad input that changes noth
 from __future__ import annotations
 
 import base64
-import sys
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from app_world import ReferenceApp, World, registration
 from fastapi.testclient import TestClient
 
 from hiraga.store.database import Database
 from hiraga.store.tables import AppRun, AuditRecord, RegisteredApp, UsageRecord
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "apps"))
-
-from app_world import ReferenceApp, World, registration  # noqa: E402
-from app_world import reference_app, settings, world  # noqa: E402, F401  (fixtures)
 
 
 def register(client: TestClient, world: World, app: ReferenceApp, variant: str, **fields: Any) -> dict[str, Any]:
