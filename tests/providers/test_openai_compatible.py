@@ -12,10 +12,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gateway"))
 
 from gateway_stub import REPLY, StubUpstream
 
+from hiraga.net.outbound import OutboundClient
 from hiraga.providers.base import EndpointConfig, UpstreamError, UpstreamRejected
 from hiraga.providers.openai_compatible import AzureOpenAIProvider, OpenAICompatibleProvider
 
 _STUB = StubUpstream()
+LOOPBACK = ["127.0.0.1"]
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +61,7 @@ def test_faults_become_typed_errors(stub: StubUpstream, script, kind, code):
     stub.reset()
     stub.plan(script)
     with pytest.raises(kind) as raised:
-        run(call(OpenAICompatibleProvider(), endpoint(stub, timeout_seconds=0.3), BODY))
+        run(call(OpenAICompatibleProvider(allowed_hosts=LOOPBACK), endpoint(stub, timeout_seconds=0.3), BODY))
     assert raised.value.code == code
 
 
@@ -67,13 +69,15 @@ def test_429_carries_retry_after(stub: StubUpstream):
     stub.reset()
     stub.plan(("status", 429, {"retry-after": "7"}))
     with pytest.raises(UpstreamError) as raised:
-        run(call(OpenAICompatibleProvider(), endpoint(stub), BODY))
+        run(call(OpenAICompatibleProvider(allowed_hosts=LOOPBACK), endpoint(stub), BODY))
     assert raised.value.retry_after == 7 and raised.value.retry_same
 
 
 def test_stream_events_arrive_whole_despite_split_writes(stub: StubUpstream):
     stub.reset()
-    events = run(call(OpenAICompatibleProvider(), endpoint(stub), {**BODY, "stream": True}, stream=True))
+    events = run(
+        call(OpenAICompatibleProvider(allowed_hosts=LOOPBACK), endpoint(stub), {**BODY, "stream": True}, stream=True)
+    )
     assert all(e.endswith(b"\n\n") for e in events) and events[-1] == b"data: [DONE]\n\n"
     assert REPLY[:4] in b"".join(events).decode("utf-8")
 
@@ -89,8 +93,71 @@ def test_azure_form(stub: StubUpstream):
         api_key="az-key",
         api_version="2024-10-21",
     )
-    answer = run(call(AzureOpenAIProvider(), ep, BODY))
+    answer = run(call(AzureOpenAIProvider(allowed_hosts=LOOPBACK), ep, BODY))
     assert answer["choices"][0]["message"]["content"] == REPLY
     seen = stub.requests[-1]
     assert seen.path == "/openai/deployments/gpt4o-dep/chat/completions?api-version=2024-10-21"
     assert seen.headers["api-key"] == "az-key" and "authorization" not in seen.headers
+
+
+def test_loopback_upstream_is_refused_unless_allow_listed(stub: StubUpstream):
+    stub.reset()
+    with pytest.raises(UpstreamError) as raised:
+        run(call(OpenAICompatibleProvider(), endpoint(stub), BODY))
+    assert raised.value.code == "upstream_address_refused" and not raised.value.retry_same
+    assert stub.requests == []
+
+
+def fixed_resolver(*addresses: str):
+    async def resolve(host: str, port: int) -> list[str]:
+        return list(addresses)
+
+    return resolve
+
+
+def named_endpoint(stub: StubUpstream) -> EndpointConfig:
+    return EndpointConfig(
+        id=1, name="n", provider="openai", base_url=f"http://upstream.invalid:{stub.port}/v1", upstream_model="up"
+    )
+
+
+def test_connection_goes_to_the_address_the_guard_checked(stub: StubUpstream):
+    stub.reset()
+    guard = OutboundClient(allowed_hosts=["upstream.invalid"], resolver=fixed_resolver("127.0.0.1"))
+    answer = run(call(OpenAICompatibleProvider(guard=guard), named_endpoint(stub), BODY))
+    assert answer["choices"][0]["message"]["content"] == REPLY
+    assert stub.requests[-1].headers["host"] == f"upstream.invalid:{stub.port}"
+
+
+@pytest.mark.parametrize(
+    ("allowed", "address"), [((), "10.1.2.3"), ((), "127.0.0.1"), (("upstream.invalid",), "169.254.169.254")]
+)
+def test_a_name_resolving_inside_is_refused(stub: StubUpstream, allowed, address):
+    stub.reset()
+    guard = OutboundClient(allowed_hosts=allowed, resolver=fixed_resolver("93.184.216.34", address))
+    for stream in (False, True):
+        with pytest.raises(UpstreamError) as raised:
+            run(call(OpenAICompatibleProvider(guard=guard), named_endpoint(stub), {**BODY, "stream": stream}, stream))
+        assert raised.value.code == "upstream_address_refused"
+    assert stub.requests == []
+
+
+def test_stream_cut_mid_event_and_abandoned_stream_close_the_connection(stub: StubUpstream):
+    stub.reset()
+    stub.plan("truncated_sse", "slow_sse")
+    events = run(call(OpenAICompatibleProvider(allowed_hosts=LOOPBACK), endpoint(stub), {**BODY, "stream": True}, True))
+    assert events[-1] != b"data: [DONE]\n\n"
+
+    async def first_then_leave() -> None:
+        provider = OpenAICompatibleProvider(allowed_hosts=LOOPBACK)
+        stream = provider.stream_chat(endpoint(stub), {**BODY, "stream": True}, caller="t")
+        assert (await anext(stream)).startswith(b"data: ")
+        await stream.aclose()
+        await provider.aclose()
+        for _ in range(100):
+            if stub.requests[-1].client_closed:
+                return
+            await asyncio.sleep(0.05)
+
+    run(first_then_leave())
+    assert stub.requests[-1].client_closed and not stub.requests[-1].finished
