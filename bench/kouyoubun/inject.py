@@ -176,7 +176,7 @@ def unbalanced_bracket(text: str, rng: random.Random) -> Seeded | None:
     pairs += [(o, c, "「") for o, c in _top_level_pairs(text, "「", "」")]
     if not pairs:
         return None
-    open_at, close_at, kind = rng.choice(pairs)
+    open_at, close_at, _ = rng.choice(pairs)
     if rng.random() < 0.5:  # drop the closer: the opener is left open
         return Seeded("閉じ括弧の欠落", text[:close_at] + text[close_at + 1 :], [(BRACKET, open_at, open_at + 1)])
     dropped = text[:open_at] + text[open_at + 1 :]  # drop the opener: the closer has no partner

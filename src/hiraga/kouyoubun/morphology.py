@@ -31,7 +31,7 @@ def tokenizer() -> Any:
     if found is None:
         from sudachipy import Dictionary, SplitMode
 
-        found = Dictionary(dict="core").create(SplitMode.C)
+        found = Dictionary(dict="core").tokenizer(SplitMode.C)
         _local.tokenizer = found
     return found
 

@@ -7,9 +7,20 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from hiraga.web.api import apps, limits, me, models, organisations, teams, usage, users
-
-    from hiraga.web.api import portal, portal_apps
+    from hiraga.web.api import (
+        apps,
+        audit,
+        kouyoubun,
+        limits,
+        me,
+        models,
+        organisations,
+        portal,
+        portal_apps,
+        teams,
+        usage,
+        users,
+    )
 
     return [
         portal.router,
@@ -23,4 +34,6 @@ def routers() -> list[APIRouter]:
         models.router,
         apps.router,
         apps.provided,
+        kouyoubun.router,
+        audit.router,
     ]
