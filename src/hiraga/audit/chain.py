@@ -30,6 +30,7 @@ from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, insert, select, text, update
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 from sqlalchemy.types import Boolean, DateTime, Float, Integer, Numeric, TypeDecorator, TypeEngine
 
 from hiraga.audit.keys import chain_key
@@ -114,11 +115,7 @@ class Layout:
 
 @cache
 def layout_of(table: Table) -> Layout:
-    defaults = {
-        c.name: c.default.arg
-        for c in table.columns
-        if c.default is not None and c.default.is_scalar  # type: ignore[attr-defined]
-    }
+    defaults = {c.name: c.default.arg for c in table.columns if isinstance(c.default, ScalarElementColumnDefault)}
     columns = tuple(sorted((c.name, _normaliser(c.type)) for c in table.columns if c.name != "id"))
     return Layout(columns, defaults)
 

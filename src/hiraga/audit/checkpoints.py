@@ -55,7 +55,7 @@ class Checkpoint:
         }
 
 
-def from_row(row: Mapping[str, Any]) -> Checkpoint:
+def from_row(row: Mapping[Any, Any]) -> Checkpoint:
     return Checkpoint(
         id=int(row["id"]),
         kind=str(row["kind"]),

@@ -62,7 +62,7 @@ class Run:
     merged: list[int] = field(default_factory=list)  # checkpoint ids this run replaces
 
 
-def _items(connection: Connection, marks: list[Checkpoint]) -> Iterator[Mapping[str, Any] | Checkpoint]:
+def _items(connection: Connection, marks: list[Checkpoint]) -> Iterator[Mapping[Any, Any] | Checkpoint]:
     pending = [m for m in marks if m.kind == checkpoints.RETENTION]
     for row in audit_rows(connection):
         while pending and pending[0].through_id < int(row["id"]):
@@ -101,7 +101,8 @@ def prune(connection: Connection, keys: AuditKeys, policy: RetentionPolicy, now:
     verified = verify_chain(connection, keys)
     if verified.problem is not None:
         raise Conflict(
-            "監査ログの検証に失敗したため、保存期間による削除を行いません。先に hiraga audit verify で確認してください。",
+            "監査ログの検証に失敗したため、保存期間による削除を行いません。"
+            "先に hiraga audit verify で確認してください。",
             code="audit_chain_broken",
             detail={"record_id": verified.problem.record_id, "reason": verified.problem.code},
         )

@@ -48,7 +48,7 @@ class VerifyReport:
         return self.problem is None
 
 
-def audit_rows(connection: Connection, page: int = PAGE) -> Iterator[Mapping[str, Any]]:
+def audit_rows(connection: Connection, page: int = PAGE) -> Iterator[Mapping[Any, Any]]:
     """Every audit record in id order, a page at a time (keyset, so memory stays flat)."""
     after = -1
     while True:
@@ -69,7 +69,7 @@ class ChainWalk:
         self.pending = deque(marks)
         self.report = VerifyReport()
 
-    def record(self, row: Mapping[str, Any]) -> ChainBreak | None:
+    def record(self, row: Mapping[Any, Any]) -> ChainBreak | None:
         record_id = int(row["id"])
         problem = self._marks_before(record_id)
         if problem is not None:

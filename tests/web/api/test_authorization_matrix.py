@@ -174,6 +174,17 @@ def _provided_key(database: Database, world: World, role: str, target: str) -> d
         return {"provided_key": row.id}
 
 
+def _audit_record(database: Database, world: World, role: str, target: str) -> dict[str, int]:
+    """One chained audit record of the target team (appended as the gateway would)."""
+    from hiraga.audit import chain, keys
+
+    engine = database.engine.execution_options(**{keys.OPTION: keys.derive(world.secret).chain})
+    with engine.begin() as connection:
+        row = {"occurred_at": datetime.now(UTC), "action": "model_call", "team_id": world.team[target]}
+        chain.append(connection, [{**row, "actor_user_id": world.colleague, "outcome": "ok"}])
+        return {"audit": int(connection.execute(sa.select(sa.func.max(chain.AUDIT.c.id))).scalar_one())}
+
+
 MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/api/v1/organisations"): Entry(
         row(401, (SEES, HIDDEN), (SEES, HIDDEN), SEES, SEES), listed="organisation"
@@ -210,9 +221,9 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("DELETE", "/api/v1/limits/{limit_id}"): Entry(row(401, 404, (204, 404), 404, 204), prepare=_team_limit),
     ("GET", "/api/v1/usage"): Entry(row(401, 403, (SEES, HIDDEN), SEES, SEES), listed="usage", prepare=_usage_record),
     ("GET", "/api/v1/usage/totals"): Entry(row(401, 403, 200, 200, 200)),
-    ("POST", "/api/v1/kouyoubun/check"): Entry(
-        row(401, 200, 200, 200, 200), body=lambda w, t, n: {"text": "申請して下さい。"}
-    ),
+    ("GET", "/api/v1/audit"): Entry(row(401, 403, (SEES, HIDDEN), SEES, SEES), listed="audit", prepare=_audit_record),
+    ("GET", "/api/v1/audit/export"): Entry(row(401, 403, 200, 200, 200), prepare=_audit_record),
+    ("GET", "/api/v1/audit/verify"): Entry(row(401, 403, 403, 200, 200), prepare=_audit_record),
     ("POST", "/api/v1/kouyoubun/check"): Entry(
         row(401, 200, 200, 200, 200), body=lambda w, t, n: {"text": "申請して下さい。"}
     ),

@@ -7,9 +7,20 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from hiraga.web.api import apps, limits, me, models, organisations, teams, usage, users
-
-    from hiraga.web.api import kouyoubun, portal, portal_apps
+    from hiraga.web.api import (
+        apps,
+        audit,
+        kouyoubun,
+        limits,
+        me,
+        models,
+        organisations,
+        portal,
+        portal_apps,
+        teams,
+        usage,
+        users,
+    )
 
     return [
         portal.router,
@@ -24,4 +35,5 @@ def routers() -> list[APIRouter]:
         apps.router,
         apps.provided,
         kouyoubun.router,
+        audit.router,
     ]

@@ -6,9 +6,20 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from hiraga.web.pages import account, admin, admin_teams, auth, home, setup
-
-    from hiraga.web.pages import builder, chat, task_apps
+    from hiraga.web.pages import (
+        account,
+        admin,
+        admin_teams,
+        apps,
+        audit,
+        auth,
+        builder,
+        chat,
+        dashboards,
+        home,
+        setup,
+        task_apps,
+    )
 
     return [
         auth.router,
@@ -20,4 +31,7 @@ def routers() -> list[APIRouter]:
         chat.router,
         task_apps.router,
         builder.router,
+        audit.router,
+        dashboards.router,
+        apps.router,
     ]
