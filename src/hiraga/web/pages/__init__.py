@@ -10,7 +10,6 @@ def routers() -> list[APIRouter]:
         account,
         admin,
         admin_teams,
-        apps,
         audit,
         auth,
         builder,
@@ -33,5 +32,4 @@ def routers() -> list[APIRouter]:
         builder.router,
         audit.router,
         dashboards.router,
-        apps.router,
     ]
