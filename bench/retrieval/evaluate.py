@@ -24,6 +24,7 @@ from bench.retrieval.vector_cache import VectorCache
 from hiraga.knowledge.index.base import passage_text, vector_to_bytes
 from hiraga.knowledge.index.embedded import EmbeddedIndex, IndexRow
 from hiraga.knowledge.normalise import normalise_query
+from hiraga.knowledge.rerank import RerankConfig
 from hiraga.knowledge.search import FusionConfig, HybridSearcher
 from hiraga.knowledge.tokenise import search_terms, words
 from hiraga.providers.embedded.embeddings import EmbeddedEmbedder
@@ -80,21 +81,33 @@ def peer_rankings(task: datasets.RetrievalTask) -> list[list[int]]:
     return [list(map(int, row)) for row in results]
 
 
-def hiraga_variants() -> dict[str, tuple[float, FusionConfig]]:
-    """name → (bigram weight, fusion)."""
-    variants: dict[str, tuple[float, FusionConfig]] = {
-        "bm25 words": (0.0, FusionConfig(method="lexical")),
-        "bm25 words+bigrams(0.5)": (0.5, FusionConfig(method="lexical")),
-        "bm25 words+bigrams(1.0)": (1.0, FusionConfig(method="lexical")),
-        "dense e5": (0.5, FusionConfig(method="dense")),
-        "rrf k=60": (0.5, FusionConfig(method="rrf")),
+Variant = tuple[float, FusionConfig, RerankConfig | None]
+
+
+def hiraga_variants() -> dict[str, Variant]:
+    """name → (bigram weight, fusion, reranking)."""
+    variants: dict[str, Variant] = {
+        "bm25 words": (0.0, FusionConfig(method="lexical"), None),
+        "bm25 words+bigrams(0.5)": (0.5, FusionConfig(method="lexical"), None),
+        "bm25 words+bigrams(1.0)": (1.0, FusionConfig(method="lexical"), None),
+        "dense e5": (0.5, FusionConfig(method="dense"), None),
+        "rrf k=60": (0.5, FusionConfig(method="rrf"), None),
+        "rrf k=60 + sentence rerank": (0.5, FusionConfig(method="rrf"), RerankConfig(weight=0.03)),
+        "bm25 words+bigrams + sentence rerank": (0.5, FusionConfig(method="lexical"), RerankConfig(weight=20.0)),
     }
-    for alpha in (0.3, 0.4, 0.5, 0.6, 0.7):
-        variants[f"convex a={alpha}"] = (0.5, FusionConfig(method="convex", alpha=alpha))
+    for alpha in (0.3, 0.5, 0.7):
+        variants[f"convex a={alpha}"] = (0.5, FusionConfig(method="convex", alpha=alpha), None)
+    for weight in (0.8, 1.2, 2.0):
+        for share in (0.3, 0.7):
+            variants[f"convex a=0.5 + sentence rerank w={weight} words={share}"] = (
+                0.5,
+                FusionConfig(method="convex", alpha=0.5),
+                RerankConfig(weight=weight, word_share=share),
+            )
     return variants
 
 
-def run(name: str, variants: dict[str, tuple[float, FusionConfig]]) -> dict[str, Scores]:
+def run(name: str, variants: dict[str, Variant]) -> dict[str, Scores]:
     task = datasets.load(name)
     passages = passages_of_task(task)
     cache = VectorCache()
@@ -107,10 +120,14 @@ def run(name: str, variants: dict[str, tuple[float, FusionConfig]]) -> dict[str,
         for i, p in enumerate(passages)
     ]
     results = {"peer bm25s (Sudachi)": score(peer_rankings(task), task.relevant)}
+    print(f"{name:7s} {'peer bm25s (Sudachi)':32s} {results['peer bm25s (Sudachi)']}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
-        for label, (bigram_weight, config) in variants.items():
+        texts = {i: p.text for i, p in enumerate(passages)}
+        for label, (bigram_weight, config, reranking) in variants.items():
             index = EmbeddedIndex(Path(tmp), MemorySource(rows), bigram_weight=bigram_weight)
-            searcher = HybridSearcher(index, query_vectors.__getitem__, config)
+            searcher = HybridSearcher(
+                index, query_vectors.__getitem__, config, rerank=reranking, texts=lambda ids: {i: texts[i] for i in ids}
+            )
             started = time.perf_counter()
             rankings = [documents_of((h.chunk_id for h in searcher.search(1, q, 30)), passages) for q in queries]
             results[f"hiraga {label}"] = score(rankings, task.relevant)
@@ -120,7 +137,7 @@ def run(name: str, variants: dict[str, tuple[float, FusionConfig]]) -> dict[str,
     return results
 
 
-def main(names: list[str], variants: Callable[[], dict[str, tuple[float, FusionConfig]]] = hiraga_variants) -> None:
+def main(names: list[str], variants: Callable[[], dict[str, Variant]] = hiraga_variants) -> None:
     report = {name: {k: v.__dict__ for k, v in run(name, variants()).items()} for name in names}
     out = Path(__file__).parent / "results"
     out.mkdir(exist_ok=True)

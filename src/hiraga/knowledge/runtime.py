@@ -94,7 +94,14 @@ class KnowledgeRuntime:
         self._embedder: Embedder | None = None
         self._embedder_loaded = False
         self._lock = threading.Lock()
-        self.searcher = HybridSearcher(self.index, self._encode_query, fusion or FusionConfig())
+        self.searcher = HybridSearcher(
+            self.index, self._encode_query, fusion or FusionConfig(), texts=self._chunk_texts
+        )
+
+    def _chunk_texts(self, chunk_ids: list[int]) -> dict[int, str]:
+        with self.database.session() as db:
+            rows = db.execute(select(KbChunk.id, KbChunk.text).where(KbChunk.id.in_(chunk_ids))).tuples().all()
+            return dict(rows)
 
     @property
     def embedder(self) -> Embedder | None:

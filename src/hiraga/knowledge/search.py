@@ -5,6 +5,7 @@ Fusion methods (all measured in docs/benchmarks.md):
 - ``rrf``: reciprocal-rank fusion, 1/(k + rank) summed over both lists;
 - ``convex``: each list's scores min-max normalised over its candidates, then
   ``alpha * lexical + (1 - alpha) * dense`` (a candidate missing from a list gets that list's 0).
+Then the top candidates are reranked by sentence coverage of the query (``hiraga.knowledge.rerank``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 
 from hiraga.knowledge.index.base import ChunkFilter, ScoredChunk, SearchIndex, Vector
 from hiraga.knowledge.normalise import normalise_query
+from hiraga.knowledge.rerank import ChunkTexts, FusedHit, QueryProfile, RerankConfig, rerank
 from hiraga.knowledge.tokenise import search_terms
 
 QueryEncoder = Callable[[str], Vector]
@@ -30,14 +32,6 @@ class FusionConfig:
     alpha: float = 0.5  # lexical share in convex fusion
     rrf_k: int = 60
     expansion_weight: float = 0.5  # weight of terms from model-expanded queries
-
-
-@dataclass(frozen=True, slots=True)
-class FusedHit:
-    chunk_id: int
-    score: float
-    lexical: float | None = None
-    dense: float | None = None
 
 
 def _min_max(hits: Sequence[ScoredChunk]) -> dict[int, float]:
@@ -79,6 +73,8 @@ class HybridSearcher:
     encode_query: QueryEncoder | None  # None: lexical only (no embedding model available)
     config: FusionConfig = field(default_factory=FusionConfig)
     expand: QueryExpander | None = None
+    rerank: RerankConfig | None = field(default_factory=RerankConfig)
+    texts: ChunkTexts | None = None  # chunk id → text, needed for reranking
 
     def query_terms(self, query: str) -> list[str]:
         terms = search_terms(query)
@@ -102,4 +98,9 @@ class HybridSearcher:
         if method != "lexical" and self.encode_query is not None:
             dense = self.index.dense(kb_id, self.encode_query(text), self.config.candidates, allowed)
         config = self.config if self.encode_query is not None else FusionConfig(method="lexical")
-        return fuse(lexical, dense, config)[:top_k]
+        fused = fuse(lexical, dense, config)
+        if self.rerank is not None and self.texts is not None and fused:
+            head = [h.chunk_id for h in fused[: self.rerank.depth]]
+            profile = QueryProfile.of(text, lambda terms: self.index.inverse_frequencies(kb_id, terms))
+            fused = rerank(fused, profile, self.texts(head), self.rerank)
+        return fused[:top_k]

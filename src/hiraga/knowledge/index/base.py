@@ -6,6 +6,7 @@ lexical score and the best chunks by dense similarity — and search fuses the t
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -40,9 +41,17 @@ class SearchIndex(Protocol):
 
     def dense(self, kb_id: int, query: Vector, limit: int, allowed: ChunkFilter) -> list[ScoredChunk]: ...
 
+    def inverse_frequencies(self, kb_id: int, terms: Sequence[str]) -> dict[str, float]:
+        """BM25 idf of each term over the knowledge base's chunks (0 for unknown terms' absence is fine)."""
+        ...
+
     def invalidate(self, kb_id: int) -> None:
         """The knowledge base's searchable chunks changed."""
         ...
+
+
+def bm25_idf(chunks: int, containing: int) -> float:
+    return math.log1p((chunks - containing + 0.5) / (containing + 0.5))
 
 
 def passage_text(heading_path: Sequence[str], text: str) -> str:

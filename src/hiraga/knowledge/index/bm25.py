@@ -66,6 +66,10 @@ class Bm25Field:
         weights = np.concatenate([self.weights[a:b] * w for a, b, w in spans])
         return np.bincount(positions, weights=weights, minlength=self.size).astype(np.float32)
 
+    def document_frequency(self, term: str) -> int:
+        i = self.vocabulary.get(term)
+        return 0 if i is None else int(self.offsets[i + 1] - self.offsets[i])
+
     def save(self, directory: Path, name: str) -> None:
         terms = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
         (directory / f"{name}.vocab.json").write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")

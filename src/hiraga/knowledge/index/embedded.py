@@ -19,7 +19,7 @@ from typing import Protocol
 
 import numpy as np
 
-from hiraga.knowledge.index.base import ChunkFilter, ScoredChunk, Vector, vector_from_bytes
+from hiraga.knowledge.index.base import ChunkFilter, ScoredChunk, Vector, bm25_idf, vector_from_bytes
 from hiraga.knowledge.index.bm25 import Bm25Field
 
 
@@ -139,6 +139,13 @@ class EmbeddedIndex:
             return []
         scores = np.asarray(snap.vectors @ np.asarray(query, dtype=np.float32), dtype=np.float32)
         return snap.top(scores, limit, allowed, positive=False)
+
+    def inverse_frequencies(self, kb_id: int, terms: Sequence[str]) -> dict[str, float]:
+        snap = self.snapshot(kb_id)
+        return {
+            t: bm25_idf(snap.size, (snap.bigrams if t.startswith("#") else snap.words).document_frequency(t))
+            for t in terms
+        }
 
     def invalidate(self, kb_id: int) -> None:
         self._loaded.pop(kb_id, None)

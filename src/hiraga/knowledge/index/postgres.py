@@ -13,7 +13,7 @@ import numpy as np
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from hiraga.knowledge.index.base import ChunkFilter, ScoredChunk, Vector
+from hiraga.knowledge.index.base import ChunkFilter, ScoredChunk, Vector, bm25_idf
 from hiraga.store.database import Database
 
 _READY = "JOIN kb_documents d ON d.id = c.document_id AND d.status = 'ready'"
@@ -75,6 +75,19 @@ class PostgresIndex:
         with self.database.session() as db:
             db.execute(text(f"SET LOCAL hnsw.ef_search = {max(40, min(int(limit) * 2, 1000))}"))
             return [ScoredChunk(int(i), float(s)) for i, s in db.execute(text(sql), params)]
+
+    def inverse_frequencies(self, kb_id: int, terms: Sequence[str]) -> dict[str, float]:
+        unique = sorted(set(terms))
+        if not unique:
+            return {}
+        sql = (
+            "SELECT t, (SELECT count(*) FROM kb_chunks c WHERE c.kb_id = :kb "
+            "AND c.terms_tsv @@ CAST(quote_literal(t) AS tsquery)) FROM unnest(CAST(:terms AS text[])) AS t"
+        )
+        with self.database.session() as db:
+            total = int(db.scalar(text("SELECT count(*) FROM kb_chunks WHERE kb_id = :kb"), {"kb": kb_id}) or 0)
+            counts: dict[str, int] = dict(db.execute(text(sql), {"kb": kb_id, "terms": unique}).tuples().all())
+        return {t: bm25_idf(total, int(counts.get(t, 0))) for t in unique}
 
     def invalidate(self, kb_id: int) -> None:
         """Nothing cached: PostgreSQL always answers from the committed rows."""

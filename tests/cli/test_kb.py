@@ -1,0 +1,69 @@
+"""``hiraga kb`` end to end through the CLI, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from hiraga.cli.main import cli
+
+from .conftest import CliTarget
+
+LAW = Path("/work/shared/data/egov-law-xml/411AC0000000128.xml")  # 不正アクセス禁止法, 14 articles
+
+
+def run(target: CliTarget, *words: str, stdin: str | None = None) -> Result:
+    return CliRunner().invoke(cli, target.args(*words), input=stdin, env=target.env)
+
+
+def setup_kb(target: CliTarget) -> None:
+    assert run(target, "admin", "create-org", "A市").exit_code == 0
+    assert run(target, "admin", "create-team", "情報政策課", "--org", "A市").exit_code == 0
+    created = run(target, "kb", "create", "規程", "--team", "情報政策課", "--classification", "2")
+    assert created.exit_code == 0, created.output
+    assert "区分=2" in created.output
+
+
+def test_ingest_list_search_and_remove(target: CliTarget, tmp_path: Path) -> None:
+    setup_kb(target)
+    guide = tmp_path / "guide.md"
+    guide.write_text("# パスワード\n\nパスワードは十二文字以上とし、他人に教えてはならない。\n", encoding="utf-8")
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4 not really a pdf")
+    result = run(target, "kb", "ingest", "規程", str(guide), str(LAW), str(broken))
+    assert result.exit_code == 1  # one file failed ...
+    assert "取り込み完了: 2/3 件" in result.output  # ... alone
+    assert "broken.pdf" in result.output and "PDF ファイルが壊れている" in result.output
+
+    listed = run(target, "kb", "list")
+    assert listed.exit_code == 0 and "規程" in listed.output and "文書=2/3" in listed.output
+
+    lines = run(
+        target, "kb", "search", "規程", "-", "--top-k", "2", stdin="パスワードの長さ\n不正アクセス行為の禁止\n\n"
+    )
+    assert lines.exit_code == 0, lines.output
+    records = [json.loads(line) for line in lines.stdout.strip().split("\n")]
+    assert [r["query"] for r in records] == ["パスワードの長さ", "不正アクセス行為の禁止", ""]
+    first, second, empty = records
+    assert first["hits"][0]["document"] == "guide.md" and "十二文字以上" in first["hits"][0]["text"]
+    assert second["hits"][0]["document"] == LAW.name and second["hits"][0]["article"] == "第三条"
+    assert {"rank", "chunk_id", "score", "text"} <= set(second["hits"][0]) and len(second["hits"]) == 2
+    assert empty["hits"] == []
+
+    human = run(target, "kb", "search", "規程", "パスワード")
+    assert human.exit_code == 0 and "[1] guide.md" in human.output
+
+    assert run(target, "kb", "rm", "規程", "--yes").exit_code == 0
+    missing = run(target, "kb", "search", "規程", "パスワード")
+    assert missing.exit_code == 1 and "見つかりません" in missing.output
+
+
+def test_reingesting_the_same_file_is_reported_unchanged(target: CliTarget, tmp_path: Path) -> None:
+    setup_kb(target)
+    guide = tmp_path / "guide.md"
+    guide.write_text("# 案内\n\n受付は九時からです。\n", encoding="utf-8")
+    assert run(target, "kb", "ingest", "規程", str(guide)).exit_code == 0
+    again = run(target, "kb", "ingest", "規程", str(guide))
+    assert again.exit_code == 0 and "変更なし" in again.output
