@@ -6,7 +6,6 @@ other processes see them within ``gateway_cache_seconds``.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -16,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hiraga.errors import HiragaError
+from hiraga.gateway.refreshed import Refreshed
 from hiraga.gateway.secrets import SecretBox
 from hiraga.gateway.ssrf import check_upstream_url
 from hiraga.providers.base import EndpointConfig
@@ -98,21 +98,13 @@ class CatalogCache:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._database, self._box, self._hosts = database, box, list(allowed_hosts)
-        self._ttl, self._clock = ttl, clock
-        self._catalog: Catalog | None = None
-        self._loaded_at = 0.0
+        self._current = Refreshed(self.load_now, ttl, clock)
 
     def invalidate(self) -> None:
-        self._catalog = None
+        self._current.invalidate()
 
     async def get(self) -> Catalog:
-        catalog = self._catalog
-        if catalog is not None and self._clock() - self._loaded_at < self._ttl:
-            return catalog
-        loaded_at = self._clock()  # concurrent reloads are harmless: each reads the same rows
-        catalog = await asyncio.to_thread(self.load_now)
-        self._catalog, self._loaded_at = catalog, loaded_at
-        return catalog
+        return await self._current.get()
 
     def load_now(self) -> Catalog:
         with self._database.session() as db:

@@ -5,12 +5,12 @@ only the value used until an administrator sets one. Every process re-reads it w
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
+from hiraga.gateway.refreshed import Refreshed
 from hiraga.spine.authorize import AccessScope
 from hiraga.spine.call import Classification
 from hiraga.spine.classification import DEFAULT_CLASSIFICATION_KEY, as_classification
@@ -45,21 +45,14 @@ class PlatformPolicy:
     def __init__(
         self, database: Database, fallback: int, ttl: float, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        self._database, self._fallback, self._ttl, self._clock = database, fallback, ttl, clock
-        self._value: Classification | None = None
-        self._loaded_at = 0.0
+        self._database, self._fallback = database, fallback
+        self._current = Refreshed(self._load, ttl, clock)
 
     def invalidate(self) -> None:
-        self._value = None
+        self._current.invalidate()
 
     async def default_classification(self) -> Classification:
-        value = self._value
-        if value is not None and self._clock() - self._loaded_at < self._ttl:
-            return value
-        loaded_at = self._clock()
-        value = await asyncio.to_thread(self._load)
-        self._value, self._loaded_at = value, loaded_at
-        return value
+        return await self._current.get()
 
     def _load(self) -> Classification:
         with self._database.session() as db:

@@ -25,6 +25,7 @@ class PrincipalCache:
     def __init__(self, database: Database, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
         self._database, self._ttl, self._clock = database, ttl, clock
         self._entries: dict[str, tuple[Principal, float, datetime | None]] = {}
+        self._loading: dict[str, asyncio.Task[tuple[Principal, datetime | None]]] = {}
 
     async def authenticate(self, authorization: str | None) -> Principal:
         if not authorization:
@@ -37,7 +38,13 @@ class PrincipalCache:
             if now < fresh_until and (expires_at is None or expires_at > datetime.now(UTC)):
                 return principal
             self._entries.pop(key, None)
-        principal, expires_at = await asyncio.to_thread(self._load, authorization)
+        loading = self._loading.get(key)  # one lookup per key at a time: concurrent callers share it
+        if loading is None or loading.get_loop() is not asyncio.get_running_loop():
+            loading = self._loading[key] = asyncio.ensure_future(asyncio.to_thread(self._load, authorization))
+            loading.add_done_callback(
+                lambda done: self._loading.pop(key, None) if self._loading.get(key) is done else None
+            )
+        principal, expires_at = await asyncio.shield(loading)
         if self._ttl > 0:
             if len(self._entries) >= MAX_ENTRIES:
                 self._entries.clear()
@@ -46,6 +53,7 @@ class PrincipalCache:
 
     def forget_all(self) -> None:
         self._entries.clear()
+        self._loading.clear()
 
     def _load(self, authorization: str) -> tuple[Principal, datetime | None]:
         with self._database.session() as db:
