@@ -26,7 +26,12 @@ from fastapi.testclient import TestClient
 
 from hiraga.store.database import Database
 from hiraga.store.tables import (
+    Bot,
+    BuilderApp,
+    BuilderAppTeam,
+    Conversation,
     LimitDefinition,
+    Message,
     ModelAlias,
     ModelEndpoint,
     ProvidedAppKey,
@@ -185,6 +190,64 @@ def _audit_record(database: Database, world: World, role: str, target: str) -> d
         return {"audit": int(connection.execute(sa.select(sa.func.max(chain.AUDIT.c.id))).scalar_one())}
 
 
+# -- the portal (issue 4): conversations are private to their user; bots and builder apps belong to teams
+def _caller_id(world: World, role: str, target: str) -> int:
+    return world.actors.get(role, world.actors["member"]).user_id if target == "own" else world.stranger.user_id
+
+
+def _conversation(database: Database, world: World, role: str, target: str) -> dict[str, int | str]:
+    """The caller's own conversation, or the stranger's, with a question and an answer in it."""
+    with database.session() as db:
+        conversation = Conversation(user_id=_caller_id(world, role, target), title="行列の会話", model="default")
+        db.add(conversation)
+        db.flush()
+        question = Message(conversation_id=conversation.id, position=0, role="user", content="質問")
+        answer = Message(conversation_id=conversation.id, position=1, role="assistant", content="回答")
+        db.add_all([question, answer])
+        db.flush()
+        return {"conversation": conversation.id, "message": question.id, "reply": answer.id}
+
+
+def _empty_conversation(database: Database, world: World, role: str, target: str) -> dict[str, int | str]:
+    with database.session() as db:
+        conversation = Conversation(user_id=_caller_id(world, role, target), title="空の会話", model="default")
+        db.add(conversation)
+        db.flush()
+        return {"conversation": conversation.id}
+
+
+def _reply(database: Database, world: World, role: str, target: str) -> dict[str, int | str]:
+    ids = _conversation(database, world, role, target)
+    return {**ids, "message": ids["reply"]}
+
+
+def _bot(database: Database, world: World, role: str, target: str) -> dict[str, int | str]:
+    with database.session() as db:
+        bot = Bot(team_id=world.team[target], name="行列ボット", system_prompt="丁寧に答える。")
+        db.add(bot)
+        db.flush()
+        return {"bot": bot.id}
+
+
+def _builder_app(database: Database, world: World, role: str, target: str) -> dict[str, int | str]:
+    with database.session() as db:
+        team = world.team[target]
+        app = BuilderApp(name="行列アプリ", template="{{件名}}について書く", owner_team_id=team)
+        app.teams = [BuilderAppTeam(team_id=team)]
+        db.add(app)
+        db.flush()
+        return {"builder_app": app.id}
+
+
+def _new_builder_app(world: World, target: str, n: int) -> dict[str, Any]:
+    team = world.team[target]
+    return {"name": f"アプリ{n}", "template": "{{件名}}の案内文", "owner_team_id": team, "team_ids": [team]}
+
+
+PRIVATE = row(401, (200, 404), (200, 404), (200, 404), (200, 404))
+PAST_AUTHORISATION = row(401, (400, 404), (400, 404), (400, 404), (400, 404))  # 400: blank input, no model call
+
+
 MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/api/v1/organisations"): Entry(
         row(401, (SEES, HIDDEN), (SEES, HIDDEN), SEES, SEES), listed="organisation"
@@ -266,6 +329,56 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ),
     ("DELETE", "/api/v1/provided-apps/keys/{provided_key_id}"): Entry(
         row(401, 404, (204, 404), 404, 204), prepare=_provided_key
+    ),
+    ("GET", "/api/v1/conversations"): Entry(
+        row(401, (SEES, HIDDEN), (SEES, HIDDEN), (SEES, HIDDEN), (SEES, HIDDEN)),
+        listed="conversation",
+        prepare=_conversation,
+    ),
+    ("POST", "/api/v1/conversations"): Entry(row(401, 201, 201, 201, 201), body=lambda w, t, n: {"classification": 2}),
+    ("GET", "/api/v1/conversations/{conversation_id}"): Entry(PRIVATE, prepare=_conversation),
+    ("PATCH", "/api/v1/conversations/{conversation_id}"): Entry(
+        PRIVATE, body=lambda w, t, n: {"title": f"改名{n}"}, prepare=_conversation
+    ),
+    ("DELETE", "/api/v1/conversations/{conversation_id}"): Entry(
+        row(401, (204, 404), (204, 404), (204, 404), (204, 404)), prepare=_conversation
+    ),
+    ("POST", "/api/v1/conversations/{conversation_id}/messages"): Entry(
+        PAST_AUTHORISATION, body=lambda w, t, n: {"content": "   "}, prepare=_conversation
+    ),
+    ("POST", "/api/v1/conversations/{conversation_id}/messages/{message_id}/edit"): Entry(
+        PAST_AUTHORISATION, body=lambda w, t, n: {"content": " "}, prepare=_conversation
+    ),
+    ("POST", "/api/v1/conversations/{conversation_id}/regenerate"): Entry(
+        PAST_AUTHORISATION, body=lambda w, t, n: {}, prepare=_empty_conversation
+    ),
+    ("PUT", "/api/v1/conversations/{conversation_id}/messages/{message_id}/feedback"): Entry(
+        PRIVATE, body=lambda w, t, n: {"rating": "good", "comment": "正確"}, prepare=_reply
+    ),
+    ("GET", "/api/v1/task-apps"): Entry(row(401, 200, 200, 200, 200)),
+    ("POST", "/api/v1/task-apps/{name}/run"): Entry(
+        row(401, 400, 400, 400, 400),
+        body=lambda w, t, n: {"inputs": {}},
+        prepare=lambda d, w, r, t: {"name": "generate"},
+    ),
+    ("GET", "/api/v1/bots"): Entry(row(401, (SEES, HIDDEN), (SEES, HIDDEN), HIDDEN, SEES), listed="bot", prepare=_bot),
+    ("POST", "/api/v1/bots"): Entry(
+        row(401, (403, 404), (201, 404), 403, 201),
+        body=lambda w, t, n: {"team_id": w.team[t], "name": f"ボット{n}", "system_prompt": "簡潔に答える。"},
+    ),
+    ("DELETE", "/api/v1/bots/{bot_id}"): Entry(row(401, (403, 404), (204, 404), 404, 204), prepare=_bot),
+    ("GET", "/api/v1/builder-apps"): Entry(
+        row(401, (SEES, HIDDEN), (SEES, HIDDEN), HIDDEN, SEES), listed="builder_app", prepare=_builder_app
+    ),
+    ("POST", "/api/v1/builder-apps"): Entry(row(401, (403, 404), (201, 404), 403, 201), body=_new_builder_app),
+    ("GET", "/api/v1/builder-apps/{builder_app_id}"): Entry(
+        row(401, (200, 404), (200, 404), 404, 200), prepare=_builder_app
+    ),
+    ("DELETE", "/api/v1/builder-apps/{builder_app_id}"): Entry(
+        row(401, (403, 404), (204, 404), 404, 204), prepare=_builder_app
+    ),
+    ("POST", "/api/v1/builder-apps/{builder_app_id}/run"): Entry(
+        row(401, (400, 404), (400, 404), 404, 400), body=lambda w, t, n: {"inputs": {}}, prepare=_builder_app
     ),
 }
 

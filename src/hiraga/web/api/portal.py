@@ -88,11 +88,12 @@ class _SseEvents:
         await self.emit("delta", {"text": text})
 
 
-class ReplyStream:
+class ReplyStream(Response):
     """The reply as SSE: ``model`` (who answers), ``delta`` (text pieces), ``done`` (the kept
     message, its sanitised HTML and status). The client leaving stops the model; what came is kept."""
 
     def __init__(self, gateway: Gateway, database: Database, principal: Principal, plan: chat.ReplyPlan) -> None:
+        super().__init__(media_type="text/event-stream")
         self.gateway, self.database, self.principal, self.plan = gateway, database, principal, plan
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

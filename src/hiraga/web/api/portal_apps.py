@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import anyio
 from fastapi import APIRouter, Request, Response
 
 from hiraga.apps import forms
@@ -57,6 +56,7 @@ async def run_task_app(
 ) -> wire.AppRunResult:
     ctx = app_context(request)
     _, info = runner.task_app(name)  # 404 before anything else
+    await in_thread(db, lambda: None)  # end the read transaction before the (long) model call
     choices = await model_choices(gateway_of(ctx), principal)
     run = runner.TaskRun(
         name=name,
@@ -125,23 +125,25 @@ def create_builder_app(body: wire.BuilderAppCreate, db: DbSession, scope: Scope)
     return builder_view(builder.create(db, scope, spec))
 
 
-@router.get("/builder-apps/{app_id}", summary="ビルダーアプリ（export=true で書き出し用 JSON）")
-def get_builder_app(app_id: int, db: DbSession, principal: CurrentPrincipal, export: bool = False) -> Any:
-    row = builder.get(db, principal, app_id)
+@router.get("/builder-apps/{builder_app_id}", summary="ビルダーアプリ（export=true で書き出し用 JSON）")
+def get_builder_app(builder_app_id: int, db: DbSession, principal: CurrentPrincipal, export: bool = False) -> Any:
+    row = builder.get(db, principal, builder_app_id)
     return builder.export(row) if export else builder_view(row)
 
 
-@router.delete("/builder-apps/{app_id}", status_code=204, response_class=Response, summary="ビルダーアプリの削除")
-def delete_builder_app(app_id: int, db: DbSession, scope: Scope) -> None:
-    builder.remove(db, scope, app_id)
+@router.delete(
+    "/builder-apps/{builder_app_id}", status_code=204, response_class=Response, summary="ビルダーアプリの削除"
+)
+def delete_builder_app(builder_app_id: int, db: DbSession, scope: Scope) -> None:
+    builder.remove(db, scope, builder_app_id)
 
 
-@router.post("/builder-apps/{app_id}/run", summary="ビルダーアプリの実行")
+@router.post("/builder-apps/{builder_app_id}/run", summary="ビルダーアプリの実行")
 async def run_builder_app(
-    request: Request, app_id: int, body: wire.AppRunRequest, db: DbSession, principal: CurrentPrincipal
+    request: Request, builder_app_id: int, body: wire.AppRunRequest, db: DbSession, principal: CurrentPrincipal
 ) -> wire.AppRunResult:
     ctx = app_context(request)
-    row = await anyio.to_thread.run_sync(lambda: builder.get(db, principal, app_id))
+    row = await in_thread(db, lambda: builder.get(db, principal, builder_app_id))
     app = builder.BuilderRun(app_id=row.id, name=row.name, template=row.template, classification=row.classification)
     choices = await model_choices(gateway_of(ctx), principal)
     model = pick(choices, body.model) if body.model else pick(choices, default_model(choices))
@@ -157,5 +159,5 @@ async def run_builder_app(
         level,
         ctx.settings.portal_max_output_tokens,
     )
-    await in_thread(db, lambda: catalogue.record_use(db, principal.user_id, f"/builder/{app_id}"))
+    await in_thread(db, lambda: catalogue.record_use(db, principal.user_id, f"/builder/{builder_app_id}"))
     return run_result(result)

@@ -118,6 +118,7 @@ async def run_task_page(
     choices = await model_choices(gateway_of(ctx), principal)
     values, uploads = await form_values(request)
     level = classification or ctx.settings.default_classification
+    await in_thread(db, lambda: None)  # end the read transaction before the (long) model call
     try:
         run = runner.TaskRun(name, values, uploads, pick(choices, model), level, from_form=True)
         result = await runner.run_task(gateway_of(ctx), principal, run, ctx.settings.portal_max_output_tokens)
