@@ -10,6 +10,7 @@ def routers() -> list[APIRouter]:
         account,
         admin,
         admin_teams,
+        apps,
         audit,
         auth,
         builder,
@@ -32,4 +33,5 @@ def routers() -> list[APIRouter]:
         builder.router,
         audit.router,
         dashboards.router,
+        apps.router,
     ]
