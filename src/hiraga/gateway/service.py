@@ -244,13 +244,6 @@ class Gateway:
     def _finish(
         call: ModelCall, outcome: CallOutcome, endpoint: EndpointConfig, usage: Usage, result: Outcome, pii: PiiSession
     ) -> None:
-        if call.team_id is None:  # charge a team of the caller's that may use this endpoint
-            teams = (
-                call.principal.team_ids & endpoint.team_ids
-                if endpoint.team_ids is not None
-                else call.principal.team_ids
-            )
-            call.team_id = min(teams) if teams else None
         outcome.outcome = result
         outcome.endpoint_id, outcome.endpoint_name = endpoint.id, endpoint.name
         outcome.upstream_model = endpoint.upstream_model or endpoint.name
@@ -272,6 +265,7 @@ class Gateway:
         pii = self.pii.begin(kind, body)
         try:
             tiers = await pii.admissible(await self._tiers(call, kind), outcome)
+            tiers = _choose_team(call, tiers)
             _set_price_ceiling(call, tiers)
             await hooks.admit(call)
             admitted = True
@@ -319,6 +313,18 @@ async def _after(hooks: GatewayHooks, call: ModelCall, outcome: CallOutcome, adm
             await hooks.settle(call, outcome)
     finally:
         await hooks.record(call, outcome)
+
+
+def _choose_team(call: ModelCall, tiers: Tiers) -> Tiers:
+    """Before admission (so the team's limits apply): a caller in several teams who named none is
+    charged to the lowest-id team of theirs that may use the first candidate; the call then keeps to
+    the endpoints that team may use."""
+    if call.team_id is not None or not call.principal.team_ids:
+        return tiers
+    first = tiers[0][0]
+    teams = call.principal.team_ids & first.team_ids if first.team_ids is not None else call.principal.team_ids
+    call.team_id = min(teams)
+    return [kept for tier in tiers if (kept := [ep for ep in tier if team_may_use(call, ep)])]
 
 
 def _set_price_ceiling(call: ModelCall, tiers: Tiers) -> None:
