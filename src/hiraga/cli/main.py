@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from hiraga.cli.admin import admin
+from hiraga.cli.apps import apps
 from hiraga.cli.audit import audit
 from hiraga.cli.kb import kb, worker
 from hiraga.cli.limits import limits
@@ -26,3 +27,4 @@ cli.add_command(limits)
 cli.add_command(kb)
 cli.add_command(worker)
 cli.add_command(audit)
+cli.add_command(apps)
