@@ -233,6 +233,16 @@ class Router:
     def in_flight(self, endpoint: EndpointConfig) -> int:
         return self._state(endpoint).in_flight
 
+    def health(self, endpoint_id: int) -> str:
+        """For the admin pages: "unused" (no call yet), "ok", "failing" (recent failures, still in),
+        "open" (taken out, cooling down) or "probing" (cool-down over, the next call is the probe)."""
+        health = self._health.get(endpoint_id)
+        if health is None:
+            return "unused"
+        if health.open_until:
+            return "open" if self.clock() < health.open_until else "probing"
+        return "failing" if health.failures else "ok"
+
 
 def team_may_use(call: ModelCall, endpoint: EndpointConfig) -> bool:
     if endpoint.team_ids is None:

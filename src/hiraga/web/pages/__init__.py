@@ -9,6 +9,7 @@ def routers() -> list[APIRouter]:
     from hiraga.web.pages import (
         account,
         admin,
+        admin_models,
         admin_teams,
         apps,
         audit,
@@ -28,6 +29,7 @@ def routers() -> list[APIRouter]:
         account.router,
         admin.router,
         admin_teams.router,
+        admin_models.router,
         chat.router,
         task_apps.router,
         builder.router,
