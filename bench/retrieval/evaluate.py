@@ -21,12 +21,12 @@ from bench.retrieval import datasets
 from bench.retrieval.corpus import Passage, passages_of_task
 from bench.retrieval.vector_cache import VectorCache
 
-from hiraga.knowledge.index.base import passage_text, vector_to_bytes
+from hiraga.knowledge.index.base import vector_to_bytes
 from hiraga.knowledge.index.embedded import EmbeddedIndex, IndexRow
 from hiraga.knowledge.normalise import normalise_query
 from hiraga.knowledge.rerank import RerankConfig
 from hiraga.knowledge.search import FusionConfig, HybridSearcher
-from hiraga.knowledge.tokenise import search_terms, words
+from hiraga.knowledge.tokenise import indexed_terms, sentence_terms, words
 from hiraga.providers.embedded.embeddings import EmbeddedEmbedder
 
 
@@ -115,18 +115,21 @@ def run(name: str, variants: dict[str, Variant]) -> dict[str, Scores]:
     vectors = cache.embed("passage", [p.embedded_text for p in passages], encoder.embed_passages)
     queries = [normalise_query(q) for q in task.questions]
     query_vectors = dict(zip(queries, cache.embed("query", queries, encoder.embed_queries), strict=True))
+    stored = [sentence_terms(p.embedded_text) for p in passages]
     rows = [
-        IndexRow(i, p.document, search_terms(passage_text((), p.embedded_text)), vector_to_bytes(vectors[i]))
-        for i, p in enumerate(passages)
+        IndexRow(i, p.document, indexed_terms(stored[i]), vector_to_bytes(vectors[i])) for i, p in enumerate(passages)
     ]
     results = {"peer bm25s (Sudachi)": score(peer_rankings(task), task.relevant)}
     print(f"{name:7s} {'peer bm25s (Sudachi)':32s} {results['peer bm25s (Sudachi)']}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
-        texts = {i: p.text for i, p in enumerate(passages)}
         for label, (bigram_weight, config, reranking) in variants.items():
             index = EmbeddedIndex(Path(tmp), MemorySource(rows), bigram_weight=bigram_weight)
             searcher = HybridSearcher(
-                index, query_vectors.__getitem__, config, rerank=reranking, texts=lambda ids: {i: texts[i] for i in ids}
+                index,
+                query_vectors.__getitem__,
+                config,
+                rerank=reranking,
+                terms=lambda ids: {i: stored[i] for i in ids},
             )
             started = time.perf_counter()
             rankings = [documents_of((h.chunk_id for h in searcher.search(1, q, 30)), passages) for q in queries]

@@ -29,7 +29,7 @@ from hiraga.knowledge.index.base import passage_text
 from hiraga.knowledge.parsers import parse_document
 from hiraga.knowledge.parsers.base import ParsedDocument
 from hiraga.knowledge.runtime import KnowledgeRuntime
-from hiraga.knowledge.tokenise import search_terms
+from hiraga.knowledge.tokenise import sentence_terms
 from hiraga.store.tables import KbChunk, KbDocument, KbIngestJob, KnowledgeBase
 from hiraga.store.tables.base import utcnow
 from hiraga.store.tables.knowledge import DocumentStatus, JobState
@@ -125,7 +125,7 @@ class IngestWorker:
         self, job_id: int, parsed: ParsedDocument, chunks: list[Chunk], progress: Progress | None
     ) -> list[tuple[Chunk, str, bytes | None]]:
         texts = [passage_text(c.heading_path, c.text) for c in chunks]
-        terms = [" ".join(t.replace(" ", "_") for t in search_terms(x)) for x in texts]
+        terms = [sentence_terms(x) for x in texts]
         vectors: list[bytes | None] = []
         for start in range(0, len(texts), EMBED_BATCH):
             vectors.extend(self.runtime.embed_passages(texts[start : start + EMBED_BATCH]))
@@ -269,7 +269,7 @@ def reindex_knowledge_base(runtime: KnowledgeRuntime, kb_id: int, progress: Prog
             chunks = list(db.scalars(select(KbChunk).where(KbChunk.id.in_(part)).order_by(KbChunk.id)))
             texts = [passage_text(json.loads(c.heading_path or "[]"), c.text) for c in chunks]
             for chunk, passage, vector in zip(chunks, texts, runtime.embed_passages(texts), strict=True):
-                chunk.terms = " ".join(t.replace(" ", "_") for t in search_terms(passage))
+                chunk.terms = sentence_terms(passage)
                 chunk.vector = vector
             db.flush()
             if db.bind is not None and db.bind.dialect.name == "postgresql":

@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from hiraga.knowledge.chunking import split_sentences
-from hiraga.knowledge.tokenise import char_bigrams, words
+from hiraga.knowledge.tokenise import SENTENCE_MARK, char_bigrams, words
 
-ChunkTexts = Callable[[list[int]], Mapping[int, str]]
+ChunkTerms = Callable[[list[int]], Mapping[int, str]]  # chunk id → stored term string
 InverseFrequencies = Callable[[Sequence[str]], Mapping[str, float]]
 
 
@@ -44,14 +43,16 @@ class QueryProfile:
         weights = idf([*query_words, *query_bigrams])
         return cls({t: weights.get(t, 0.0) for t in query_words}, {t: weights.get(t, 0.0) for t in query_bigrams})
 
-    def best_sentence(self, text: str, word_share: float) -> float:
-        """The best single sentence's IDF-weighted coverage of the query, in [0, 1]."""
+    def best_sentence(self, stored_terms: str, word_share: float) -> float:
+        """The best single sentence's IDF-weighted coverage of the query, in [0, 1]; the sentences
+        come from the chunk's stored term string (no tokenising at query time)."""
         word_mass = sum(self.words.values()) or 1.0
         bigram_mass = sum(self.bigrams.values()) or 1.0
         best = 0.0
-        for sentence in split_sentences(text):
-            found_words = set(words(sentence)).intersection(self.words)
-            found_bigrams = set(char_bigrams(sentence)).intersection(self.bigrams)
+        for sentence in stored_terms.split(SENTENCE_MARK):
+            terms = set(sentence.split())
+            found_words = terms.intersection(self.words)
+            found_bigrams = terms.intersection(self.bigrams)
             coverage = (
                 word_share * sum(self.words[t] for t in found_words) / word_mass
                 + (1 - word_share) * sum(self.bigrams[t] for t in found_bigrams) / bigram_mass

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from hiraga.knowledge.index.base import ChunkFilter, SearchIndex, Vector
 from hiraga.knowledge.index.embedded import EmbeddedIndex, IndexRow
 from hiraga.knowledge.search import FusionConfig, HybridSearcher
+from hiraga.knowledge.tokenise import indexed_terms
 from hiraga.store.database import Database
 from hiraga.store.tables import KbChunk, KbDocument, KnowledgeBase
 from hiraga.store.tables.knowledge import DocumentStatus
@@ -62,7 +63,7 @@ class DatabaseChunkSource:
         )
         with self.database.session() as db:
             for chunk_id, document_id, terms, vector in db.execute(stmt):
-                yield IndexRow(chunk_id, document_id, terms.split(" ") if terms else [], vector)
+                yield IndexRow(chunk_id, document_id, indexed_terms(terms or ""), vector)
 
 
 def has_pgvector(database: Database) -> bool:
@@ -95,12 +96,12 @@ class KnowledgeRuntime:
         self._embedder_loaded = False
         self._lock = threading.Lock()
         self.searcher = HybridSearcher(
-            self.index, self._encode_query, fusion or FusionConfig(), texts=self._chunk_texts
+            self.index, self._encode_query, fusion or FusionConfig(), terms=self._chunk_terms
         )
 
-    def _chunk_texts(self, chunk_ids: list[int]) -> dict[int, str]:
+    def _chunk_terms(self, chunk_ids: list[int]) -> dict[int, str]:
         with self.database.session() as db:
-            rows = db.execute(select(KbChunk.id, KbChunk.text).where(KbChunk.id.in_(chunk_ids))).tuples().all()
+            rows = db.execute(select(KbChunk.id, KbChunk.terms).where(KbChunk.id.in_(chunk_ids))).tuples().all()
             return dict(rows)
 
     @property

@@ -18,7 +18,7 @@ import numpy as np
 
 from hiraga.knowledge.index.base import ChunkFilter, ScoredChunk, SearchIndex, Vector
 from hiraga.knowledge.normalise import normalise_query
-from hiraga.knowledge.rerank import ChunkTexts, FusedHit, QueryProfile, RerankConfig, rerank
+from hiraga.knowledge.rerank import ChunkTerms, FusedHit, QueryProfile, RerankConfig, rerank
 from hiraga.knowledge.tokenise import search_terms
 
 QueryEncoder = Callable[[str], Vector]
@@ -74,7 +74,7 @@ class HybridSearcher:
     config: FusionConfig = field(default_factory=FusionConfig)
     expand: QueryExpander | None = None
     rerank: RerankConfig | None = field(default_factory=RerankConfig)
-    texts: ChunkTexts | None = None  # chunk id → text, needed for reranking
+    terms: ChunkTerms | None = None  # chunk id → stored terms, needed for reranking
 
     def query_terms(self, query: str) -> list[str]:
         terms = search_terms(query)
@@ -99,8 +99,8 @@ class HybridSearcher:
             dense = self.index.dense(kb_id, self.encode_query(text), self.config.candidates, allowed)
         config = self.config if self.encode_query is not None else FusionConfig(method="lexical")
         fused = fuse(lexical, dense, config)
-        if self.rerank is not None and self.texts is not None and fused:
+        if self.rerank is not None and self.terms is not None and fused:
             head = [h.chunk_id for h in fused[: self.rerank.depth]]
             profile = QueryProfile.of(text, lambda terms: self.index.inverse_frequencies(kb_id, terms))
-            fused = rerank(fused, profile, self.texts(head), self.rerank)
+            fused = rerank(fused, profile, self.terms(head), self.rerank)
         return fused[:top_k]

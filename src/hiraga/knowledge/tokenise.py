@@ -70,6 +70,23 @@ def char_bigrams(text: str) -> list[str]:
     return grams
 
 
+SENTENCE_MARK = "¶"  # separates sentences in a stored term string; never indexed
+
+
+def sentence_terms(text: str) -> str:
+    """The stored form of a chunk's terms: each sentence's words and bigrams, sentences separated by
+    ``SENTENCE_MARK``, all space-separated (spaces inside a term become ``_``)."""
+    from hiraga.knowledge.chunking import split_sentences
+
+    parts = [" ".join(t.replace(" ", "_") for t in search_terms(s)) for s in split_sentences(text)]
+    return f" {SENTENCE_MARK} ".join(p for p in parts if p)
+
+
+def indexed_terms(stored: str) -> list[str]:
+    """The terms of a stored term string that the index counts."""
+    return [t for t in stored.split(" ") if t and t != SENTENCE_MARK]
+
+
 def search_terms(text: str, *, bigrams: bool = True) -> list[str]:
     """What lexical search indexes: the words, then (optionally) the character bigrams."""
     terms = words(text)
