@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hiraga.dashboards.period import ACTIVE_DAYS
-from hiraga.dashboards.usage_stats import require_viewer
+from hiraga.dashboards.usage_stats import names_of, require_viewer
 from hiraga.spine.authorize import AccessScope
 from hiraga.store.tables import Membership, Organisation, Team, UsageRecord, User
 
@@ -54,7 +54,7 @@ def team_adoption(session: Session, scope: AccessScope, now: datetime) -> list[A
     p = scope.principal
     where = [] if p.is_auditor or p.is_system_admin else [scope.admin_team_filter(Team.id)]
     counts = _counts(session, Team.id, where, now - timedelta(days=ACTIVE_DAYS))
-    names = dict(session.execute(select(Team.id, Team.name).where(Team.id.in_(list(counts)))).tuples().all())
+    names = names_of(session, Team.id, Team.name, list(counts))
     return sorted((Adoption(k, names[k], n, a) for k, (n, a) in counts.items()), key=lambda r: (-r.rate, r.label))
 
 
@@ -65,9 +65,5 @@ def organisation_adoption(session: Session, scope: AccessScope, now: datetime) -
     if not (p.is_auditor or p.is_system_admin):
         return []
     counts = _counts(session, Team.organisation_id, [], now - timedelta(days=ACTIVE_DAYS))
-    names = dict(
-        session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(list(counts))))
-        .tuples()
-        .all()
-    )
+    names = names_of(session, Organisation.id, Organisation.name, list(counts))
     return sorted((Adoption(k, names[k], n, a) for k, (n, a) in counts.items()), key=lambda r: r.label)

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hiraga.dashboards.usage_stats import require_viewer
+from hiraga.dashboards.usage_stats import names_of, require_viewer
 from hiraga.spine.authorize import AccessScope
 from hiraga.store.tables import ApiKey, LimitDefinition, Team, UsageRecord, User
 from hiraga.store.tables.usage import LimitMetric, LimitScope, LimitWindow
@@ -66,9 +66,9 @@ def _used(session: Session, limit: LimitDefinition, now: datetime) -> Decimal:
 
 def _names(session: Session) -> dict[LimitScope, dict[int, str]]:
     return {
-        LimitScope.TEAM: dict(session.execute(select(Team.id, Team.name)).tuples().all()),
-        LimitScope.USER: dict(session.execute(select(User.id, User.display_name)).tuples().all()),
-        LimitScope.KEY: dict(session.execute(select(ApiKey.id, ApiKey.name)).tuples().all()),
+        LimitScope.TEAM: names_of(session, Team.id, Team.name),
+        LimitScope.USER: names_of(session, User.id, User.display_name),
+        LimitScope.KEY: names_of(session, ApiKey.id, ApiKey.name),
     }
 
 

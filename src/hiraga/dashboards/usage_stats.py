@@ -62,10 +62,18 @@ def _key(session: Session, dimension: Dimension) -> Any:
     }[dimension]
 
 
+def names_of(session: Session, id_column: Any, name_column: Any, ids: list[int] | None = None) -> dict[int, str]:
+    """Names by id (of teams, organisations, users, keys); all of them when ``ids`` is None."""
+    query = select(id_column, name_column)
+    if ids is not None:
+        query = query.where(id_column.in_(ids))
+    return {int(i): str(n) for i, n in session.execute(query)}
+
+
 def _labels(session: Session, dimension: Dimension, keys: list[Any]) -> dict[str, str]:
     ids = [k for k in keys if k is not None]
     if dimension == "team" and ids:
-        return {str(i): n for i, n in session.execute(select(Team.id, Team.name).where(Team.id.in_(ids)))}
+        return {str(i): n for i, n in names_of(session, Team.id, Team.name, ids).items()}
     if dimension == "user" and ids:
         rows = session.execute(select(User.id, User.display_name, User.email).where(User.id.in_(ids)))
         return {str(i): name or email for i, name, email in rows}
