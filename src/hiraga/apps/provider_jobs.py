@@ -25,7 +25,7 @@ from hiraga.errors import HiragaError, NotFound, UpstreamFailed
 from hiraga.gateway.service import Gateway
 from hiraga.identity.principal import Principal
 from hiraga.store.database import Database
-from hiraga.store.tables import ProvidedAppJob, ProvidedAppKey
+from hiraga.store.tables import ProvidedAppJob
 
 log = logging.getLogger("hiraga.apps")
 SYNC_TIMEOUT_S = 300.0
@@ -149,7 +149,3 @@ class ProvidedRunner:
             task.cancel()
         if self.tasks:
             await asyncio.gather(*self.tasks, return_exceptions=True)
-
-
-def key_view(row: ProvidedAppKey) -> dict[str, Any]:
-    return {"id": row.id, "app_name": row.app_name, "name": row.name, "prefix": row.prefix}

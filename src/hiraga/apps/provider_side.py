@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from hiraga import plugins
 from hiraga.apps import forms
-from hiraga.apps.protocol import Artifact, CostInfo, TokenCount, UsageEntry
+from hiraga.apps.protocol import AppAnswer, Artifact, CostInfo, FileGroup, TokenCount, UsageEntry
 from hiraga.errors import HiragaError, InvalidInput, NotAuthenticated, NotFound, UpstreamFailed
 from hiraga.gateway.service import Gateway, cost_of, input_estimate
 from hiraga.identity import tokens
@@ -76,19 +76,24 @@ class RunContext:
             max_output_tokens=max_tokens,
             source=f"app:{self.app_name}",
         )
-        answer = await self.gateway.chat(call, body)
-        usage = answer.body.get("usage") or {}
-        counted = Usage(int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0))
-        self.usage.append(
-            UsageEntry(
-                model_version=answer.endpoint.name,
-                request_count=1,
-                tokens=TokenCount(input_tokens=counted.input_tokens, output_tokens=counted.output_tokens),
-                estimated_cost_info=CostInfo(estimated_cost=cost_of(answer.endpoint, counted), currency="JPY"),
-            )
-        )
-        choices = answer.body.get("choices") or [{}]
-        return str((choices[0].get("message") or {}).get("content") or "")
+        text, entry = await chat_through_gateway(self.gateway, call, body)
+        self.usage.append(entry)
+        return text
+
+
+async def chat_through_gateway(gateway: Gateway, call: ModelCall, body: dict[str, Any]) -> tuple[str, UsageEntry]:
+    """One chat completion through the gateway: the answer's text and its ``usageMetadata`` entry."""
+    answer = await gateway.chat(call, body)
+    usage = answer.body.get("usage") or {}
+    counted = Usage(int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0))
+    entry = UsageEntry(
+        model_version=answer.endpoint.name,
+        request_count=1,
+        tokens=TokenCount(input_tokens=counted.input_tokens, output_tokens=counted.output_tokens),
+        estimated_cost_info=CostInfo(estimated_cost=cost_of(answer.endpoint, counted), currency="JPY"),
+    )
+    choices = answer.body.get("choices") or [{}]
+    return str((choices[0].get("message") or {}).get("content") or ""), entry
 
 
 @runtime_checkable
@@ -125,8 +130,6 @@ def lookup(apps: Mapping[str, App], name: str) -> App:
 
 def checked_request(app: App, inputs: dict[str, Any], files: list[Any] | None) -> tuple[dict[str, Any], Any]:
     """The protocol's ``inputs`` (files inside or next to them) checked against the app's form."""
-    from hiraga.apps.protocol import FileGroup
-
     definition = forms.parse_definition(app.definition().form)
     values = {k: v for k, v in inputs.items() if k not in ("files", "chat_history")}
     raw_files = files if files is not None else inputs.get("files") or []
@@ -198,8 +201,6 @@ def key_holder(db: Session, app_name: str, secret: str | None) -> tuple[Provided
 
 
 def answer_body(result: AppResult) -> dict[str, Any]:
-    from hiraga.apps.protocol import AppAnswer
-
     return AppAnswer(outputs=result.outputs, usage_metadata=result.usage, artifacts=result.artifacts).wire()
 
 
