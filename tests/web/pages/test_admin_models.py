@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "gateway"))
 from gateway_stub import REPLY, StubUpstream
+from gateway_world import settings  # noqa: F401  (the gateway's settings: loopback upstreams allowed)
 
 from hiraga.gateway.registry import BUILTIN_CHAT
-from hiraga.settings import Settings, load_settings
 from hiraga.store.database import Database
 from hiraga.store.tables import ModelAlias, ModelEndpoint, PlatformSetting
 
@@ -26,17 +26,6 @@ SECRET = "sk-upstream-very-secret-4711"
 @pytest.fixture(scope="module")
 def upstream() -> Iterator[StubUpstream]:
     yield StubUpstream().start()
-
-
-@pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
-    return load_settings(
-        data_dir=tmp_path / "data",
-        database_url=database_url,
-        secret_key="test-secret-" + "x1y2z3" * 8,
-        allowed_upstream_hosts="127.0.0.1",
-        gateway_cache_seconds=0,
-    )
 
 
 def endpoint_form(upstream: StubUpstream, **fields: str) -> dict[str, str]:

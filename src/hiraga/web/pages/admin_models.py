@@ -24,9 +24,10 @@ from hiraga.gateway import registry
 from hiraga.gateway.admin_protocol import NAME_PATTERN, AliasSet, EndpointCreate, EndpointUpdate, EndpointView
 from hiraga.gateway.platform_policy import PlatformPolicy, default_classification, set_default_classification
 from hiraga.gateway.protocol import validated
-from hiraga.gateway.service import Gateway
 from hiraga.identity import directory
 from hiraga.spine.authorize import AccessScope
+from hiraga.web.api.models import gateway as gateway_of
+from hiraga.web.api.models import rules as rules_of
 from hiraga.web.deps import DbSession, app_context
 from hiraga.web.pages.rendering import PageRoute, PageScope, form_answer, redirect, render
 
@@ -101,20 +102,10 @@ def view_echo(view: EndpointView) -> dict[str, Any]:
 
 
 # -- shared plumbing ---------------------------------------------------------------------------------
-def _gateway(request: Request) -> Gateway:
-    found: Gateway = app_context(request).extras["gateway"]
-    return found
-
-
-def _rules(request: Request) -> registry.RegistryRules:
-    found: registry.RegistryRules = app_context(request).extras["gateway_rules"]
-    return found
-
-
 def _saved(request: Request, db: Session, url: str) -> Response:
     """Commit, let the gateway see the change at once, and go to ``url`` (PRG)."""
     db.commit()
-    _gateway(request).catalog.invalidate()
+    gateway_of(request).catalog.invalidate()
     policy: PlatformPolicy | None = app_context(request).extras.get("platform_policy")
     if policy is not None:
         policy.invalidate()
@@ -135,10 +126,35 @@ def _attempt(
     )
 
 
+def _on_models_page(
+    request: Request, db: Session, scope: AccessScope, action: Callable[[], object], notice: str, **extra: Any
+) -> Response:
+    """A write whose form is on the endpoint list: errors show that page again with ``extra``."""
+    return _attempt(
+        request,
+        db,
+        action,
+        then=f"/admin/models?notice={notice}",
+        template="admin_models.html",
+        context=lambda: models_context(request, db, scope, **extra),
+    )
+
+
+def _on_policy_page(request: Request, db: Session, scope: AccessScope, action: Callable[[], object]) -> Response:
+    return _attempt(
+        request,
+        db,
+        action,
+        then="/admin/policy?notice=policy_saved",
+        template="admin_models_policy.html",
+        context=lambda: policy_context(request, db, scope),
+    )
+
+
 def models_context(request: Request, db: Session, scope: AccessScope, **extra: Any) -> dict[str, Any]:
     scope.require_system_admin()
     views = [registry.view(db, row) for row in registry.list_endpoints(db, scope)]
-    router = _gateway(request).router
+    router = gateway_of(request).router
     return {
         "endpoints": views,
         "health": {view.id: router.health(view.id) for view in views},
@@ -171,11 +187,8 @@ def models_page(request: Request, db: DbSession, scope: PageScope, notice: str =
 @router.post("/admin/models")
 def create_endpoint(request: Request, db: DbSession, scope: PageScope, submitted: SubmittedEndpoint) -> Response:
     scope.require_system_admin()
-    action = lambda: registry.create_endpoint(db, scope, submitted.create_spec(), _rules(request))  # noqa: E731
-    context = lambda: models_context(request, db, scope, form=submitted.echo)  # noqa: E731
-    return _attempt(
-        request, db, action, then="/admin/models?notice=model_created", template="admin_models.html", context=context
-    )
+    action = lambda: registry.create_endpoint(db, scope, submitted.create_spec(), rules_of(request))  # noqa: E731
+    return _on_models_page(request, db, scope, action, "model_created", form=submitted.echo)
 
 
 @router.get("/admin/models/{endpoint_id:int}")
@@ -188,7 +201,7 @@ def update_endpoint(
     request: Request, db: DbSession, scope: PageScope, endpoint_id: int, submitted: SubmittedEndpoint
 ) -> Response:
     scope.require_system_admin()
-    action = lambda: registry.update_endpoint(db, scope, endpoint_id, submitted.changes(), _rules(request))  # noqa: E731
+    action = lambda: registry.update_endpoint(db, scope, endpoint_id, submitted.changes(), rules_of(request))  # noqa: E731
 
     def context() -> dict[str, Any]:
         page = edit_context(request, db, scope, endpoint_id)
@@ -207,17 +220,14 @@ def update_endpoint(
 @router.post("/admin/models/{endpoint_id:int}/delete")
 def delete_endpoint(request: Request, db: DbSession, scope: PageScope, endpoint_id: int) -> Response:
     action = lambda: registry.delete_endpoint(db, scope, endpoint_id)  # noqa: E731
-    context = lambda: models_context(request, db, scope)  # noqa: E731
-    return _attempt(
-        request, db, action, then="/admin/models?notice=model_deleted", template="admin_models.html", context=context
-    )
+    return _on_models_page(request, db, scope, action, "model_deleted")
 
 
 @router.post("/admin/models/{endpoint_id:int}/test")
 async def test_endpoint(request: Request, scope: PageScope, endpoint_id: int) -> Response:
     """接続テスト: one short request straight to the endpoint; the result is shown on its own page."""
     scope.require_system_admin()
-    gateway = _gateway(request)
+    gateway = gateway_of(request)
     catalog = await gateway.catalog.get()
     name = next((ep.name for ep in catalog.endpoints.values() if ep.id == endpoint_id), str(endpoint_id))
     result = await gateway.probe(name)
@@ -259,10 +269,8 @@ def set_alias(
     scope.require_system_admin()
     name = alias_name.strip()
     action = lambda: registry.set_alias(db, scope, check_alias_name(name), parse_members(members).members)  # noqa: E731
-    context = lambda: models_context(request, db, scope, alias_form={"alias_name": name, "members": members})  # noqa: E731
-    return _attempt(
-        request, db, action, then="/admin/models?notice=alias_saved", template="admin_models.html", context=context
-    )
+    alias_form = {"alias_name": name, "members": members}
+    return _on_models_page(request, db, scope, action, "alias_saved", alias_form=alias_form)
 
 
 @router.post("/admin/models/aliases/delete")
@@ -270,10 +278,7 @@ def delete_alias(
     request: Request, db: DbSession, scope: PageScope, alias_name: Annotated[str, Form()] = ""
 ) -> Response:
     action = lambda: registry.delete_alias(db, scope, alias_name)  # noqa: E731
-    context = lambda: models_context(request, db, scope)  # noqa: E731
-    return _attempt(
-        request, db, action, then="/admin/models?notice=alias_deleted", template="admin_models.html", context=context
-    )
+    return _on_models_page(request, db, scope, action, "alias_deleted")
 
 
 # -- policy --------------------------------------------------------------------------------------------
@@ -296,16 +301,7 @@ def policy_page(request: Request, db: DbSession, scope: PageScope, notice: str =
 def save_default_classification(
     request: Request, db: DbSession, scope: PageScope, default_classification: Annotated[str, Form()] = ""
 ) -> Response:
-    action = lambda: set_default_classification(db, scope, default_classification)  # noqa: E731
-    context = lambda: policy_context(request, db, scope)  # noqa: E731
-    return _attempt(
-        request,
-        db,
-        action,
-        then="/admin/policy?notice=policy_saved",
-        template="admin_models_policy.html",
-        context=context,
-    )
+    return _on_policy_page(request, db, scope, lambda: set_default_classification(db, scope, default_classification))
 
 
 @router.post("/admin/policy/endpoints/{endpoint_id:int}")
@@ -319,14 +315,6 @@ def save_endpoint_policy(
 ) -> Response:
     def action() -> object:
         changes = validated(EndpointUpdate, {"clearance": clearance, "pii_policy": pii_policy})
-        return registry.update_endpoint(db, scope, endpoint_id, changes, _rules(request))
+        return registry.update_endpoint(db, scope, endpoint_id, changes, rules_of(request))
 
-    context = lambda: policy_context(request, db, scope)  # noqa: E731
-    return _attempt(
-        request,
-        db,
-        action,
-        then="/admin/policy?notice=policy_saved",
-        template="admin_models_policy.html",
-        context=context,
-    )
+    return _on_policy_page(request, db, scope, action)
