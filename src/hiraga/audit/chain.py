@@ -29,7 +29,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, insert, select, text, update
+from sqlalchemy import Connection, Table, insert, select, update
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 from sqlalchemy.types import Boolean, DateTime, Float, Integer, Numeric, TypeDecorator, TypeEngine
 
@@ -42,6 +42,8 @@ UNHASHED = frozenset({"id", "hash"})
 AUDIT = cast(Table, AuditRecord.__table__)
 CHECKPOINTS = cast(Table, AuditCheckpoint.__table__)
 TIP_KEY = "hiraga.audit.tip"
+# Hand-written SQL (the same on SQLite and PostgreSQL): these run once per appending transaction.
+TIP_SQL = "SELECT hash FROM audit_records WHERE hash IS NOT NULL ORDER BY id DESC LIMIT 1"
 LOCK_SQL = (
     "INSERT INTO audit_chain_head (id, version) VALUES (1, 1)"
     " ON CONFLICT (id) DO UPDATE SET version = audit_chain_head.version + 1"
@@ -122,18 +124,18 @@ def layout_of(table: Table) -> Layout:
 
 # -- appending -------------------------------------------------------------------------------------
 def chain_tip(connection: Connection) -> str:
-    """The hash the next record must carry as ``prev_hash`` (call it holding the chain lock)."""
-    last = connection.execute(
-        select(AUDIT.c.id, AUDIT.c.hash).where(AUDIT.c.hash.is_not(None)).order_by(AUDIT.c.id.desc()).limit(1)
-    ).first()
+    """The hash the next record must carry as ``prev_hash`` (call it holding the chain lock): the
+    last chained record's, else (all pruned, which retention never does) the last checkpoint's."""
+    last = connection.exec_driver_sql(TIP_SQL).first()
+    if last is not None:
+        return str(last[0])
     pruned = connection.execute(
-        select(CHECKPOINTS.c.through_id, CHECKPOINTS.c.through_hash)
+        select(CHECKPOINTS.c.through_hash)
         .where(CHECKPOINTS.c.kind == "retention")
         .order_by(CHECKPOINTS.c.through_id.desc())
         .limit(1)
     ).first()
-    candidates = [(int(r[0]), str(r[1])) for r in (last, pruned) if r is not None]
-    return max(candidates)[1] if candidates else GENESIS
+    return str(pruned[0]) if pruned is not None else GENESIS
 
 
 def lock_chain(connection: Connection) -> str:
@@ -142,7 +144,7 @@ def lock_chain(connection: Connection) -> str:
     remembered = connection.info.get(TIP_KEY)
     if remembered is not None and remembered[0] is transaction:
         return str(remembered[1])
-    connection.execute(text(LOCK_SQL))
+    connection.exec_driver_sql(LOCK_SQL)
     tip = chain_tip(connection)
     if tip == GENESIS:
         tip = _chain_older_records(connection)

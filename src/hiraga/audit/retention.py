@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, select, text
+from sqlalchemy import Connection, delete, func, select
 
 from hiraga.audit import checkpoints
 from hiraga.audit.chain import AUDIT, CHECKPOINTS, LOCK_SQL
@@ -97,7 +97,7 @@ def _runs(connection: Connection, policy: RetentionPolicy, now: datetime, newest
 
 def prune(connection: Connection, keys: AuditKeys, policy: RetentionPolicy, now: datetime) -> PruneReport:
     """Delete expired records inside the caller's transaction; the caller commits."""
-    connection.execute(text(LOCK_SQL))
+    connection.exec_driver_sql(LOCK_SQL)
     verified = verify_chain(connection, keys)
     if verified.problem is not None:
         raise Conflict(

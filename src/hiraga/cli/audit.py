@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from hiraga.audit import checkpoints, export, query
-from hiraga.audit.keys import keys_for
+from hiraga.audit.keys import AuditKeys, keys_for
 from hiraga.audit.retention import RetentionPolicy, prune
 from hiraga.audit.verify import verify_chain
 from hiraga.cli.common import CLI_OPERATOR, data_dir_option, reports_errors, settings_for
@@ -23,11 +23,10 @@ def audit() -> None:
     """監査ログの検証・書き出し・保存期間による削除。"""
 
 
-def _database(data_dir: Path | None) -> tuple[Database, bytes, bytes]:
+def _open(data_dir: Path | None) -> tuple[Database, AuditKeys]:
     settings = settings_for(data_dir)
     migrate.upgrade(settings.effective_database_url)
-    keys = keys_for(settings)
-    return Database(settings.effective_database_url), keys.chain, keys.checkpoint
+    return Database(settings.effective_database_url), keys_for(settings)
 
 
 @audit.command("verify")
@@ -36,10 +35,7 @@ def _database(data_dir: Path | None) -> tuple[Database, bytes, bytes]:
 @reports_errors
 def verify(seal: bool, data_dir: Path | None) -> None:
     """チェーンを検証し、改ざん・挿入・削除があれば最初の問題の記録を示します。"""
-    settings = settings_for(data_dir)
-    migrate.upgrade(settings.effective_database_url)
-    keys = keys_for(settings)
-    database = Database(settings.effective_database_url)
+    database, keys = _open(data_dir)
     try:
         with database.engine.begin() as connection:
             report = verify_chain(connection, keys)
@@ -79,7 +75,7 @@ def export_records(
     data_dir: Path | None,
 ) -> None:
     """監査記録を古い順に書き出します。"""
-    database, _, _ = _database(data_dir)
+    database, _ = _open(data_dir)
     wanted = query.AuditFilter(
         since=since.replace(tzinfo=UTC) if since else None,
         until=until.replace(tzinfo=UTC) if until else None,
@@ -117,12 +113,10 @@ def _policy(rules: tuple[str, ...]) -> RetentionPolicy:
 def prune_records(rules: tuple[str, ...], data_dir: Path | None) -> None:
     """保存期間を過ぎた記録を削除し、署名付きチェックポイントでチェーンを検証可能に保ちます。"""
     policy = _policy(rules)
-    settings = settings_for(data_dir)
-    migrate.upgrade(settings.effective_database_url)
-    database = Database(settings.effective_database_url)
+    database, keys = _open(data_dir)
     try:
         with database.engine.begin() as connection:
-            report = prune(connection, keys_for(settings), policy, datetime.now(UTC))
+            report = prune(connection, keys, policy, datetime.now(UTC))
     finally:
         database.dispose()
     click.echo(f"{report.deleted} 件の記録を削除し、チェックポイントを {report.checkpoints} 件記録しました。")
