@@ -11,6 +11,7 @@ from typing import Protocol
 
 import anyio
 import orjson
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from hiraga.apps.forms import Upload
@@ -223,13 +224,17 @@ async def stream_reply(
 def _keeper(database: Database, reply: Reply) -> Callable[[], int | None]:
     def keep() -> int | None:
         with database.session() as db:
-            conversation = db.get(Conversation, reply.conversation_id)
-            if conversation is None:  # deleted while the answer was coming
+            # write first: on SQLite a transaction that read before another process wrote may not
+            # write any more, and the usage ledger writes while answers stream
+            touched = db.execute(
+                update(Conversation).where(Conversation.id == reply.conversation_id).values(updated_at=utcnow())
+            )
+            if not getattr(touched, "rowcount", 0):  # deleted while the answer was coming
                 return None
-            position = max((m.position for m in conversation.messages), default=-1) + 1
+            last = db.scalar(select(func.max(Message.position)).where(Message.conversation_id == reply.conversation_id))
             message = Message(
-                conversation_id=conversation.id,
-                position=position,
+                conversation_id=reply.conversation_id,
+                position=(-1 if last is None else last) + 1,
                 role="assistant",
                 content=reply.text,
                 status=reply.status,
@@ -239,7 +244,6 @@ def _keeper(database: Database, reply: Reply) -> Callable[[], int | None]:
                 notices=json.dumps(reply.notices, ensure_ascii=False),
             )
             db.add(message)
-            conversation.updated_at = utcnow()
             db.flush()
             return message.id
 
