@@ -24,6 +24,7 @@ from hiraga.gateway.admin_protocol import EndpointTestResult
 from hiraga.gateway.catalog import CatalogCache
 from hiraga.gateway.protocol import ModelCard, ModelList, estimate_tokens, message_text, usage_of
 from hiraga.gateway.streaming import StreamWatch, error_event
+from hiraga.gateway.token_count import estimated_usage
 from hiraga.identity.principal import Principal
 from hiraga.providers.base import EndpointConfig, Json, ModelProvider, UpstreamError
 from hiraga.spine.call import CallOutcome, ModelCall, Outcome, Usage
@@ -156,7 +157,9 @@ class Gateway:
             lease = await self.router.run(tiers, attempt, outcome)
             lease.done(True)
             answer = lease.value
-            usage = usage_of(answer) or _estimated_usage(call, answer)
+            usage = usage_of(answer) or await estimated_usage(
+                self.provider(lease.endpoint), lease.endpoint, body, _answer_text(answer), call.estimated_input_tokens
+            )
             self._finish(call, outcome, lease.endpoint, usage, Outcome.OK, pii)
             return Answer(pii.restore_answer(lease.endpoint, answer), lease.endpoint)
 
@@ -191,7 +194,13 @@ class Gateway:
                     await events.aclose()
                 lease.done(ok)
                 outcome.ttft_ms = _ms_since(call.started_at, watch.first_token_at)
-                usage = watch.usage_or_estimate(call.estimated_input_tokens)
+                usage = watch.usage or await estimated_usage(
+                    self.provider(lease.endpoint),
+                    lease.endpoint,
+                    upstream,
+                    watch.output_text(),
+                    call.estimated_input_tokens,
+                )
                 result = outcome.outcome if ok is False else Outcome.OK
                 self._finish(call, outcome, lease.endpoint, usage, result, pii)
 
@@ -357,13 +366,12 @@ def _ms_since(start: float, moment: float | None) -> float | None:
     return None if moment is None else (moment - start) * 1000
 
 
-def _estimated_usage(call: ModelCall, answer: Json) -> Usage:
-    text = "".join(
+def _answer_text(answer: Json) -> str:
+    return "".join(
         str((choice.get("message") or {}).get("content") or "")
         for choice in answer.get("choices", [])
         if isinstance(choice, dict)
     )
-    return Usage(call.estimated_input_tokens, estimate_tokens(text), estimated=True)
 
 
 def input_estimate(body: Json) -> int:

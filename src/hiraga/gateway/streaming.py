@@ -71,6 +71,10 @@ class StreamWatch:
     def usage_or_estimate(self, input_estimate: int) -> Usage:
         if self.usage is not None:
             return self.usage
+        return Usage(input_estimate, estimate_tokens(self.output_text()), estimated=True)
+
+    def output_text(self) -> str:
+        """The answer's text as relayed so far (for counting when the upstream sent no usage)."""
         text = []
         for payload in self._payloads:
             try:
@@ -78,7 +82,7 @@ class StreamWatch:
                     text.append((choice.get("delta") or {}).get("content") or "")
             except (orjson.JSONDecodeError, AttributeError):
                 continue
-        return Usage(input_estimate, estimate_tokens("".join(text)), estimated=True)
+        return "".join(text)
 
     @staticmethod
     def _parse(payload: bytes) -> dict[str, object]:

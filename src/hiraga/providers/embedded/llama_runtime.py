@@ -220,6 +220,7 @@ class LlamaRuntime:
         self.model_id = path.name
         self.options = options
         self._socket_dir = tempfile.mkdtemp(prefix="hiraga-llama-")
+        self._http_key = secrets.token_urlsafe(32)
         self._server: Any = xllamacpp.Server(self._params(xllamacpp.CommonParams()))
         self._scheduler = FairScheduler(options.slots)
         self._executor = ThreadPoolExecutor(max_workers=options.slots, thread_name_prefix="hiraga-llama")
@@ -239,7 +240,7 @@ class LlamaRuntime:
         params.verbosity = 3 if opts.verbose else 0
         # llama.cpp always opens an HTTP listener: keep it on a private unix socket behind a random key
         params.hostnames = [os.path.join(self._socket_dir, "llama.sock")]
-        params.api_keys = [secrets.token_urlsafe(32)]
+        params.api_keys = [self._http_key]
         params.n_threads_http = 1
         params.ui = False
         params.endpoint_slots = False
@@ -273,6 +274,27 @@ class LlamaRuntime:
     @property
     def scheduler(self) -> FairScheduler:
         return self._scheduler
+
+    async def count_tokens(self, text: str) -> int:
+        """Tokens in ``text`` by this model's own tokenizer (llama.cpp's ``/tokenize`` on the private
+        socket; it needs no generation slot)."""
+        import aiohttp
+
+        if self._closed:
+            raise EmbeddedClosedError()
+        connector = aiohttp.UnixConnector(path=os.path.join(self._socket_dir, "llama.sock"))
+        headers = {"authorization": f"Bearer {self._http_key}"}
+        try:
+            async with (
+                aiohttp.ClientSession(connector=connector) as session,
+                session.post("http://llama/tokenize", json={"content": text}, headers=headers) as response,
+            ):
+                tokens = (await response.json()).get("tokens") if response.status == 200 else None
+        except (aiohttp.ClientError, ValueError) as exc:
+            raise EmbeddedGenerationError(detail={"message": str(exc)}) from exc
+        if not isinstance(tokens, list):
+            raise EmbeddedGenerationError(detail={"message": "tokenize gave no tokens"})
+        return len(tokens)
 
     def chat_stream(self, body: Chunk, *, caller: str = "anonymous") -> ChatStream:
         """Stream chat.completion.chunk dicts; the last one carries ``usage``."""

@@ -84,6 +84,16 @@ class EmbeddedProvider:
             raise translate(exc) from exc
         yield DONE
 
+    async def count_tokens(self, endpoint: EndpointConfig, text: str) -> int | None:
+        """By the model's own tokenizer, when the model is loaded (never loaded just to count)."""
+        runtime = self._runtimes.get(endpoint.model_path)
+        if runtime is None or endpoint.kind != "chat":
+            return None
+        try:
+            return await runtime.count_tokens(text)
+        except EmbeddedModelError:
+            return None
+
     async def embed(self, endpoint: EndpointConfig, body: Json) -> Json:
         texts = _texts(body.get("input"))
         try:
