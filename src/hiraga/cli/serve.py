@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import click
@@ -32,9 +33,16 @@ def serve(host: str, port: int, workers: int, data_dir: Path | None) -> None:
         port=port,
         workers=workers,
         log_level="warning",
+        access_log=False,  # requests are counted by the metrics middleware and audited; no per-request log line
+        http="httptools" if _installed("httptools") else "auto",
+        loop="uvloop" if _installed("uvloop") else "auto",
         proxy_headers=True,
         server_header=False,
     )
+
+
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
 
 
 def _announce_setup_url(database_url: str, base_url: str) -> None:
