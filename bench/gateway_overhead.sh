@@ -114,7 +114,7 @@ done
 {
   echo "date: $(date -Is)"
   echo "host: $(uname -srm), nproc=$(nproc)"
-  echo "hiraga: $(git -C "$REPO" rev-parse --short HEAD) $("$PY" -c 'import fastapi,starlette,httpx,uvicorn,sqlalchemy;print("fastapi",fastapi.__version__,"starlette",starlette.__version__,"httpx",httpx.__version__,"uvicorn",uvicorn.__version__,"sqlalchemy",sqlalchemy.__version__)')"
+  echo "hiraga: $(git -C "$REPO" rev-parse --short HEAD) $("$PY" -c 'import fastapi,starlette,aiohttp,uvicorn,sqlalchemy;print("fastapi",fastapi.__version__,"starlette",starlette.__version__,"aiohttp",aiohttp.__version__,"uvicorn",uvicorn.__version__,"sqlalchemy",sqlalchemy.__version__)')"
   echo "litellm: $("$WORK/venv-litellm/bin/pip" list 2>/dev/null | awk '$1=="litellm"{print $2}')"
   echo "quota store: ${HIRAGA_REDIS_URL:-database (SQLite)}"
   echo "settings: rounds=$ROUNDS modes=$MODES conc=$CONCURRENCY req_nonstream=$REQ_NONSTREAM req_stream=$REQ_STREAM"
