@@ -75,6 +75,21 @@ def records(data_dir: Path) -> list[str]:
     ]
 
 
+def machine_load(raw: Path) -> list[str]:
+    """The 1-minute load average the harness saw at each load run: the noise indicator."""
+    if not raw.exists():
+        return []
+    loads = [json.loads(line)["loadavg_1m"] for line in raw.read_text().splitlines() if line.strip()]
+    if not loads:
+        return []
+    loads.sort()
+    median = loads[len(loads) // 2]
+    return [
+        f"- machine load average (1 min) over the {len(loads)} load runs: "
+        f"min {loads[0]}, median {median}, max {loads[-1]}"
+    ]
+
+
 def main() -> None:
     summary = json.loads(Path(sys.argv[1]).read_text())
     rows = rows_by(summary)
@@ -83,6 +98,7 @@ def main() -> None:
         "",
         *headline(rows, summary),
         *records(Path(sys.argv[2])),
+        *machine_load(Path(sys.argv[1]).parent / "raw.jsonl"),
         "",
         "## Per mode and concurrency (medians over rounds)",
         "",
