@@ -144,7 +144,8 @@ def main(names: list[str], variants: Callable[[], dict[str, Variant]] = hiraga_v
     report = {name: {k: v.__dict__ for k, v in run(name, variants()).items()} for name in names}
     out = Path(__file__).parent / "results"
     out.mkdir(exist_ok=True)
-    (out / "quality.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    target = out / f"quality-{'-'.join(names)}.json"
+    target.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
     print(json.dumps(report, ensure_ascii=False, indent=1))
 
 

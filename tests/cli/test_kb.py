@@ -6,8 +6,15 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner, Result
+from sqlalchemy import select
 
+from hiraga.cli.common import CLI_OPERATOR
 from hiraga.cli.main import cli
+from hiraga.knowledge import service
+from hiraga.spine.authorize import AccessScope
+from hiraga.store.database import Database
+from hiraga.store.tables import KbDocument
+from hiraga.store.tables.knowledge import DocumentStatus
 
 from .conftest import CliTarget
 
@@ -67,3 +74,25 @@ def test_reingesting_the_same_file_is_reported_unchanged(target: CliTarget, tmp_
     assert run(target, "kb", "ingest", "規程", str(guide)).exit_code == 0
     again = run(target, "kb", "ingest", "規程", str(guide))
     assert again.exit_code == 0 and "変更なし" in again.output
+
+
+def test_worker_processes_jobs_queued_elsewhere(target: CliTarget) -> None:
+    setup_kb(target)
+    database = Database(target.database_url)
+    try:
+        with database.session() as db:
+            scope = AccessScope(CLI_OPERATOR)
+            kb = service.find_knowledge_base(db, scope, "規程")
+            service.submit_document(
+                db, scope, kb, filename="memo.txt", data="庁舎の開庁時間は八時半からです。".encode()
+            )
+        worker = run(target, "worker", "--once")
+        assert worker.exit_code == 0, worker.output
+        assert "1 件のジョブを処理しました" in worker.output
+        with database.session() as db:
+            document = db.scalar(select(KbDocument))
+            assert document is not None and document.status is DocumentStatus.READY and document.chunk_count == 1
+    finally:
+        database.dispose()
+    hits = run(target, "kb", "search", "規程", "開庁時間", "--json")
+    assert json.loads(hits.stdout)["hits"][0]["document"] == "memo.txt"
