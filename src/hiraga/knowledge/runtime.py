@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-from sqlalchemy import inspect, select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from hiraga.knowledge.index.base import ChunkFilter, SearchIndex, Vector
@@ -69,8 +69,12 @@ class DatabaseChunkSource:
 def has_pgvector(database: Database) -> bool:
     if database.engine.dialect.name != "postgresql":
         return False
-    columns = {c["name"] for c in inspect(database.engine).get_columns("kb_chunks")}
-    return "embedding" in columns
+    query = text(
+        "SELECT 1 FROM information_schema.columns WHERE table_name = 'kb_chunks' AND column_name = 'embedding'"
+        " AND table_schema = current_schema()"
+    )
+    with database.engine.connect() as connection:
+        return connection.execute(query).scalar() is not None
 
 
 class KnowledgeRuntime:
