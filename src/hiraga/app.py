@@ -11,6 +11,7 @@ from prometheus_client import CollectorRegistry
 from hiraga import __version__
 from hiraga.apps import wiring as apps_wiring
 from hiraga.gateway import wiring as gateway_wiring
+from hiraga.knowledge import wiring as knowledge_wiring
 from hiraga.settings import Settings, load_settings
 from hiraga.store.database import Database
 from hiraga.usage.hooks import install as install_usage_hooks
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     gateway_wiring.install(app, ctx)
     apps_wiring.install(app, ctx)
+    knowledge_wiring.install(app, ctx)
     for router in _feature_routers():
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

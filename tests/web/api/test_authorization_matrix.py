@@ -30,6 +30,8 @@ from hiraga.store.tables import (
     BuilderApp,
     BuilderAppTeam,
     Conversation,
+    KbDocument,
+    KnowledgeBase,
     LimitDefinition,
     Message,
     ModelAlias,
@@ -244,6 +246,32 @@ def _new_builder_app(world: World, target: str, n: int) -> dict[str, Any]:
     return {"name": f"アプリ{n}", "template": "{{件名}}の案内文", "owner_team_id": team, "team_ids": [team]}
 
 
+# -- knowledge bases (issue 6): team members read, search and ask; team admins manage
+def _knowledge_base(database: Database, world: World, role: str, target: str) -> dict[str, int | str]:
+    """A knowledge base of the target team with one (not yet ingested) document."""
+    with database.session() as db:
+        kb = KnowledgeBase(
+            organisation_id=world.organisation[target],
+            team_id=world.team[target],
+            name=f"行列KB-{uuid.uuid4().hex[:8]}",
+            classification=2,
+        )
+        db.add(kb)
+        db.flush()
+        document = KbDocument(kb_id=kb.id, name="規程.txt", content_hash="0" * 64, byte_size=1, status="pending")
+        db.add(document)
+        db.flush()
+        return {"kb": kb.id, "document": document.id}
+
+
+def _new_kb(world: World, target: str, n: int) -> dict[str, Any]:
+    return {"name": f"新しいKB{n}", "team_id": world.team[target], "classification": 2}
+
+
+KB_READ = row(401, (200, 404), (200, 404), 200, 200)
+KB_MANAGE = row(401, (403, 404), (204, 404), 403, 204)
+
+
 PRIVATE = row(401, (200, 404), (200, 404), (200, 404), (200, 404))
 PAST_AUTHORISATION = row(401, (400, 404), (400, 404), (400, 404), (400, 404))  # 400: blank input, no model call
 
@@ -379,6 +407,25 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ),
     ("POST", "/api/v1/builder-apps/{builder_app_id}/run"): Entry(
         row(401, (400, 404), (400, 404), 404, 400), body=lambda w, t, n: {"inputs": {}}, prepare=_builder_app
+    ),
+    ("GET", "/api/v1/kb"): Entry(
+        row(401, (SEES, HIDDEN), (SEES, HIDDEN), SEES, SEES), listed="kb", prepare=_knowledge_base
+    ),
+    ("POST", "/api/v1/kb"): Entry(row(401, (403, 404), (201, 404), 403, 201), body=_new_kb),
+    ("GET", "/api/v1/kb/{kb_id}"): Entry(KB_READ, prepare=_knowledge_base),
+    ("DELETE", "/api/v1/kb/{kb_id}"): Entry(KB_MANAGE, prepare=_knowledge_base),
+    ("GET", "/api/v1/kb/{kb_id}/documents"): Entry(KB_READ, prepare=_knowledge_base),
+    # 400: past authorisation, a JSON body carries no files (nothing is stored)
+    ("POST", "/api/v1/kb/{kb_id}/documents"): Entry(
+        row(401, (403, 404), (400, 404), 403, 400), body=lambda w, t, n: {}, prepare=_knowledge_base
+    ),
+    ("DELETE", "/api/v1/kb/{kb_id}/documents/{document_id}"): Entry(KB_MANAGE, prepare=_knowledge_base),
+    ("POST", "/api/v1/kb/{kb_id}/search"): Entry(
+        KB_READ, body=lambda w, t, n: {"query": "規程"}, prepare=_knowledge_base
+    ),
+    # 400: past authorisation, a blank question (no model is called)
+    ("POST", "/api/v1/kb/{kb_id}/ask"): Entry(
+        row(401, (400, 404), (400, 404), 400, 400), body=lambda w, t, n: {"question": " "}, prepare=_knowledge_base
     ),
 }
 

@@ -10,6 +10,7 @@ def routers() -> list[APIRouter]:
     from hiraga.web.api import (
         apps,
         audit,
+        kb,
         kouyoubun,
         limits,
         me,
@@ -36,4 +37,5 @@ def routers() -> list[APIRouter]:
         apps.provided,
         kouyoubun.router,
         audit.router,
+        kb.router,
     ]

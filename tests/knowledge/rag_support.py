@@ -1,0 +1,60 @@
+"""Support for the RAG tests: the gateway's real HTTP stub upstream (OpenAI protocol) taught one more
+script, ``("say", text)``, which answers with ``text`` (as JSON, or streamed two characters per
+event) — so a test can craft answers with valid and invalid [n] markers; and the law fixture."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gateway"))
+
+from gateway_stub import Script, SeenRequest, StubUpstream, _events, _json, _usage
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+LAW_SAMPLE = FIXTURES / "405AC0000000088_gyosei_tetsuzuki_sample.xml"  # 行政手続法, an excerpt (see SOURCES.md)
+LAW_ID = "405AC0000000088"
+
+
+class ScriptedUpstream(StubUpstream):
+    async def _answer(self, script: Script, seen: SeenRequest, writer: asyncio.StreamWriter) -> bool:
+        if not (isinstance(script, tuple) and script[0] == "say"):
+            return await super()._answer(script, seen, writer)
+        text, request = str(script[1]), seen.body or {}
+        if request.get("stream"):
+            writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n")
+            for event in _events(request, with_usage=True, count=0, text=text):
+                writer.write(event)
+                await writer.drain()
+            seen.finished = True
+            return False
+        body: dict[str, Any] = {
+            "id": "chatcmpl-stub",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": request.get("model", "deployment"),
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+            "usage": _usage(),
+        }
+        return await _json(writer, 200, body)
+
+
+_UPSTREAM: ScriptedUpstream | None = None
+
+
+def scripted_upstream() -> ScriptedUpstream:
+    """One stub per test session (reset by the caller)."""
+    global _UPSTREAM
+    if _UPSTREAM is None:
+        _UPSTREAM = ScriptedUpstream()
+        _UPSTREAM.start()
+    _UPSTREAM.reset()
+    return _UPSTREAM
+
+
+def prompt_of(seen: SeenRequest) -> str:
+    messages = (seen.body or {}).get("messages") or []
+    return "\n".join(str(m.get("content") or "") for m in messages)

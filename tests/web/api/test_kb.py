@@ -1,0 +1,260 @@
+"""/api/v1/kb end to end: a team admin creates a knowledge base and uploads e-Gov law XML (ingested by
+the in-process worker), members search and ask; the answer comes from a real HTTP stub upstream
+(OpenAI protocol) through the real gateway, with crafted [n] markers, so the citation checks can be
+asserted exactly. Lexical search only here (the embedder is switched off for speed); the
+end-to-end test with the embedded models is in tests/knowledge/test_answering.py."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from hiraga.audit.chain import AUDIT
+from hiraga.knowledge.citations import NOT_FOUND_MESSAGE
+from hiraga.knowledge.wiring import EMBEDDER_KEY
+from hiraga.settings import Settings, load_settings
+from hiraga.store.database import Database
+
+from .world import World
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "knowledge"))
+from rag_support import LAW_ID, LAW_SAMPLE, ScriptedUpstream, prompt_of, scripted_upstream
+
+STUB_MODEL = "rag-stub"
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return load_settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        secret_key="test-secret-" + "x1y2z3" * 8,
+        allowed_upstream_hosts="127.0.0.1",
+        gateway_cache_seconds=0,
+    )
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    app.state.ctx.extras[EMBEDDER_KEY] = lambda: None
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def upstream(client: TestClient, world: World) -> ScriptedUpstream:
+    stub = scripted_upstream()
+    for name, clearance in ((STUB_MODEL, 3), ("rag-stub-level1", 1)):
+        body = {
+            "name": name,
+            "provider": "openai",
+            "base_url": stub.base_url,
+            "upstream_model": "stub",
+            "all_teams": True,
+            "clearance": clearance,
+            "context_window": 8192,
+        }
+        response = client.post("/api/v1/models", json=body, headers=world.headers("system_admin"))
+        assert response.status_code == 201, response.text
+    return stub
+
+
+def create_kb(client: TestClient, world: World, name: str = "法令集", classification: int = 2) -> int:
+    body = {"name": name, "team_id": world.team["own"], "classification": classification}
+    response = client.post("/api/v1/kb", json=body, headers=world.headers("team_admin"))
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+def upload(client: TestClient, world: World, kb_id: int, *files: tuple[str, bytes], role: str = "team_admin") -> Any:
+    parts = [("files", (name, data, "application/octet-stream")) for name, data in files]
+    return client.post(f"/api/v1/kb/{kb_id}/documents", files=parts, headers=world.headers(role))
+
+
+def settled(client: TestClient, world: World, kb_id: int) -> list[dict[str, Any]]:
+    """The documents once no ingestion job is queued or running (the in-process worker ingests)."""
+    deadline = time.monotonic() + 120
+    while True:
+        documents: list[dict[str, Any]] = client.get(
+            f"/api/v1/kb/{kb_id}/documents", headers=world.headers("member")
+        ).json()
+        if all(d["job"] is None or d["job"]["state"] in ("done", "failed") for d in documents):
+            return documents
+        assert time.monotonic() < deadline, documents
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def law_kb(client: TestClient, world: World) -> int:
+    kb_id = create_kb(client, world)
+    response = upload(client, world, kb_id, (LAW_SAMPLE.name, LAW_SAMPLE.read_bytes()))
+    assert response.status_code == 202, response.text
+    assert response.json()["submitted"][0]["outcome"] == "queued"
+    [document] = settled(client, world, kb_id)
+    assert document["status"] == "ready", document
+    return kb_id
+
+
+def ask(client: TestClient, world: World, kb_id: int, question: str, role: str = "member", **extra: Any) -> Any:
+    body = {"question": question, "model": STUB_MODEL, **extra}
+    return client.post(f"/api/v1/kb/{kb_id}/ask", json=body, headers=world.headers(role))
+
+
+def test_upload_ingests_the_law_and_members_find_the_article(client: TestClient, world: World, law_kb: int) -> None:
+    [document] = client.get(f"/api/v1/kb/{law_kb}/documents", headers=world.headers("member")).json()
+    assert document["title"] == "行政手続法"
+    assert document["job"]["state"] == "done"
+    assert document["job"]["chunks_done"] == document["job"]["chunks_total"] == document["chunk_count"] > 5
+    body = {"query": "行政庁は審査基準を定める", "top_k": 3}
+    hits = client.post(f"/api/v1/kb/{law_kb}/search", json=body, headers=world.headers("member")).json()["hits"]
+    assert hits[0]["article"] == "第五条"
+    assert hits[0]["url"] == f"https://laws.e-gov.go.jp/law/{LAW_ID}#Mp-At_5"
+
+
+def test_answer_keeps_valid_citations_and_removes_invalid_ones(
+    client: TestClient, world: World, law_kb: int, upstream: ScriptedUpstream
+) -> None:
+    upstream.plan(
+        ("say", "行政庁は審査基準を定めるものとされています[1]。審査基準は公にしておく必要があります[1][9]。")
+    )
+    response = ask(client, world, law_kb, "審査基準は誰が定めるのですか")
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["cited"] == [1]
+    assert answer["invalid_citations"] == [9]
+    assert "[9]" not in answer["answer"] and "[1]" in answer["answer"]
+    assert any("[9]" in notice for notice in answer["notices"])
+    first = answer["passages"][0]
+    assert first["number"] == 1 and first["cited"] is True
+    assert first["label"] == "行政手続法第五条"
+    assert first["link"] == f"https://laws.e-gov.go.jp/law/{LAW_ID}#Mp-At_5"
+    assert "審査基準を定めるものとする" in first["text"]
+    assert 'href="#passage-1"' in answer["html"] and "passage-9" not in answer["html"]
+    assert "根拠条文" in answer["answer"] and "行政手続法第五条" in answer["answer"]
+    prompt = prompt_of(upstream.chat_requests()[-1])
+    assert "[1] 行政手続法第五条" in prompt and "審査基準は誰が定めるのですか" in prompt
+    assert answer["classification"] == 2  # the knowledge base's level
+
+
+def test_a_question_nothing_covers_is_answered_without_the_model(
+    client: TestClient, world: World, law_kb: int, upstream: ScriptedUpstream
+) -> None:
+    response = ask(client, world, law_kb, "明日の東京の天気予報を教えてください")
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["found"] is False and answer["answer"] == NOT_FOUND_MESSAGE
+    assert answer["cited"] == [] and upstream.chat_requests() == []
+
+
+def test_an_answer_without_valid_citations_is_flagged(
+    client: TestClient, world: World, law_kb: int, upstream: ScriptedUpstream
+) -> None:
+    upstream.plan(("say", "理由は示さなければなりません[12]。"))
+    answer = ask(client, world, law_kb, "申請を拒否するときに理由を示す必要はありますか").json()
+    assert answer["grounded"] is False and answer["cited"] == [] and answer["invalid_citations"] == [12]
+    assert "[12]" not in answer["answer"]
+    assert any("有効な引用" in n for n in answer["notices"])
+
+
+def test_the_model_must_be_cleared_for_the_knowledge_base_level(
+    client: TestClient, world: World, law_kb: int, upstream: ScriptedUpstream
+) -> None:
+    response = ask(client, world, law_kb, "審査基準は誰が定めるのですか", model="rag-stub-level1", classification=1)
+    assert response.status_code == 403, response.text
+    assert response.json()["error"]["code"] == "classification_not_cleared"
+    assert upstream.chat_requests() == []
+
+
+def test_streamed_answer_ends_with_the_checked_answer(
+    client: TestClient, world: World, law_kb: int, upstream: ScriptedUpstream
+) -> None:
+    upstream.plan(("say", "申請者に対し理由を示さなければなりません[2][5]。"))
+    response = ask(client, world, law_kb, "許認可等を拒否する処分の理由の提示", stream=True)
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
+    events = [block.split("\n", 1) for block in response.text.strip().split("\n\n")]
+    names = [head.removeprefix("event: ") for head, _ in events]
+    assert names[0] == "passages" and names[1] == "model" and names[-1] == "done" and "delta" in names
+    streamed = "".join(orjson.loads(data.removeprefix("data: "))["text"] for head, data in events if "delta" in head)
+    assert streamed == "申請者に対し理由を示さなければなりません[2][5]。"
+    done = orjson.loads(events[-1][1].removeprefix("data: "))
+    shown = len(done["passages"])
+    assert done["cited"] == [n for n in (2, 5) if n <= shown]
+    assert done["invalid_citations"] == [n for n in (2, 5) if n > shown]
+
+
+def test_other_teams_cannot_see_the_knowledge_base_and_the_attempt_is_audited(
+    client: TestClient, world: World, law_kb: int, database: Database
+) -> None:
+    stranger = {"authorization": f"Bearer {world.stranger.key}"}
+    listed = client.get("/api/v1/kb", headers=stranger).json()
+    assert law_kb not in {kb["id"] for kb in listed}
+    for method, path, body in (
+        ("GET", f"/api/v1/kb/{law_kb}", None),
+        ("POST", f"/api/v1/kb/{law_kb}/search", {"query": "審査基準"}),
+        ("POST", f"/api/v1/kb/{law_kb}/ask", {"question": "審査基準は誰が定めるのですか"}),
+    ):
+        response = client.request(method, path, json=body, headers=stranger)
+        assert response.status_code == 404, response.text
+        assert response.json()["error"]["message"] == "指定されたナレッジベースが見つかりません。"
+    with database.engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(AUDIT.c.actor_user_id, AUDIT.c.outcome).where(AUDIT.c.action == "kb_read_refused")
+        ).all()
+    assert rows == [(world.stranger.user_id, "refused")] * 3
+
+
+def test_members_cannot_manage(client: TestClient, world: World, law_kb: int) -> None:
+    response = upload(client, world, law_kb, ("a.txt", "文書".encode()), role="member")
+    assert response.status_code == 403
+    [document] = client.get(f"/api/v1/kb/{law_kb}/documents", headers=world.headers("member")).json()
+    deleted = client.delete(f"/api/v1/kb/{law_kb}/documents/{document['id']}", headers=world.headers("member"))
+    assert deleted.status_code == 403
+    assert client.delete(f"/api/v1/kb/{law_kb}", headers=world.headers("member")).status_code == 403
+
+
+def test_bad_uploads_fail_alone_with_a_reason(client: TestClient, world: World) -> None:
+    kb_id = create_kb(client, world, "規程")
+    nothing = client.post(
+        f"/api/v1/kb/{kb_id}/documents", files=[], data={"tags": "x"}, headers=world.headers("team_admin")
+    )
+    assert nothing.status_code == 400 and nothing.json()["error"]["code"] == "no_files"
+    response = upload(
+        client, world, kb_id, ("broken.xml", b"<Law><LawBody>"), ("memo.txt", "窓口は九時から開きます。".encode())
+    )
+    assert response.status_code == 202, response.text
+    documents = {d["name"]: d for d in settled(client, world, kb_id)}
+    assert documents["memo.txt"]["status"] == "ready"
+    assert documents["broken.xml"]["status"] == "failed"
+    assert documents["broken.xml"]["error_message"]
+    hits = client.post(f"/api/v1/kb/{kb_id}/search", json={"query": "窓口"}, headers=world.headers("member")).json()
+    assert [h["document_name"] for h in hits["hits"]] == ["memo.txt"]
+
+
+def test_deleting_a_document_removes_it_from_search(client: TestClient, world: World, law_kb: int) -> None:
+    admin = world.headers("team_admin")
+    [document] = client.get(f"/api/v1/kb/{law_kb}/documents", headers=admin).json()
+    assert client.delete(f"/api/v1/kb/{law_kb}/documents/{document['id']}", headers=admin).status_code == 204
+    hits = client.post(f"/api/v1/kb/{law_kb}/search", json={"query": "審査基準"}, headers=admin).json()["hits"]
+    assert hits == []
+    assert client.delete(f"/api/v1/kb/{law_kb}", headers=admin).status_code == 204
+    assert client.get(f"/api/v1/kb/{law_kb}", headers=admin).status_code == 404
+
+
+def test_bad_questions_are_refused(client: TestClient, world: World, law_kb: int) -> None:
+    blank = ask(client, world, law_kb, "   ")
+    assert blank.status_code == 400 and blank.json()["error"]["code"] == "empty_question"
+    bad_level = client.post(
+        "/api/v1/kb",
+        json={"name": "x", "team_id": world.team["own"], "classification": 5},
+        headers=world.headers("team_admin"),
+    )
+    assert bad_level.status_code == 400
