@@ -105,7 +105,7 @@ class KnowledgeRuntime:
 
     def _chunk_terms(self, chunk_ids: list[int]) -> dict[int, str]:
         with self.database.session() as db:
-            rows = db.execute(select(KbChunk.id, KbChunk.terms).where(KbChunk.id.in_(chunk_ids))).tuples().all()
+            rows = db.execute(select(KbChunk.id, KbChunk.terms).where(KbChunk.id.in_(chunk_ids))).all()
             return dict(rows)
 
     @property

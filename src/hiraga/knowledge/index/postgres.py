@@ -86,7 +86,7 @@ class PostgresIndex:
         )
         with self.database.session() as db:
             total = int(db.scalar(text("SELECT count(*) FROM kb_chunks WHERE kb_id = :kb"), {"kb": kb_id}) or 0)
-            counts: dict[str, int] = dict(db.execute(text(sql), {"kb": kb_id, "terms": unique}).tuples().all())
+            counts: dict[str, int] = {t: int(n) for t, n in db.execute(text(sql), {"kb": kb_id, "terms": unique})}
         return {t: bm25_idf(total, int(counts.get(t, 0))) for t in unique}
 
     def invalidate(self, kb_id: int) -> None:
