@@ -6,7 +6,6 @@ PostgreSQL comes from ``HIRAGA_TEST_POSTGRES_URL`` (default: the machine's serve
 
 from __future__ import annotations
 
-import os
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -22,10 +21,8 @@ from hiraga.settings import Settings, load_settings
 from hiraga.store import migrate
 from hiraga.store.database import Database
 from hiraga.store.tables import Base
+from postgres_support import POSTGRES_ADMIN_URL
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "HIRAGA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 BACKENDS = ["sqlite", "postgresql"]
 
 

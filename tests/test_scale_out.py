@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 
 from cli.processes import HIRAGA, ServeProcess, start_serve
-from conftest import POSTGRES_ADMIN_URL
+from postgres_support import POSTGRES_ADMIN_URL
 
 pytestmark = pytest.mark.slow
 
