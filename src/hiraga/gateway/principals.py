@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from sqlalchemy.exc import OperationalError
+
 from hiraga.errors import NotAuthenticated
 from hiraga.identity import tokens
 from hiraga.identity.principal import Principal
@@ -19,6 +21,7 @@ from hiraga.store.database import Database
 from hiraga.store.tables import ApiKey
 
 MAX_ENTRIES = 10_000
+LOAD_ATTEMPTS = 4
 
 
 class PrincipalCache:
@@ -56,6 +59,19 @@ class PrincipalCache:
         self._loading.clear()
 
     def _load(self, authorization: str) -> tuple[Principal, datetime | None]:
+        """Retried when the database refuses the write of the key's ``last_used_at`` (SQLite answers
+        "database is locked" at once when a read transaction must turn into a write while the usage
+        ledger commits): that bookkeeping must not fail the call."""
+        for attempt in range(LOAD_ATTEMPTS):
+            try:
+                return self._load_once(authorization)
+            except OperationalError:
+                if attempt == LOAD_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.01 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    def _load_once(self, authorization: str) -> tuple[Principal, datetime | None]:
         with self._database.session() as db:
             principal = authenticate.from_bearer(db, authorization)
             if principal is None:  # from_bearer returns None only for an empty header
