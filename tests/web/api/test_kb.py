@@ -258,3 +258,27 @@ def test_bad_questions_are_refused(client: TestClient, world: World, law_kb: int
         headers=world.headers("team_admin"),
     )
     assert bad_level.status_code == 400
+
+
+def test_rag_app_answers_over_the_gennai_protocol(
+    client: TestClient, world: World, law_kb: int, upstream: ScriptedUpstream
+) -> None:
+    listed = client.get("/api/v1/task-apps", headers=world.headers("member")).json()
+    assert "rag_qa" in str(listed)  # in the catalogue like every app of the extension point
+    body = {"app_name": "rag_qa", "name": "ポータル用", "team_id": world.team["own"]}
+    secret = client.post("/api/v1/provided-apps/keys", json=body, headers=world.headers("team_admin")).json()["secret"]
+    alias = {"members": [{"endpoint": STUB_MODEL, "priority": 0}]}  # apps ask for "default"
+    assert client.put("/api/v1/models/aliases/default", json=alias, headers=world.headers("system_admin")).is_success
+    upstream.plan(("say", "行政庁は審査基準を定めるものとされています[1][8]。"))
+    inputs = {"knowledge_base": "法令集", "question": "審査基準は誰が定めるのですか"}
+    response = client.post("/gennai/apps/rag_qa", json={"inputs": inputs}, headers={"x-api-key": secret})
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    body_text = answer["outputs"].split("### 根拠")[0]
+    assert "[1]" in body_text and "[8]" not in body_text.replace("[8] を取り除きました", "")
+    assert "### 根拠" in answer["outputs"] and "行政手続法第五条" in answer["outputs"]
+    assert f"https://laws.e-gov.go.jp/law/{LAW_ID}#Mp-At_5" in answer["outputs"]
+    assert answer["usageMetadata"][0]["modelVersion"] == STUB_MODEL
+    stranger_kb = {"knowledge_base": "存在しない", "question": "審査基準"}
+    refused = client.post("/gennai/apps/rag_qa", json={"inputs": stranger_kb}, headers={"x-api-key": secret})
+    assert refused.status_code in (400, 404) and "見つかりません" in refused.text
