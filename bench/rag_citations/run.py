@@ -153,12 +153,12 @@ def main() -> None:
             rows, seconds = [], []
             for question in questions:
                 started = time.monotonic()
-                body = {"question": question["question"], "model": args.model}
+                body = {"question": question["question"], "model": args.model, "max_tokens": 200}
                 response = client.post(f"/api/v1/kb/{kb_id}/ask", json=body, headers=headers, timeout=600)
                 assert response.status_code == 200, response.text
                 seconds.append(time.monotonic() - started)
                 rows.append(judge(question, response.json()))
-                print(json.dumps({k: v for k, v in rows[-1].items() if k != "answer"}, ensure_ascii=False), flush=True)
+                print(json.dumps(rows[-1], ensure_ascii=False), flush=True)
     model = next((r["model"] for r in rows if r["model"]), None)
     search = "lexical (BM25 + bigrams, sentence rerank)" if args.lexical_only else "hybrid (BM25 + e5, rerank)"
     summary = summarise(rows, seconds) | {"model": model, "search": search, "chunks": chunks}

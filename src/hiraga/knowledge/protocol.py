@@ -144,6 +144,7 @@ class AskRequest(Request):
     top_k: int = Field(default=5, ge=1, le=20)
     classification: int | None = Field(default=None, ge=1, le=3, description="利用者が指定する機密性")
     model: str = Field(default="default", max_length=200)
+    max_tokens: int = Field(default=512, ge=16, le=4096, description="回答の最大トークン数")
     stream: bool = Field(default=False, description="true: SSE（passages, model, delta, done）で返す")
 
 

@@ -110,7 +110,9 @@ def gateway_of(ctx: AppContext) -> Gateway:
 
 
 def ask_options(body: wire.AskRequest) -> answering.AskOptions:
-    return answering.AskOptions(top_k=body.top_k, model=body.model, classification=body.classification)
+    return answering.AskOptions(
+        top_k=body.top_k, model=body.model, classification=body.classification, max_tokens=body.max_tokens
+    )
 
 
 async def in_thread(db: Session, work: Callable[[], T]) -> T:

@@ -18,6 +18,7 @@ def routers() -> list[APIRouter]:
         chat,
         dashboards,
         home,
+        kb,
         setup,
         task_apps,
     )
@@ -36,4 +37,5 @@ def routers() -> list[APIRouter]:
         audit.router,
         dashboards.router,
         apps.router,
+        kb.router,
     ]

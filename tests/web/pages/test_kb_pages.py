@@ -1,0 +1,134 @@
+"""Knowledge-base pages: a team admin creates a knowledge base and uploads law XML with forms (no
+JavaScript needed), members search and ask; the answer (from a real HTTP stub upstream through the
+gateway) shows its [n] markers as links to the 根拠 panel; other teams get 404. Lexical search only
+(the embedder is switched off for speed)."""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from pages_support import csrf_from, post_form
+
+from hiraga.knowledge.wiring import EMBEDDER_KEY
+from hiraga.settings import Settings, load_settings
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "knowledge"))
+from rag_support import LAW_ID, LAW_SAMPLE, ScriptedUpstream, scripted_upstream
+
+AsUser = Callable[[str], TestClient]
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return load_settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        secret_key="test-secret-" + "x1y2z3" * 8,
+        allowed_upstream_hosts="127.0.0.1",
+        gateway_cache_seconds=0,
+    )
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    app.state.ctx.extras[EMBEDDER_KEY] = lambda: None
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def upstream(as_user: AsUser) -> ScriptedUpstream:
+    """The stub behind the "default" alias (what the page asks for)."""
+    stub = scripted_upstream()
+    client = as_user("root")
+    headers = {"x-csrf-token": csrf_from(client.get("/account").text)}
+    body = {"name": "rag-stub", "provider": "openai", "base_url": stub.base_url, "upstream_model": "stub"}
+    body |= {"all_teams": True, "clearance": 3, "context_window": 8192}
+    assert client.post("/api/v1/models", json=body, headers=headers).status_code == 201
+    alias = {"members": [{"endpoint": "rag-stub", "priority": 0}]}
+    assert client.put("/api/v1/models/aliases/default", json=alias, headers=headers).is_success
+    client.post("/logout", data={"csrf_token": csrf_from(client.get("/account").text)})
+    return stub
+
+
+def create_and_upload(as_user: AsUser) -> int:
+    client = as_user("alice")
+    created = post_form(client, "/kb", "/kb", {"name": "法令集", "team_id": "1", "classification": "2"})
+    assert created.status_code == 303, created.text
+    kb_url = created.headers["location"].split("?")[0]
+    kb_id = int(kb_url.rsplit("/", 1)[1])
+    token = csrf_from(client.get(kb_url).text)
+    files = {"files": (LAW_SAMPLE.name, LAW_SAMPLE.read_bytes(), "application/xml")}
+    uploaded = client.post(f"{kb_url}/documents", data={"csrf_token": token}, files=files, follow_redirects=False)
+    assert uploaded.status_code == 303 and "notice=uploaded" in uploaded.headers["location"]
+    deadline = time.monotonic() + 120
+    while "検索できます" not in (fragment := client.get(f"{kb_url}/documents").text):
+        assert time.monotonic() < deadline, fragment
+        time.sleep(0.2)
+    assert "hx-get" not in fragment  # polling stops once no job is open
+    client.post("/logout", data={"csrf_token": csrf_from(client.get("/account").text)})
+    return kb_id
+
+
+def test_admin_creates_uploads_and_a_member_asks(as_user: AsUser, upstream: ScriptedUpstream) -> None:
+    kb_id = create_and_upload(as_user)
+    amy = as_user("amy")
+    detail = amy.get(f"/kb/{kb_id}").text
+    assert "行政手続法" in detail and "文書を追加" not in detail  # members do not manage
+    found = amy.get(f"/kb/{kb_id}/search", params={"q": "審査基準を定める"}).text
+    assert "第五条" in found
+    upstream.plan(("say", "行政庁は審査基準を定めます[1]。公にもします[1][9]。"))
+    answered = post_form(amy, f"/kb/{kb_id}/ask", f"/kb/{kb_id}/ask", {"question": "審査基準は誰が定めますか"})
+    assert answered.status_code == 200, answered.text
+    page = answered.text
+    assert 'href="#passage-1"' in page and 'id="passage-1"' in page
+    assert "passage-9" not in page and "[9]" not in page.split("注意")[0]
+    evidence = page.split('id="passage-1"', 1)[1]
+    assert "行政手続法第五条" in evidence and "審査基準を定めるものとする" in evidence
+    assert f'href="https://laws.e-gov.go.jp/law/{LAW_ID}#Mp-At_5"' in evidence
+    assert "資料にない番号の引用 [9] を取り除きました" in page
+
+
+def test_htmx_ask_answers_with_the_fragment(as_user: AsUser, upstream: ScriptedUpstream) -> None:
+    kb_id = create_and_upload(as_user)
+    amy = as_user("amy")
+    token = csrf_from(amy.get(f"/kb/{kb_id}/ask").text)
+    answered = amy.post(
+        f"/kb/{kb_id}/ask",
+        data={"question": "明日の天気は晴れますか", "csrf_token": token},
+        headers={"hx-request": "true"},
+    )
+    assert answered.status_code == 200
+    assert answered.text.lstrip().startswith('<div id="kb-answer"')
+    assert "該当する資料が見つかりませんでした" in answered.text
+    assert upstream.chat_requests() == []
+
+
+def test_other_teams_get_404(as_user: AsUser) -> None:
+    kb_id = create_and_upload(as_user)
+    bea = as_user("bea")
+    assert f"/kb/{kb_id}" not in bea.get("/kb").text
+    for path in (f"/kb/{kb_id}", f"/kb/{kb_id}/search?q=審査", f"/kb/{kb_id}/ask"):
+        assert bea.get(path).status_code == 404
+
+
+def test_bad_create_input_keeps_nothing_and_shows_the_error(as_user: AsUser) -> None:
+    alice = as_user("alice")
+    response = post_form(alice, "/kb", "/kb", {"name": "  ", "team_id": "1", "classification": "2"})
+    assert response.status_code == 400
+    assert re.search(r"名前は 1〜\d+ 文字で指定してください", response.text)
+    assert "/kb/" not in alice.get("/kb").text.split("<main", 1)[1].split("ナレッジベースを作成")[0]
+
+
+def test_english_pages(as_user: AsUser) -> None:
+    kb_id = create_and_upload(as_user)
+    amy = as_user("amy")
+    page = amy.get(f"/kb/{kb_id}/ask", params={"lang": "en"}).text
+    assert "RAG chat" in page and "Ask" in page
