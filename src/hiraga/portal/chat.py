@@ -162,24 +162,34 @@ class _Collector:
         await self.events.model(endpoint.name, self.reply.builtin)
 
     async def send(self, frame: bytes) -> None:
-        payload = data_of(frame)
-        if payload is None or payload == b"[DONE]":
-            return
-        try:
-            chunk = orjson.loads(payload)
-        except orjson.JSONDecodeError:
-            return
-        if not isinstance(chunk, dict):
-            return
-        if "error" in chunk:
-            error = chunk["error"]
-            self.reply.error = str(error.get("message") if isinstance(error, dict) else error)
-            return
-        for choice in chunk.get("choices") or []:
-            piece = (choice.get("delta") or {}).get("content") if isinstance(choice, dict) else None
-            if isinstance(piece, str) and piece:
-                self.pieces.append(piece)
-                await self.events.delta(piece)
+        pieces, error = frame_content(frame)
+        if error is not None:
+            self.reply.error = error
+        for piece in pieces:
+            self.pieces.append(piece)
+            await self.events.delta(piece)
+
+
+def frame_content(frame: bytes) -> tuple[list[str], str | None]:
+    """The text pieces of one OpenAI stream event, and the error it reports (if any)."""
+    payload = data_of(frame)
+    if payload is None or payload == b"[DONE]":
+        return [], None
+    try:
+        chunk = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return [], None
+    if not isinstance(chunk, dict):
+        return [], None
+    if "error" in chunk:
+        error = chunk["error"]
+        return [], str(error.get("message") if isinstance(error, dict) else error)
+    pieces = []
+    for choice in chunk.get("choices") or []:
+        piece = (choice.get("delta") or {}).get("content") if isinstance(choice, dict) else None
+        if isinstance(piece, str) and piece:
+            pieces.append(piece)
+    return pieces, None
 
 
 def model_call(principal: Principal, plan: ReplyPlan, source: str, *, stream: bool) -> ModelCall:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hiraga.portal.task_apps.base import Change
-from hiraga.portal.task_apps.proofread import apply_changes, parse_changes
+from hiraga.portal.task_apps.proofread import apply_changes, diff_runs, parse_changes
 
 TEXT = "会議は午後３時から始めまする。資料は事前に配付いたします。"
 
@@ -22,3 +22,8 @@ def test_proposals_for_text_that_is_not_there_are_dropped() -> None:
     answer = "誤: 存在しない表現\n正: 何か\n理由: 幻覚\n誤: 始めまする\n正: 始めまする\n理由: 同じ"
     assert parse_changes(answer, TEXT) == []
     assert parse_changes("なし", TEXT) == []
+
+
+def test_the_diff_marks_deletions_and_insertions() -> None:
+    runs = diff_runs("始めまする。", [Change("始めまする", "始めます", "文末")])
+    assert runs == [("same", "始めます"), ("del", "る"), ("same", "。")]

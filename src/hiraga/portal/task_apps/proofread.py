@@ -3,6 +3,7 @@ the ones whose 誤 really stands in the text and shows each change with its reas
 
 from __future__ import annotations
 
+import difflib
 import re
 from typing import Any
 
@@ -47,6 +48,22 @@ def apply_changes(text: str, changes: list[Change]) -> str:
     for change in changes:
         text = text.replace(change.before, change.after, 1)
     return text
+
+
+def diff_runs(source: str, changes: list[Change]) -> list[tuple[str, str]]:
+    """The source with the changes applied, as (same|del|ins, text) runs for <del>/<ins>."""
+    corrected = apply_changes(source, changes)
+    runs: list[tuple[str, str]] = []
+    matcher = difflib.SequenceMatcher(a=source, b=corrected, autojunk=False)
+    for op, a1, a2, b1, b2 in matcher.get_opcodes():
+        if op == "equal":
+            runs.append(("same", source[a1:a2]))
+            continue
+        if a2 > a1:
+            runs.append(("del", source[a1:a2]))
+        if b2 > b1:
+            runs.append(("ins", corrected[b1:b2]))
+    return runs
 
 
 def _table(changes: list[Change]) -> str:

@@ -50,7 +50,9 @@ def builder_home(request: Request, db: DbSession, scope: PageScope, notice: str 
     return render(request, "portal/builder_list.html", list_context(db, scope.principal, notice=notice))
 
 
-def _create(request: Request, db: Session, scope: AccessScope, spec: builder.BuilderSpec, echo: dict[str, Any]) -> Any:
+def _create(
+    request: Request, db: Session, scope: AccessScope, spec: builder.BuilderSpec, echo: dict[str, Any]
+) -> Response:
     try:
         row = builder.create(db, scope, spec)
     except HiragaError as error:
@@ -82,7 +84,7 @@ def create_app(
         team_ids=team_ids or [],
     )
     echo = {"name": name, "description": description, "template": template, "team_ids": team_ids or []}
-    return _create(request, db, scope, spec, echo)  # type: ignore[no-any-return]
+    return _create(request, db, scope, spec, echo)
 
 
 @router.post("/builder/import")

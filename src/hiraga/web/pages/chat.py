@@ -13,10 +13,12 @@ from starlette.responses import Response
 
 from hiraga.apps.forms import Upload
 from hiraga.errors import HiragaError
+from hiraga.identity import directory
 from hiraga.identity.principal import Principal
 from hiraga.portal import bots, catalogue, chat, conversations, feedback
 from hiraga.portal.markdown import render_markdown
 from hiraga.portal.models import BUILTIN_NOTE, ModelChoice, default_model, model_choices, pick
+from hiraga.spine.authorize import AccessScope
 from hiraga.web.api.portal import ReplyStream, gateway_of, in_thread
 from hiraga.web.deps import DbSession, app_context
 from hiraga.web.pages.rendering import PagePrincipal, PageRoute, PageScope, redirect, render, render_failure
@@ -278,9 +280,6 @@ def bots_page(request: Request, db: DbSession, scope: PageScope, notice: str = "
 
 
 def bots_context(db: Session, principal: Principal, **extra: Any) -> dict[str, Any]:
-    from hiraga.identity import directory
-    from hiraga.spine.authorize import AccessScope
-
     teams = [t for t in directory.list_teams(db, AccessScope(principal)) if t.id in principal.admin_team_ids]
     return {"bots": bots.list_usable(db, principal), "admin_teams": teams, **extra}
 

@@ -4,7 +4,6 @@ Installs the portal's entries into the home page's ``app_catalogue`` hook at sta
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -21,7 +20,8 @@ from hiraga.portal import catalogue
 from hiraga.portal.markdown import render_markdown
 from hiraga.portal.models import BUILTIN_NOTE, ModelChoice, model_choices, pick
 from hiraga.portal.task_apps import runner
-from hiraga.portal.task_apps.base import Change, TaskResult
+from hiraga.portal.task_apps.base import TaskResult
+from hiraga.portal.task_apps.proofread import diff_runs
 from hiraga.web.api.portal import gateway_of, in_thread
 from hiraga.web.deps import DbSession, app_context
 from hiraga.web.pages.chat import LEVELS
@@ -40,24 +40,6 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False, lifespan=inst
 FORM_ERRORS = frozenset({400, 404, 413, 422})
 
 
-def diff_of(source: str, changes: list[Change]) -> list[tuple[str, str]]:
-    """The source with the changes applied, as (same|del|ins, text) runs for <del>/<ins>."""
-    corrected = source
-    for change in changes:
-        corrected = corrected.replace(change.before, change.after, 1)
-    runs: list[tuple[str, str]] = []
-    matcher = difflib.SequenceMatcher(a=source, b=corrected, autojunk=False)
-    for op, a1, a2, b1, b2 in matcher.get_opcodes():
-        if op == "equal":
-            runs.append(("same", source[a1:a2]))
-            continue
-        if a2 > a1:
-            runs.append(("del", source[a1:a2]))
-        if b2 > b1:
-            runs.append(("ins", corrected[b1:b2]))
-    return runs
-
-
 def result_view(result: TaskResult, choices: list[ModelChoice]) -> dict[str, Any]:
     models = list(dict.fromkeys(u.model_version for u in result.usage))
     builtin = {c.name for c in choices if c.builtin} | {a for c in choices if c.builtin for a in c.alias_of}
@@ -67,7 +49,7 @@ def result_view(result: TaskResult, choices: list[ModelChoice]) -> dict[str, Any
         "notices": result.notices,
         "checks": result.checks,
         "changes": result.changes,
-        "diff": diff_of(result.source_text, result.changes) if result.changes else [],
+        "diff": diff_runs(result.source_text, result.changes) if result.changes else [],
     }
 
 
