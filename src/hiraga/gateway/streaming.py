@@ -7,7 +7,6 @@ import time
 
 import orjson
 
-from hiraga.gateway.protocol import estimate_tokens
 from hiraga.providers.base import UpstreamError
 from hiraga.providers.sse import data_of
 from hiraga.spine.call import Usage
@@ -67,11 +66,6 @@ class StreamWatch:
     def finish(self) -> None:
         if not self.done:
             raise UpstreamError("モデルサーバーのストリームが終了の合図なしに切れました。", code="upstream_truncated")
-
-    def usage_or_estimate(self, input_estimate: int) -> Usage:
-        if self.usage is not None:
-            return self.usage
-        return Usage(input_estimate, estimate_tokens(self.output_text()), estimated=True)
 
     def output_text(self) -> str:
         """The answer's text as relayed so far (for counting when the upstream sent no usage)."""
