@@ -6,11 +6,8 @@ attempt is audited. The helpers at the top are shared with the pages."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
-import anyio
-import orjson
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,13 +25,12 @@ from hiraga.portal.markdown import render_markdown
 from hiraga.spine.authorize import AccessScope
 from hiraga.store.tables import KbIngestJob, KnowledgeBase
 from hiraga.web.api import schemas
-from hiraga.web.context import AppContext
+from hiraga.web.api.portal import gateway_of, in_thread, sse
 from hiraga.web.deps import DbSession, app_context
 from hiraga.web.deps import Scope as CallerScope
 from hiraga.web.v1.answers import SSE_HEADERS, until_disconnect
 
 router = APIRouter(prefix="/api/v1/kb", tags=["ナレッジベース"], responses=schemas.ERROR_RESPONSES)
-T = TypeVar("T")
 MAX_FILES_PER_UPLOAD = 20
 
 
@@ -104,26 +100,10 @@ def answer_html(result: answering.RagAnswer) -> str:
     return render_markdown(linked_markers(result.text, [p.number for p in result.cited]))
 
 
-def gateway_of(ctx: AppContext) -> Gateway:
-    gateway: Gateway = ctx.extras["gateway"]
-    return gateway
-
-
 def ask_options(body: wire.AskRequest) -> answering.AskOptions:
     return answering.AskOptions(
         top_k=body.top_k, model=body.model, classification=body.classification, max_tokens=body.max_tokens
     )
-
-
-async def in_thread(db: Session, work: Callable[[], T]) -> T:
-    """Run service work on the request's session in a worker thread, committing it."""
-
-    def run() -> T:
-        value = work()
-        db.commit()
-        return value
-
-    return await anyio.to_thread.run_sync(run)
 
 
 # -- knowledge bases ------------------------------------------------------------------------------
@@ -214,10 +194,6 @@ async def ask(kb_id: int, body: wire.AskRequest, request: Request, db: DbSession
         return AnswerStream(gateway, scope.principal, retrieval, options)
     result = await answering.answer(gateway, scope.principal, retrieval, options)
     return Response(wire.Answer.of(result, answer_html(result)).model_dump_json(), media_type="application/json")
-
-
-def sse(event: str, data: Any) -> bytes:
-    return b"event: " + event.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
 
 
 class AnswerStream(Response):

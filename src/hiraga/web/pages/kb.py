@@ -12,20 +12,16 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from hiraga.errors import HiragaError, InvalidInput
-from hiraga.identity import directory
 from hiraga.knowledge import answering, service
 from hiraga.spine.authorize import AccessScope
 from hiraga.store.tables import KnowledgeBase
 from hiraga.web.api import kb as api
+from hiraga.web.api.portal import gateway_of, in_thread
 from hiraga.web.deps import DbSession, app_context
+from hiraga.web.pages.apps import _admin_teams as admin_teams
 from hiraga.web.pages.rendering import FORM_ERROR_STATUSES, PageRoute, PageScope, is_htmx, redirect, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
-
-
-def _admin_teams(db: Session, scope: AccessScope) -> list[Any]:
-    p = scope.principal
-    return [t for t in directory.list_teams(db, scope) if p.is_system_admin or t.id in p.admin_team_ids]
 
 
 def _may_manage(scope: AccessScope, kb: KnowledgeBase) -> bool:
@@ -34,7 +30,7 @@ def _may_manage(scope: AccessScope, kb: KnowledgeBase) -> bool:
 
 
 def _list_context(db: Session, scope: AccessScope) -> dict[str, Any]:
-    return {"knowledge_bases": service.list_knowledge_bases(db, scope), "teams": _admin_teams(db, scope)}
+    return {"knowledge_bases": service.list_knowledge_bases(db, scope), "teams": admin_teams(db, scope)}
 
 
 @router.get("/kb")
@@ -88,11 +84,11 @@ def kb_documents(request: Request, kb_id: int, db: DbSession, scope: PageScope) 
 
 @router.post("/kb/{kb_id}/documents")
 async def kb_upload(request: Request, kb_id: int, db: DbSession, scope: PageScope) -> Response:
-    kb = await api.in_thread(db, lambda: api.readable(request, db, scope, kb_id))
+    kb = await in_thread(db, lambda: api.readable(request, db, scope, kb_id))
     service.require_manage(scope, kb)
     try:
         files, tags = await api.read_uploads(request)
-        result = await api.in_thread(db, lambda: api.submit_files(db, scope, kb, files, tags))
+        result = await in_thread(db, lambda: api.submit_files(db, scope, kb, files, tags))
     except HiragaError as error:
         if error.status not in {*FORM_ERROR_STATUSES, 413, 422}:
             raise
@@ -141,12 +137,12 @@ async def kb_ask(request: Request, kb_id: int, db: DbSession, scope: PageScope) 
     question = str(form.get("question") or "")
     options = answering.AskOptions(classification=app_context(request).settings.default_classification)
     runtime = api.knowledge(request).runtime()
-    kb = await api.in_thread(db, lambda: api.readable(request, db, scope, kb_id))
+    kb = await in_thread(db, lambda: api.readable(request, db, scope, kb_id))
     template = "kb/_answer.html" if is_htmx(request) else "kb/ask.html"
     context: dict[str, Any] = {"kb": kb, "question": question, "answer": None}
     try:
-        retrieval = await api.in_thread(db, lambda: answering.retrieve(db, scope, kb, runtime, question, options))
-        result = await answering.answer(api.gateway_of(app_context(request)), scope.principal, retrieval, options)
+        retrieval = await in_thread(db, lambda: answering.retrieve(db, scope, kb, runtime, question, options))
+        result = await answering.answer(gateway_of(app_context(request)), scope.principal, retrieval, options)
     except HiragaError as error:
         if error.status >= 500 or error.status in (401,):
             raise
