@@ -34,7 +34,7 @@ from hiraga.store import migrate
 from hiraga.store.database import Database
 from hiraga.store.tables import TeamRole, UsageRecord
 
-EMAIL, PASSWORD = "bench@city.example.jp", "Bench-Portal-2026"
+EMAIL, PASSWORD = "measure@city.example.jp", "Sakura-Portal-2026"
 ROOT = AccessScope(Principal(user_id=0, email="root@localhost", display_name="root", is_system_admin=True))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]  # fmt: skip
@@ -140,7 +140,7 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=12)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--model-dir", default=os.environ.get("HIRAGA_TEST_MODEL_CACHE", "/tmp/hiraga-test-models"))
-    parser.add_argument("--max-tokens", type=int, default=8)
+    parser.add_argument("--max-tokens", type=int, default=16)
     args = parser.parse_args()
     print(json.dumps(run(args.questions, args.database_url, args.model_dir, args.max_tokens), indent=2))
 
