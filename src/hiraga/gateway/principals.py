@@ -11,8 +11,6 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy.exc import OperationalError
-
 from hiraga.errors import NotAuthenticated
 from hiraga.identity import tokens
 from hiraga.identity.principal import Principal
@@ -21,7 +19,6 @@ from hiraga.store.database import Database
 from hiraga.store.tables import ApiKey
 
 MAX_ENTRIES = 10_000
-LOAD_ATTEMPTS = 4
 
 
 class PrincipalCache:
@@ -43,7 +40,7 @@ class PrincipalCache:
             self._entries.pop(key, None)
         loading = self._loading.get(key)  # one lookup per key at a time: concurrent callers share it
         if loading is None or loading.get_loop() is not asyncio.get_running_loop():
-            loading = self._loading[key] = asyncio.ensure_future(asyncio.to_thread(self._load, authorization))
+            loading = self._loading[key] = asyncio.ensure_future(asyncio.to_thread(self._load_once, authorization))
             loading.add_done_callback(
                 lambda done: self._loading.pop(key, None) if self._loading.get(key) is done else None
             )
@@ -57,19 +54,6 @@ class PrincipalCache:
     def forget_all(self) -> None:
         self._entries.clear()
         self._loading.clear()
-
-    def _load(self, authorization: str) -> tuple[Principal, datetime | None]:
-        """Retried when the database refuses the write of the key's ``last_used_at`` (SQLite answers
-        "database is locked" at once when a read transaction must turn into a write while the usage
-        ledger commits): that bookkeeping must not fail the call."""
-        for attempt in range(LOAD_ATTEMPTS):
-            try:
-                return self._load_once(authorization)
-            except OperationalError:
-                if attempt == LOAD_ATTEMPTS - 1:
-                    raise
-                time.sleep(0.01 * (attempt + 1))
-        raise AssertionError("unreachable")
 
     def _load_once(self, authorization: str) -> tuple[Principal, datetime | None]:
         with self._database.session() as db:

@@ -3,9 +3,11 @@ becomes a Principal; anything else is anonymous. Framework-free: callers pass th
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Engine, event, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from hiraga.errors import NotAuthenticated
@@ -13,7 +15,9 @@ from hiraga.identity.api_keys import find_usable_key
 from hiraga.identity.principal import Principal
 from hiraga.identity.tokens import API_KEY_PREFIX
 from hiraga.identity.web_sessions import find_session
-from hiraga.store.tables import Membership, User
+from hiraga.store.tables import ApiKey, Membership, User
+
+log = logging.getLogger(__name__)
 
 LAST_USED_GRANULARITY = timedelta(minutes=5)
 
@@ -59,8 +63,21 @@ def from_bearer(db: Session, authorization: str | None) -> Principal | None:
         raise InvalidApiKey()
     now = datetime.now(UTC)
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_GRANULARITY:
-        key.last_used_at = now
+        engine, key_id = db.get_bind().engine, key.id
+        event.listen(db, "after_commit", lambda _session: _touch_key(engine, key_id, now), once=True)
     return principal_for_user(db, key.user, via="api_key", api_key_id=key.id)
+
+
+def _touch_key(engine: Engine, key_id: int, now: datetime) -> None:
+    """Record when a key was last used, after the request's own transaction committed and in a short
+    transaction of its own: written inside the request's session, it would turn SQLite's read snapshot
+    into a write that can be refused, and this bookkeeping must never fail a call."""
+    try:
+        with engine.connect() as connection:
+            connection.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
+            connection.commit()
+    except OperationalError:
+        log.warning("could not record last use of API key %s", key_id)
 
 
 def authenticate(db: Session, *, authorization: str | None, session_token: str | None) -> Principal | None:
