@@ -22,15 +22,14 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "before_cursor_execute", _sqlite_begin_before_first_write)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # pysqlite would begin transactions itself, only before DML: a SAVEPOINT issued first then
-    # starts the transaction, and releasing it COMMITS — a later rollback could not undo that.
-    # So pysqlite stays out of it and SQLAlchemy's "begin" emits BEGIN (see _sqlite_begin).
+    # pysqlite stays out of transaction control (isolation_level None); see
+    # _sqlite_begin_before_first_write for when a transaction starts.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -40,8 +39,24 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+WRITE_STATEMENTS = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SAVEPOINT", "CREATE", "DROP", "ALTER")
+
+
+def _sqlite_begin_before_first_write(
+    conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+) -> None:
+    """A unit of work's transaction starts at its first write, with ``BEGIN IMMEDIATE``.
+
+    Reads before it hold no snapshot, so a request that reads, waits for a model and then writes is
+    never refused ("database is locked") because another connection committed meanwhile — SQLite
+    cannot turn a stale read snapshot into a write. ``IMMEDIATE`` takes the write lock up front and
+    waits for it (busy_timeout) instead of failing. A SAVEPOINT counts as a write, so it always sits
+    inside a real transaction and releasing it never commits on its own.
+    """
+    if cursor.connection.in_transaction:
+        return
+    if statement.lstrip()[:9].upper().startswith(WRITE_STATEMENTS):
+        cursor.execute("BEGIN IMMEDIATE")
 
 
 class Database:
