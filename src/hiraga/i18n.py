@@ -35,9 +35,7 @@ def translator(lang: str) -> Translate:
     return translate
 
 
-def negotiate(
-    *, chosen: str | None, user_locale: str | None, accept_language: str | None, default: str
-) -> str:
+def negotiate(*, chosen: str | None, user_locale: str | None, accept_language: str | None, default: str) -> str:
     """An explicit choice wins, then the user's setting, then the browser's first supported language."""
     for candidate in (chosen, user_locale):
         if candidate in SUPPORTED:

@@ -23,8 +23,6 @@ def test_unknown_route_uses_the_error_shape(client: TestClient) -> None:
 
 def test_oversized_body_is_refused(client: TestClient, app) -> None:  # type: ignore[no-untyped-def]
     limit = app.state.ctx.settings.max_body_bytes
-    response = client.post(
-        "/api/v1/anything", content=b"x" * (limit + 1), headers={"authorization": "Bearer x"}
-    )
+    response = client.post("/api/v1/anything", content=b"x" * (limit + 1), headers={"authorization": "Bearer x"})
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "payload_too_large"

@@ -26,9 +26,7 @@ def issue_key(db: Session, user_id: int, name: str, expires_days: int | None) ->
     if not label or len(label) > 100:
         raise InvalidInput("API キーの名前は 1〜100 文字で入力してください。", detail={"field": "name"})
     if expires_days is not None and not 1 <= expires_days <= MAX_EXPIRY_DAYS:
-        raise InvalidInput(
-            f"有効期限は 1〜{MAX_EXPIRY_DAYS} 日で指定してください。", detail={"field": "expires_days"}
-        )
+        raise InvalidInput(f"有効期限は 1〜{MAX_EXPIRY_DAYS} 日で指定してください。", detail={"field": "expires_days"})
     secret = tokens.new_api_key()
     now = datetime.now(UTC)
     row = ApiKey(

@@ -37,11 +37,7 @@ def authenticate_password(
     now = datetime.now(UTC)
     _refuse_if_locked(db, subjects, now, max_failures, window_minutes, lockout_minutes)
     user = db.scalar(select(User).where(User.email == address))
-    if (
-        not verify_password(user.password_hash if user else None, password)
-        or user is None
-        or not user.is_active
-    ):
+    if not verify_password(user.password_hash if user else None, password) or user is None or not user.is_active:
         db.add_all(LoginFailure(subject=s, failed_at=now) for s in subjects)
         db.commit()  # the failure must count even though the request ends in an error
         raise LoginFailed()

@@ -18,13 +18,9 @@ class WeakPassword(InvalidInput):
 def check_policy(password: str, *, min_length: int, email: str | None = None) -> None:
     """Refuse passwords that are short, single-class or contain the e-mail's local part."""
     if len(password) < min_length:
-        raise WeakPassword(
-            f"パスワードは {min_length} 文字以上にしてください。", detail={"field": "password"}
-        )
+        raise WeakPassword(f"パスワードは {min_length} 文字以上にしてください。", detail={"field": "password"})
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise WeakPassword(
-            f"パスワードは {MAX_PASSWORD_LENGTH} 文字以内にしてください。", detail={"field": "password"}
-        )
+        raise WeakPassword(f"パスワードは {MAX_PASSWORD_LENGTH} 文字以内にしてください。", detail={"field": "password"})
     if len(set(password)) < 5:
         raise WeakPassword("同じ文字の繰り返しが多すぎます。", detail={"field": "password"})
     classes = sum(
