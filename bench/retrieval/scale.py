@@ -13,6 +13,7 @@ query embedding time is reported separately.
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -102,10 +103,12 @@ def main() -> None:
     task = datasets.load("jsquad")
     queries = [normalise_query(q) for q in task.questions[:500]]
     qvec = dict(zip(queries, cache.embed("query", queries, embedder.embed_queries), strict=True))
-    report = {
+    report: dict[str, object] = {
+        "load_average_before": [round(x, 2) for x in os.getloadavg()],
         "distinct_texts": len(texts),
         "sizes": [measure(n, texts, vectors, queries, qvec) for n in (10_000, 100_000)],
     }
+    report["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     report |= query_embedding_ms(queries)
     print(json.dumps(report, ensure_ascii=False, indent=1))
     out = Path(__file__).parent / "results"
