@@ -38,6 +38,11 @@ def _own_entries(db: Session, scope: AccessScope) -> list[Entry]:
     entries = [Entry("/chat", "チャット", "モデルと対話します。ファイルを添付して質問することもできます。", "チャット")]
     for info in task_apps():
         entries.append(Entry(info.url, info.definition.title, info.definition.description, "タスクアプリ"))
+    entries.append(
+        Entry(
+            "/tasks/kouyoubun", "公用文チェック", "公用文の表記・用字用語・文体を規則でチェックします。", "タスクアプリ"
+        )
+    )
     for app in builder.list_visible(db, scope.principal):
         entries.append(Entry(f"/builder/{app.id}", app.name, app.description, "チームのアプリ"))
     return entries

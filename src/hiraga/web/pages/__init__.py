@@ -19,6 +19,7 @@ def routers() -> list[APIRouter]:
         dashboards,
         home,
         kb,
+        kouyoubun,
         setup,
         task_apps,
     )
@@ -32,6 +33,7 @@ def routers() -> list[APIRouter]:
         admin_teams.router,
         admin_models.router,
         chat.router,
+        kouyoubun.router,  # before task_apps: /tasks/kouyoubun is not an app of the extension point
         task_apps.router,
         builder.router,
         audit.router,
