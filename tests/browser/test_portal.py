@@ -22,7 +22,7 @@ browser = test_first_run.browser  # the shared fixture
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 BUILTIN = "hiraga-embedded-qwen2.5-coder-0.5b"
 ANSWER_WAIT = 180_000  # ms: the small model on a few CPU cores
-MAIN_PAGES = ["/", "/chat", "/catalogue", "/tasks/summary", "/tasks/proofread", "/builder", "/bots"]
+MAIN_PAGES = ["/", "/chat", "/catalogue", "/tasks/summarise", "/tasks/proofread", "/builder", "/bots"]
 
 
 @pytest.fixture

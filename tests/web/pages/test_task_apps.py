@@ -13,7 +13,7 @@ from portal_pages import REPLY, STUB_MODEL, portal_settings, submit
 from hiraga.settings import Settings
 
 stub, stub_models = portal_pages.stub, portal_pages.stub_models
-TASKS = {"generate": "文章生成", "summary": "要約", "proofread": "校正", "translate": "翻訳"}
+TASKS = {"generate": "文章生成", "summarise": "要約", "proofread": "校正", "translate": "翻訳"}
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def test_each_task_app_has_a_labelled_form(as_user, stub_models, name: str) -> N
     ("name", "inputs", "level"),
     [
         ("generate", {"purpose": "窓口の受付時間の変更を知らせる", "audience": "residents", "tone": "polite"}, "1"),
-        ("summary", {"input_text": "令和6年4月1日から手数料を改定します。", "style": "bullets"}, "2"),
+        ("summarise", {"input_text": "令和6年4月1日から手数料を改定します。", "style": "bullets"}, "2"),
         ("proofread", {"input_text": "会議は午後３時から始めまする。", "focus": "all"}, "1"),
         ("translate", {"input_text": "窓口の受付時間が変わります。", "target_language": "en"}, "2"),
     ],
@@ -70,14 +70,14 @@ def test_bad_input_shows_the_form_again_with_the_error(as_user, stub_models, stu
     assert same.status_code == 400 and "同じ言語" in same.text
     wrong_file = submit(
         client,
-        "/tasks/summary",
-        "/tasks/summary",
+        "/tasks/summarise",
+        "/tasks/summarise",
         {"model": STUB_MODEL},
         files=[("documents", ("x.exe", b"MZ"))],
     )
     assert wrong_file.status_code == 400 and "x.exe" in wrong_file.text
     refused = submit(
-        client, "/tasks/summary", "/tasks/summary", {"input_text": "秘密", "model": STUB_MODEL, "classification": "3"}
+        client, "/tasks/summarise", "/tasks/summarise", {"input_text": "秘密", "model": STUB_MODEL, "classification": "3"}
     )
     assert refused.status_code == 403 and "機密性3" in refused.text
     assert stub.chat_requests() == []
