@@ -51,7 +51,9 @@ def use_stub_as_default(server: Server, key: str) -> ScriptedUpstream:
     body |= {"all_teams": True, "clearance": 3, "context_window": 8192}
     assert httpx.post(f"{server.base_url}/api/v1/models", json=body, headers=headers, timeout=60).status_code == 201
     alias = {"members": [{"endpoint": "rag-stub", "priority": 0}]}
-    assert httpx.put(f"{server.base_url}/api/v1/models/aliases/default", json=alias, headers=headers, timeout=60).is_success
+    assert httpx.put(
+        f"{server.base_url}/api/v1/models/aliases/default", json=alias, headers=headers, timeout=60
+    ).is_success
     return stub
 
 

@@ -153,8 +153,12 @@ def _registered_app(database: Database, world: World, role: str, target: str) ->
     with database.session() as db:
         team = world.team[target]
         app = RegisteredApp(
-            slug=f"matrix-{uuid.uuid4().hex[:12]}", name="行列アプリ", endpoint_url="https://8.8.8.8/app",
-            form_definition=APP_FORM, status="published", owner_team_id=team,
+            slug=f"matrix-{uuid.uuid4().hex[:12]}",
+            name="行列アプリ",
+            endpoint_url="https://8.8.8.8/app",
+            form_definition=APP_FORM,
+            status="published",
+            owner_team_id=team,
         )
         app.teams = [RegisteredAppTeam(team_id=team)]
         db.add(app)
@@ -164,8 +168,11 @@ def _registered_app(database: Database, world: World, role: str, target: str) ->
 
 def _new_app(world: World, target: str, n: int) -> dict[str, Any]:
     return {
-        "slug": f"new-app-{n}", "name": f"新しいアプリ{n}", "endpoint_url": "https://8.8.8.8/app",
-        "form_definition": {"q": {"type": "text", "title": "質問"}}, "owner_team_id": world.team[target],
+        "slug": f"new-app-{n}",
+        "name": f"新しいアプリ{n}",
+        "endpoint_url": "https://8.8.8.8/app",
+        "form_definition": {"q": {"type": "text", "title": "質問"}},
+        "owner_team_id": world.team[target],
     }
 
 
@@ -173,7 +180,11 @@ def _provided_key(database: Database, world: World, role: str, target: str) -> d
     with database.session() as db:
         owner = world.colleague if target == "own" else world.stranger.user_id
         row = ProvidedAppKey(
-            app_name="summarise", name="k", prefix="hga-x", digest=uuid.uuid4().hex, user_id=owner,
+            app_name="summarise",
+            name="k",
+            prefix="hga-x",
+            digest=uuid.uuid4().hex,
+            user_id=owner,
             team_id=world.team[target],
         )
         db.add(row)

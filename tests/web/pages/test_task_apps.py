@@ -77,7 +77,10 @@ def test_bad_input_shows_the_form_again_with_the_error(as_user, stub_models, stu
     )
     assert wrong_file.status_code == 400 and "x.exe" in wrong_file.text
     refused = submit(
-        client, "/tasks/summarise", "/tasks/summarise", {"input_text": "秘密", "model": STUB_MODEL, "classification": "3"}
+        client,
+        "/tasks/summarise",
+        "/tasks/summarise",
+        {"input_text": "秘密", "model": STUB_MODEL, "classification": "3"},
     )
     assert refused.status_code == 403 and "機密性3" in refused.text
     assert stub.chat_requests() == []
