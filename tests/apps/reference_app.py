@@ -12,6 +12,8 @@
 /slow          sleeps 30 s;  /nonjson  200 text/html;  /no-outputs  200 without outputs
 /oversized     200 with 30 MB;  /wrong-status  204;  /redirect  302 to /sync
 /hostile       outputs with <script> and other script variants
+/echo          logs the received inputs ({"received": ...}) and answers with them as JSON
+/async-echo    the same, answered through 202 → status_url → COMPLETED
 Every request must carry ``x-api-key``; requests are logged to stdout as JSON lines.
 """
 
@@ -43,6 +45,13 @@ def usage(model: str, tokens_in: int, tokens_out: int, cost: float) -> dict[str,
         "tokens": {"inputTokens": tokens_in, "outputTokens": tokens_out, "totalTokens": tokens_in + tokens_out},
         "estimatedCostInfo": {"estimatedCost": cost, "currency": "JPY"},
     }
+
+
+def received(inputs: dict[str, Any]) -> str:
+    """Log what the app got (one JSON line) and give it back as text."""
+    text = json.dumps(inputs, ensure_ascii=False)
+    print(json.dumps({"received": inputs}, ensure_ascii=False), flush=True)
+    return text
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -140,13 +149,19 @@ class Handler(BaseHTTPRequestHandler):
             200, {"outputs": f"履歴 {len(history)} 件", "contents": [{"display_name": "r.txt", "content": report}]}
         )
 
-    def _accept(self, kind: str, status_url: str | None = None) -> None:
+    def post_echo(self, inputs: dict[str, Any]) -> None:
+        self._send(200, {"outputs": received(inputs)})
+
+    def post_async_echo(self, inputs: dict[str, Any]) -> None:
+        self._accept("async", outputs=received(inputs))
+
+    def _accept(self, kind: str, status_url: str | None = None, outputs: str = "非同期の結果") -> None:
         job_id = f"job{time.monotonic_ns()}"
         with LOCK:
             JOBS[job_id] = {
                 "kind": kind,
                 "polls": 0,
-                "answer": {"outputs": "非同期の結果", "usageMetadata": [usage("model-c", 7, 3, 2)]},
+                "answer": {"outputs": outputs, "usageMetadata": [usage("model-c", 7, 3, 2)]},
             }
         self._send(202, {"status_url": status_url or f"/status/{job_id}", "request_id": job_id})
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from hiraga.apps import forms, registry
 from hiraga.apps.client import AppClient, AppTarget
 from hiraga.apps.events import event_row, insert_event, record_event
+from hiraga.apps.pii import prepare_app_call
 from hiraga.apps.protocol import AppAnswer, UsageEntry
 from hiraga.errors import HiragaError
 from hiraga.gateway.secrets import SecretBox
@@ -65,6 +66,7 @@ class PreparedRun:
     body: dict[str, Any]
     inputs_summary: str
     call: ModelCall
+    pii: dict[str, Any] | None = None  # external apps: {"policy", "counts"} for the audit record
 
 
 def summarise_inputs(checked: forms.CheckedInputs) -> str:
@@ -155,6 +157,8 @@ def run_audit_row(
     detail: dict[str, Any] = {"app_id": run.app_id, "app": run.slug, "external": run.external}
     if run.test_call:
         detail["test_call"] = True
+    if run.pii is not None:  # counts only, never values
+        detail["pii"] = run.pii
     if answer is not None:
         detail["models"] = [e.model_version for e in answer.usage_metadata]
         unconverted = [
@@ -253,7 +257,9 @@ class AppRuntime:
         try:
             if hooks is not None:
                 reservation = await hooks.admission.admit(run.call)
-            answer = await self.client.call(run.target, run.body, self._progress(run_id))
+            sent = await prepare_app_call(run.body, external=run.external)
+            run.pii = sent.audit_detail
+            answer = sent.restore(await self.client.call(run.target, sent.body, self._progress(run_id)))
         except HiragaError as exc:
             error = exc
         except asyncio.CancelledError:
