@@ -120,19 +120,14 @@ def minmax(x: np.ndarray) -> np.ndarray:
     return (x - x.min()) / span if span > 0 else np.ones_like(x)
 
 
-def query_terms(text: str, strip_questions: bool) -> tuple[list[str], list[str]]:
-    """The query's words and bigrams, optionally without question words (何, どこ, いつ …)."""
+def query_features(world: World, i: int, strip_questions: bool) -> tuple[np.ndarray, np.ndarray]:
+    text = world.queries[i]
     qwords = words(text)
     if strip_questions:
-        qwords = [word for word in qwords if word not in QUESTION_WORDS]
-        for question_word in QUESTION_WORDS:
-            text = text.replace(question_word, " ")
-    return qwords, char_bigrams(text)
-
-
-def query_features(world: World, i: int, strip_questions: bool) -> tuple[np.ndarray, np.ndarray]:
-    """The pool (top ``POOL`` of convex fusion) and one feature row per candidate (``FEATURES``)."""
-    qwords, qbig = query_terms(world.queries[i], strip_questions)
+        qwords = [w for w in qwords if w not in QUESTION_WORDS]
+        for w in QUESTION_WORDS:
+            text = text.replace(w, " ")
+    qbig = char_bigrams(text)
     w = world.words.scores(qwords)
     g = world.bigrams.scores(qbig)
     d = world.vectors @ world.query_vectors[i]
@@ -269,7 +264,7 @@ def fit(
             grad += f.T @ (p - target)
         theta -= 0.5 * grad / len(usable)
         theta *= mask
-    return np.asarray(theta / spread)
+    return theta / spread
 
 
 def article_split(world: World) -> tuple[np.ndarray, np.ndarray]:
