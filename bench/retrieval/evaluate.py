@@ -84,14 +84,6 @@ def peer_rankings(task: datasets.RetrievalTask) -> list[list[int]]:
 Variant = tuple[float, FusionConfig, RerankConfig | None]
 
 
-def sentence_rerank(weight: float, word_share: float = 0.3) -> RerankConfig:
-    """The first reranker (top 20, fused score + ``weight`` x best-sentence coverage), for comparison."""
-    return RerankConfig(
-        depth=20,
-        weights={"fused": 1.0, "sentence_words": weight * word_share, "sentence_bigrams": weight * (1 - word_share)},
-    )
-
-
 def hiraga_variants() -> dict[str, Variant]:
     """name → (bigram weight, fusion, reranking)."""
     variants: dict[str, Variant] = {
@@ -100,8 +92,8 @@ def hiraga_variants() -> dict[str, Variant]:
         "bm25 words+bigrams(1.0)": (1.0, FusionConfig(method="lexical"), None),
         "dense e5": (0.5, FusionConfig(method="dense"), None),
         "rrf k=60": (0.5, FusionConfig(method="rrf"), None),
-        "rrf k=60 + sentence rerank": (0.5, FusionConfig(method="rrf"), sentence_rerank(0.03)),
-        "bm25 words+bigrams + sentence rerank": (0.5, FusionConfig(method="lexical"), sentence_rerank(20.0)),
+        "rrf k=60 + sentence rerank": (0.5, FusionConfig(method="rrf"), RerankConfig(weight=0.03)),
+        "bm25 words+bigrams + sentence rerank": (0.5, FusionConfig(method="lexical"), RerankConfig(weight=20.0)),
     }
     for alpha in (0.3, 0.5, 0.7):
         variants[f"convex a={alpha}"] = (0.5, FusionConfig(method="convex", alpha=alpha), None)
@@ -110,10 +102,8 @@ def hiraga_variants() -> dict[str, Variant]:
             variants[f"convex a=0.5 + sentence rerank w={weight} words={share}"] = (
                 0.5,
                 FusionConfig(method="convex", alpha=0.5),
-                sentence_rerank(weight, share),
+                RerankConfig(weight=weight, word_share=share),
             )
-    variants["bm25 words+bigrams + learned rerank (no model)"] = (0.5, FusionConfig(method="lexical"), RerankConfig())
-    variants["convex a=0.5 + learned rerank top 50 (default)"] = (0.5, FusionConfig(), RerankConfig())
     return variants
 
 
@@ -150,24 +140,15 @@ def run(name: str, variants: dict[str, Variant]) -> dict[str, Scores]:
     return results
 
 
-def final_variants() -> dict[str, Variant]:
-    """The default and its lexical-only fallback: ``evaluate --final jsquad``."""
-    return {k: v for k, v in hiraga_variants().items() if "learned" in k or k == "convex a=0.5"}
-
-
 def main(names: list[str], variants: Callable[[], dict[str, Variant]] = hiraga_variants) -> None:
     report = {name: {k: v.__dict__ for k, v in run(name, variants()).items()} for name in names}
     out = Path(__file__).parent / "results"
     out.mkdir(exist_ok=True)
-    target = out / f"quality-{'-'.join(names)}{'-final' if variants is final_variants else ''}.json"
+    target = out / f"quality-{'-'.join(names)}.json"
     target.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
     print(json.dumps(report, ensure_ascii=False, indent=1))
 
 
 if __name__ == "__main__":
     np.seterr(all="ignore")
-    final = "--final" in sys.argv
-    main(
-        [a for a in sys.argv[1:] if a != "--final"] or ["jsquad", "jaquad"],
-        final_variants if final else hiraga_variants,
-    )
+    main(sys.argv[1:] or ["jsquad", "jaquad"])

@@ -138,10 +138,6 @@ def query_features(world: World, i: int, strip_questions: bool) -> tuple[np.ndar
     fused[lex_top] += 0.5 * minmax(lex[lex_top])
     fused[dense_top] += 0.5 * minmax(d[dense_top])
     pool = np.argsort(-fused, kind="stable")[:POOL]
-    if IMPUTE:  # as the product sees it: candidates outside the dense list get that list's lowest score
-        outside = np.ones(len(d), dtype=bool)
-        outside[dense_top] = False
-        d = np.where(outside, d[dense_top].min(), d)
     qw = {t: idf(world.words, t) for t in set(qwords)}
     qb = {t: idf(world.bigrams, t) for t in set(qbig)}
     numeric = any(m in world.queries[i] for m in NUMERIC)
@@ -167,7 +163,7 @@ def query_features(world: World, i: int, strip_questions: bool) -> tuple[np.ndar
     feats[:, -2] -= feats[:, -2].max()
     feats[:, -1] -= feats[:, -1].max()
     feats[:, 1] = minmax(d[pool])
-    feats[:, 0] = fused[pool] / (fused[pool].max() or 1.0)  # relative to the best, as in the product
+    feats[:, 0] = fused[pool]
     return pool, feats
 
 
@@ -305,21 +301,16 @@ def main(name: str, transfer: str | None) -> dict[str, object]:
     return report
 
 
-PRODUCT = {"lex", "dense", "d_rel", "sent_w", "sent_g", "max_w", "max_g", "pair", "all_w", "all_g"}
 SUBSETS = {
     "fit lex+dense+sent": {"lex", "dense", "sent_w", "sent_g"},
     "fit lex+dense+sent+sdense": {"lex", "dense", "sent_w", "sent_g", "sdense_max", "sdense_best"},
     "fit all": set(FEATURES) - {"num_best", "sdense_max", "sdense_best"},
     "fit all+num+sdense": set(FEATURES),
-    "fit product (no per-field BM25)": PRODUCT,
-    "fit product + num": PRODUCT | {"num_best"},
 }
-IMPUTE = False
 
 if __name__ == "__main__":
     np.seterr(all="ignore")
-    IMPUTE = "--impute" in sys.argv  # dense scores only for the dense candidates, as in the product
-    names = [a for a in sys.argv[1:] if a != "--impute"] or ["jsquad", "jaquad"]
+    names = sys.argv[1:] or ["jsquad", "jaquad"]
     result = main(names[0], names[1] if len(names) > 1 else None)
-    out = Path(__file__).parent / "results" / f"tune-{'-'.join(names)}{'-impute' if IMPUTE else ''}.json"
+    out = Path(__file__).parent / "results" / f"tune-{'-'.join(names)}.json"
     out.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from hiraga.knowledge.index.base import ScoredChunk
-from hiraga.knowledge.rerank import FusedHit, QueryProfile, RerankConfig, dense_features, rerank
+from hiraga.knowledge.rerank import FusedHit, QueryProfile, RerankConfig, rerank
 from hiraga.knowledge.search import FusionConfig, fuse
 from hiraga.knowledge.tokenise import SENTENCE_MARK, indexed_terms, sentence_terms
 
@@ -36,32 +36,5 @@ def test_rerank_prefers_the_chunk_with_one_sentence_covering_the_query() -> None
     profile = QueryProfile.of("住民票を交付する窓口", lambda terms: dict.fromkeys(terms, 1.0))
     assert profile.best_sentence(together, 0.5) > profile.best_sentence(scattered, 0.5)
     hits = [FusedHit(1, 0.60), FusedHit(2, 0.55), FusedHit(3, 0.10)]
-    reranked = rerank(hits, profile, {1: scattered, 2: together, 3: ""}, RerankConfig(depth=2))
+    reranked = rerank(hits, profile, {1: scattered, 2: together, 3: ""}, RerankConfig(depth=2, weight=1.0))
     assert [h.chunk_id for h in reranked] == [2, 1, 3]  # the third lies below the depth and keeps its place
-
-
-def test_coverage_features_tell_one_sentence_from_the_whole_chunk() -> None:
-    profile = QueryProfile.of("住民票を交付する窓口", lambda terms: dict.fromkeys(terms, 1.0))
-    scattered = profile.coverage(sentence_terms("住民票の話をする。交付の話は別にする。窓口は二階にある。"))
-    assert scattered["chunk_words"] == 1.0  # every query word is somewhere in the chunk
-    assert scattered["sentence_words"] < scattered["most_words"] + 1e-9 < 1.0  # but in no one sentence
-    assert scattered["adjacent_pair"] > 0.3 * scattered["sentence_words"] + 0.7 * scattered["sentence_bigrams"]
-    assert profile.coverage(sentence_terms("住民票は一階の窓口で交付する。"))["sentence_words"] == 1.0
-
-
-def test_candidates_outside_the_dense_list_count_as_its_lowest_score() -> None:
-    hits = [FusedHit(1, 0.9, lexical=5.0, dense=0.8), FusedHit(2, 0.7, lexical=4.0), FusedHit(3, 0.5, dense=0.9)]
-    features = dense_features(hits, floor=0.6)  # hit 2 counts as 0.6: the span is 0.6 … 0.9
-    assert [round(share, 6) for share, _ in features] == [round(0.2 / 0.3, 6), 0.0, 1.0]
-    assert [round(gap, 6) for _, gap in features] == [-0.1, -0.3, 0.0]
-    assert dense_features(hits, floor=None) == [(0.0, 0.0)] * 3  # lexical-only search
-
-
-def test_weights_decide_the_order_of_the_reranked_head() -> None:
-    profile = QueryProfile.of("住民票を交付する窓口", lambda terms: dict.fromkeys(terms, 1.0))
-    texts = {1: sentence_terms("住民票は一階の窓口で交付する。"), 2: sentence_terms("印鑑は不要です。")}
-    hits = [FusedHit(2, 0.9, dense=0.9), FusedHit(1, 0.5, dense=0.1)]
-    by_coverage = rerank(hits, profile, texts, RerankConfig(weights={"chunk_words": 1.0}), dense_floor=0.0)
-    by_dense = rerank(hits, profile, texts, RerankConfig(weights={"dense": 1.0}), dense_floor=0.0)
-    assert [h.chunk_id for h in by_coverage] == [1, 2]
-    assert [h.chunk_id for h in by_dense] == [2, 1]

@@ -5,8 +5,7 @@ Fusion methods (all measured in docs/benchmarks.md):
 - ``rrf``: reciprocal-rank fusion, 1/(k + rank) summed over both lists;
 - ``convex``: each list's scores min-max normalised over its candidates, then
   ``alpha * lexical + (1 - alpha) * dense`` (a candidate missing from a list gets that list's 0).
-Then the top 50 candidates are reranked by a learned linear scorer over the fused score, the dense
-similarity and sentence-coverage features (``hiraga.knowledge.rerank``).
+Then the top candidates are reranked by sentence coverage of the query (``hiraga.knowledge.rerank``).
 """
 
 from __future__ import annotations
@@ -103,6 +102,5 @@ class HybridSearcher:
         if self.rerank is not None and self.terms is not None and fused:
             head = [h.chunk_id for h in fused[: self.rerank.depth]]
             profile = QueryProfile.of(text, lambda terms: self.index.inverse_frequencies(kb_id, terms))
-            floor = min((h.score for h in dense), default=None)
-            fused = rerank(fused, profile, self.terms(head), self.rerank, floor)
+            fused = rerank(fused, profile, self.terms(head), self.rerank)
         return fused[:top_k]
