@@ -23,9 +23,10 @@ from hiraga.errors import InvalidInput
 from hiraga.gateway.service import Gateway, input_estimate
 from hiraga.identity.principal import Principal
 from hiraga.knowledge import service
+from hiraga.knowledge.attribution import attribute
 from hiraga.knowledge.citations import NOT_FOUND_MESSAGE, CheckedAnswer, Passage, check_citations, law_footer
 from hiraga.knowledge.runtime import KnowledgeRuntime
-from hiraga.knowledge.tokenise import words
+from hiraga.knowledge.tokenise import content_words, words
 from hiraga.providers.base import EndpointConfig
 from hiraga.providers.sse import data_of
 from hiraga.spine.authorize import AccessScope
@@ -41,55 +42,6 @@ SYSTEM_PROMPT = (
     "資料に答えがないときは「資料からは分かりません」とだけ答えてください。"
 )
 MAX_QUESTION_CHARS = 2000
-# question words and light verbs that say nothing about the topic
-_GENERIC_WORDS = frozenset(
-    [
-        "何",
-        "なに",
-        "どう",
-        "どの",
-        "どんな",
-        "どこ",
-        "いつ",
-        "誰",
-        "だれ",
-        "なぜ",
-        "何故",
-        "ため",
-        "為",
-        "こと",
-        "事",
-        "もの",
-        "物",
-        "する",
-        "為る",
-        "ある",
-        "有る",
-        "いる",
-        "居る",
-        "なる",
-        "成る",
-        "できる",
-        "出来る",
-        "教える",
-        "知る",
-        "下さる",
-        "くださる",
-        "ください",
-        "場合",
-        "について",
-        "付く",
-        "以下",
-        "よう",
-        "様",
-        "ない",
-        "無い",
-        "方",
-        "中",
-        "時",
-        "等",
-    ]
-)
 UNGROUNDED_NOTICE = "回答に有効な引用が含まれていません。下の資料で内容を確認してください。"
 INVALID_NOTICE = "資料にない番号の引用 {numbers} を取り除きました。"
 
@@ -117,6 +69,7 @@ class RagAnswer:
     classification: int = 1
     usage: list[UsageEntry] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    model_text: str | None = None  # what the model wrote, before any check
 
     @property
     def grounded(self) -> bool:
@@ -150,7 +103,7 @@ def check_question(question: str) -> str:
 
 def coverage(question: str, passages: Sequence[Passage]) -> float:
     """Share of the question's content words (Sudachi normalised forms) that occur in the passages."""
-    asked = {w for w in words(question) if (w not in _GENERIC_WORDS and len(w) > 1) or w.isdigit()}
+    asked = set(content_words(question))
     if not asked:
         return 0.0
     seen: set[str] = set()
@@ -219,20 +172,25 @@ def not_found(retrieval: Retrieval, options: AskOptions) -> RagAnswer:
 
 
 def finish(retrieval: Retrieval, shown: list[Passage], raw: str, call: ModelCall) -> RagAnswer:
-    """The model's text with its citations checked, and notices for what was removed or missing."""
+    """The model's text with its markers checked, each claim tied to a passage that contains it,
+    and notices for what was removed, moved, quoted or left unsupported."""
     checked: CheckedAnswer = check_citations(raw, shown)
-    footer = law_footer(checked)
+    attributed = attribute(checked.text, retrieval.question, shown)
+    final = check_citations(attributed.text, shown)
+    footer = law_footer(final)
     answer = RagAnswer(
         retrieval.question,
-        checked.text + (f"\n\n{footer}" if footer else ""),
+        final.text + (f"\n\n{footer}" if footer else ""),
         shown,
-        checked.cited,
+        final.cited,
         checked.invalid,
         classification=int(call.classification),
+        model_text=raw,
     )
     if checked.invalid:
         answer.notices.append(INVALID_NOTICE.format(numbers="・".join(f"[{n}]" for n in checked.invalid)))
-    if not checked.cited:
+    answer.notices.extend(attributed.notices)
+    if not final.cited:
         answer.notices.append(UNGROUNDED_NOTICE)
     return answer
 

@@ -188,6 +188,7 @@ class Answer(BaseModel):
     model_name: str | None
     classification: int
     notices: list[str]
+    model_text: str | None = Field(description="モデルが書いたままの回答（引用の検証・付け直しの前）")
 
     @classmethod
     def of(cls, result: RagAnswer, html: str) -> Answer:
@@ -204,4 +205,5 @@ class Answer(BaseModel):
             model_name=result.model_name,
             classification=result.classification,
             notices=result.notices,
+            model_text=result.model_text,
         )

@@ -70,6 +70,24 @@ def char_bigrams(text: str) -> list[str]:
     return grams
 
 
+# question words and light verbs that say nothing about a question's topic
+# fmt: off
+GENERIC_WORDS = frozenset({
+    "何", "なに", "どう", "どの", "どんな", "どこ", "いつ", "誰", "だれ", "なぜ", "何故",
+    "ため", "為", "こと", "事", "もの", "物", "する", "為る", "ある", "有る", "いる",
+    "居る", "なる", "成る", "できる", "出来る", "教える", "知る", "下さる", "くださる",
+    "ください", "場合", "について", "付く", "以下", "よう", "様", "ない", "無い", "方", "中",
+    "時", "等",
+})
+# fmt: on
+
+
+def content_words(text: str) -> list[str]:
+    """The words of ``text`` that say what it is about: no question words or light verbs, no
+    single characters except digits."""
+    return [w for w in words(text) if (w not in GENERIC_WORDS and len(w) > 1) or w.isdigit()]
+
+
 SENTENCE_MARK = "¶"  # separates sentences in a stored term string; never indexed
 
 

@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from hiraga.audit.chain import AUDIT
+from hiraga.knowledge.attribution import UNSUPPORTED_MARK
 from hiraga.knowledge.citations import NOT_FOUND_MESSAGE
 from hiraga.knowledge.wiring import EMBEDDER_KEY
 from hiraga.settings import Settings, load_settings
@@ -155,14 +156,29 @@ def test_a_question_nothing_covers_is_answered_without_the_model(
     assert answer["cited"] == [] and upstream.chat_requests() == []
 
 
-def test_an_answer_without_valid_citations_is_flagged(
+def test_a_claim_cited_with_an_invalid_number_is_tied_to_the_article_that_holds_it(
     client: TestClient, world: World, law_kb: int, upstream: ScriptedUpstream
 ) -> None:
     upstream.plan(("say", "理由は示さなければなりません[12]。"))
     answer = ask(client, world, law_kb, "申請を拒否するときに理由を示す必要はありますか").json()
-    assert answer["grounded"] is False and answer["cited"] == [] and answer["invalid_citations"] == [12]
-    assert "[12]" not in answer["answer"]
-    assert any("有効な引用" in n for n in answer["notices"])
+    assert answer["invalid_citations"] == [12] and answer["model_text"] == "理由は示さなければなりません[12]。"
+    [number] = answer["cited"]
+    assert answer["answer"].startswith(f"理由は示さなければなりません[{number}]。")
+    assert answer["passages"][number - 1]["label"] == "行政手続法第八条"
+    assert any("[12]" in n for n in answer["notices"]) and any("付け直しました" in n for n in answer["notices"])
+
+
+def test_an_answer_without_a_supported_claim_is_flagged_and_quotes_a_passage(
+    client: TestClient, world: World, law_kb: int, upstream: ScriptedUpstream
+) -> None:
+    upstream.plan(("say", "申請の手数料は千円です[1]。"))
+    answer = ask(client, world, law_kb, "申請を拒否するときに理由を示す必要はありますか").json()
+    assert answer["answer"].startswith(f"申請の手数料は千円です{UNSUPPORTED_MARK}。\n\n資料の該当箇所:")
+    [number] = answer["cited"]
+    quote = answer["answer"].split("> 「", 1)[1].split(f"」[{number}]", 1)[0]
+    assert "理由" in quote and quote in answer["passages"][number - 1]["text"]
+    assert any("確認できない" in n for n in answer["notices"])
+    assert any("そのまま引用" in n for n in answer["notices"])
 
 
 def test_the_model_must_be_cleared_for_the_knowledge_base_level(
