@@ -10,7 +10,13 @@ the embedded model). Per answer it records:
 - support: for each sentence carrying markers, the share of its character 3-grams found in the
   passages it cites (markers, digits and punctuation ignored); a sentence is supported at >= 0.5;
 - article: whether a cited passage is the expected law article (law title and article number);
-- retrieved: whether the expected article was among the passages shown to the model.
+- retrieved: whether the expected article was among the passages shown to the model;
+- claims: every sentence of the answer that makes a claim (``hiraga.knowledge.attribution.is_claim``);
+  all_claims_supported: each of them carries markers and is supported by a passage it cites (a
+  claim hiraga marked 〔根拠未確認〕 or left unmarked counts against);
+- the same for the model's own text (``model_text``, before hiraga's checks): raw_*;
+- quoted / moved / flagged: whether hiraga quoted a passage, how many markers it moved, how many
+  claims it marked unsupported.
 
 Usage: python bench/rag_citations/run.py [--limit N] [--model NAME] [--out results/citations.json]
 """
@@ -20,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import tempfile
 import time
@@ -31,7 +38,8 @@ from fastapi.testclient import TestClient
 from hiraga.app import create_app
 from hiraga.cli.common import CLI_OPERATOR
 from hiraga.identity import api_keys, directory
-from hiraga.knowledge.citations import cited_sentences, containment
+from hiraga.knowledge.attribution import UNSUPPORTED_MARK, is_claim, pieces
+from hiraga.knowledge.citations import cited_numbers, cited_sentences, containment
 from hiraga.knowledge.wiring import EMBEDDER_KEY
 from hiraga.settings import load_settings
 from hiraga.spine.authorize import AccessScope
@@ -78,6 +86,21 @@ def ingest(client: TestClient, headers: dict[str, str], team_id: int) -> tuple[i
     return kb_id, time.monotonic() - started, sum(d["chunk_count"] for d in documents)
 
 
+def claim_support(body: str, passages: dict[int, dict[str, Any]]) -> list[float]:
+    """Per claim of ``body``: the best 3-gram containment among the valid passages it cites (0 when
+    it cites none or is marked unsupported)."""
+    found = []
+    for piece in pieces(body):
+        if not is_claim(piece):
+            continue
+        numbers = [n for n in cited_numbers(piece) if n in passages]
+        claim = re.sub(r"\[\d{1,3}\]", "", piece)
+        flagged = UNSUPPORTED_MARK in piece
+        best = max((containment(claim, passages[n]["text"]) for n in numbers), default=0.0)
+        found.append(0.0 if flagged else best)
+    return found
+
+
 def judge(question: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
     """The measurements of one answer (see the module docstring)."""
     passages = {p["number"]: p for p in answer["passages"]}
@@ -88,7 +111,10 @@ def judge(question: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
         max((containment(claim, passages[n]["text"]) for n in numbers if n in passages), default=0.0)
         for claim, numbers in sentences
     ]
+    claims = claim_support(body, passages)
+    raw_claims = claim_support(answer.get("model_text") or "", passages)
     cited_labels = [passages[n]["label"] for n in answer["cited"]]
+    notices = " ".join(answer["notices"])
     return {
         "id": question["id"],
         "found": answer["found"],
@@ -97,9 +123,18 @@ def judge(question: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
         "cited_sentences": len(sentences),
         "support": [round(s, 3) for s in supports],
         "all_supported": bool(supports) and not answer["invalid_citations"] and min(supports) >= SUPPORTED_AT,
+        "claims": len(claims),
+        "all_claims_supported": bool(claims) and min(claims) >= SUPPORTED_AT,
+        "raw_claims": len(raw_claims),
+        "raw_all_claims_supported": bool(raw_claims) and min(raw_claims) >= SUPPORTED_AT,
+        "quoted": "そのまま引用" in notices,
+        "moved": "付け直しました" in notices,
+        "flagged": body.count(UNSUPPORTED_MARK),
+        "expansions": answer.get("expansions", []),
         "article": any(expected == label or label.startswith(expected + "・") for label in cited_labels),
         "retrieved": any(p["label"].split("・")[0] == expected for p in answer["passages"]),
         "model": answer["model_name"],
+        "model_text": answer.get("model_text"),
         "answer": answer["answer"],
     }
 
@@ -115,6 +150,13 @@ def summarise(rows: list[dict[str, Any]], seconds: list[float]) -> dict[str, Any
         "markers_total": sum(r["markers"] for r in rows),
         "markers_invalid": sum(r["invalid"] for r in rows),
         "all_citations_supported": sum(r["all_supported"] for r in rows),
+        "answers_with_claims": sum(r["claims"] > 0 for r in rows),
+        "all_claims_supported": sum(r["all_claims_supported"] for r in rows),
+        "model_text_with_claims": sum(r["raw_claims"] > 0 for r in rows),
+        "model_text_all_claims_supported": sum(r["raw_all_claims_supported"] for r in rows),
+        "answers_quoting_a_passage": sum(r["quoted"] for r in rows),
+        "answers_with_moved_markers": sum(r["moved"] for r in rows),
+        "claims_flagged_unsupported": sum(r["flagged"] for r in rows),
         "share_all_citations_supported": round(sum(r["all_supported"] for r in rows) / n, 3) if n else 0.0,
         "share_expected_article_cited": round(sum(r["article"] for r in rows) / n, 3) if n else 0.0,
         "share_expected_article_retrieved": round(sum(r["retrieved"] for r in rows) / n, 3) if n else 0.0,
@@ -130,6 +172,7 @@ def main() -> None:
     parser.add_argument(
         "--lexical-only", action="store_true", help="search without the e5 embedder (ingestion is much faster)"
     )
+    parser.add_argument("--expand", action="store_true", help="ask with query expansion by the model (expand_query)")
     args = parser.parse_args()
     questions = [json.loads(line) for line in (HERE / "questions.jsonl").read_text().splitlines() if line.strip()]
     questions = questions[: args.limit] if args.limit else questions
@@ -153,7 +196,12 @@ def main() -> None:
             rows, seconds = [], []
             for question in questions:
                 started = time.monotonic()
-                body = {"question": question["question"], "model": args.model, "max_tokens": 200}
+                body = {
+                    "question": question["question"],
+                    "model": args.model,
+                    "max_tokens": 200,
+                    "expand_query": args.expand,
+                }
                 response = client.post(f"/api/v1/kb/{kb_id}/ask", json=body, headers=headers, timeout=600)
                 assert response.status_code == 200, response.text
                 seconds.append(time.monotonic() - started)
@@ -161,7 +209,11 @@ def main() -> None:
                 print(json.dumps(rows[-1], ensure_ascii=False), flush=True)
     model = next((r["model"] for r in rows if r["model"]), None)
     search = "lexical (BM25 + bigrams, sentence rerank)" if args.lexical_only else "hybrid (BM25 + e5, rerank)"
-    summary = summarise(rows, seconds) | {"model": model, "search": search, "chunks": chunks}
+    summary = summarise(rows, seconds) | {
+        "model": model,
+        "search": search + (" + query expansion by the model" if args.expand else ""),
+        "chunks": chunks,
+    }
     print(json.dumps(summary, ensure_ascii=False, indent=1))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"summary": summary, "answers": rows}, ensure_ascii=False, indent=1) + "\n")

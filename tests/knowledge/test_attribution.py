@@ -4,7 +4,7 @@ supported claim becomes a verbatim quotation."""
 
 from __future__ import annotations
 
-from hiraga.knowledge.attribution import UNSUPPORTED_MARK, attribute, best_sentence, pieces, supports
+from hiraga.knowledge.attribution import UNSUPPORTED_MARK, attribute, best_sentence, is_claim, pieces, supports
 from hiraga.knowledge.citations import Passage, containment
 
 ARTICLE_5 = Passage(
@@ -64,7 +64,8 @@ def test_a_bare_marker_becomes_a_quotation_of_the_sentence_that_answers() -> Non
     assert result.text.startswith("資料の該当箇所:\n\n> 「３　行政庁は、行政上特別の支障があるときを除き")
     assert result.text.endswith("」[1]")
     quoted = result.text[result.text.index("「") + 1 : result.text.rindex("」")]
-    assert quoted in ARTICLE_5.text and containment(quoted, ARTICLE_5.text) == 1.0
+    assert quoted + "。" in ARTICLE_5.text and containment(quoted, ARTICLE_5.text) == 1.0
+    assert [p for p in pieces(result.text) if is_claim(p)] == [result.text.split("\n\n")[1]]  # the label is none
 
 
 def test_an_answer_with_no_supported_claim_keeps_it_marked_and_quotes_the_cited_passage() -> None:

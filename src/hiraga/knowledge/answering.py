@@ -25,6 +25,7 @@ from hiraga.identity.principal import Principal
 from hiraga.knowledge import service
 from hiraga.knowledge.attribution import attribute
 from hiraga.knowledge.citations import NOT_FOUND_MESSAGE, CheckedAnswer, Passage, check_citations, law_footer
+from hiraga.knowledge.expansion import Expansion, ExpansionTarget
 from hiraga.knowledge.runtime import KnowledgeRuntime
 from hiraga.knowledge.tokenise import content_words, words
 from hiraga.providers.base import EndpointConfig
@@ -70,6 +71,7 @@ class RagAnswer:
     usage: list[UsageEntry] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     model_text: str | None = None  # what the model wrote, before any check
+    expansions: list[str] = field(default_factory=list)  # the phrasings searched with (query expansion)
 
     @property
     def grounded(self) -> bool:
@@ -86,6 +88,7 @@ class Retrieval:
     question: str
     passages: list[Passage]
     relevant: bool
+    expansion: Expansion = field(default_factory=Expansion)  # the model's phrasings, when asked for
 
 
 def check_question(question: str) -> str:
@@ -114,15 +117,29 @@ def coverage(question: str, passages: Sequence[Passage]) -> float:
 
 
 def retrieve(
-    db: Session, scope: AccessScope, kb: KnowledgeBase, runtime: KnowledgeRuntime, question: str, options: AskOptions
+    db: Session,
+    scope: AccessScope,
+    kb: KnowledgeBase,
+    runtime: KnowledgeRuntime,
+    question: str,
+    options: AskOptions,
+    expansion: Expansion | None = None,
 ) -> Retrieval:
-    """Search the (readable) knowledge base; relevant only when the hits cover the question."""
+    """Search the (readable) knowledge base; relevant only when the hits cover the question (or,
+    with query expansion, one of the model's phrasings of it)."""
     text = check_question(question)
-    hits = service.search(db, scope, kb, runtime, text, top_k=options.top_k)
+    expansion = expansion or Expansion()
+    hits = service.search(db, scope, kb, runtime, text, top_k=options.top_k, expansions=expansion.phrasings)
     passages = [Passage.of(n, hit) for n, hit in enumerate(hits, start=1)]
-    relevant = bool(passages) and coverage(text, passages) >= options.min_coverage
+    covered = max(coverage(q, passages) for q in [text, *expansion.phrasings])
+    relevant = bool(passages) and covered >= options.min_coverage
     team_id = kb.team_id if kb.team_id in scope.principal.team_ids else None
-    return Retrieval(kb.id, kb.classification, team_id, text, passages, relevant)
+    return Retrieval(kb.id, kb.classification, team_id, text, passages, relevant, expansion)
+
+
+def expansion_target(kb: KnowledgeBase, scope: AccessScope, options: AskOptions) -> ExpansionTarget:
+    team_id = kb.team_id if kb.team_id in scope.principal.team_ids else None
+    return ExpansionTarget(kb.id, kb.classification, team_id, options.model, options.classification)
 
 
 def passage_block(passage: Passage, limit: int) -> str:
@@ -168,7 +185,16 @@ def model_call(principal: Principal, retrieval: Retrieval, options: AskOptions, 
 
 def not_found(retrieval: Retrieval, options: AskOptions) -> RagAnswer:
     level = int(effective_classification(options.classification, retrieval.knowledge_base_level))
-    return RagAnswer(retrieval.question, NOT_FOUND_MESSAGE, retrieval.passages, found=False, classification=level)
+    answer = RagAnswer(retrieval.question, NOT_FOUND_MESSAGE, retrieval.passages, found=False, classification=level)
+    return with_expansion(answer, retrieval)
+
+
+def with_expansion(answer: RagAnswer, retrieval: Retrieval) -> RagAnswer:
+    """The query expansion's phrasings, usage and notices on the answer."""
+    answer.expansions = list(retrieval.expansion.phrasings)
+    answer.usage = [*retrieval.expansion.usage, *answer.usage]
+    answer.notices = [*retrieval.expansion.notices, *answer.notices]
+    return answer
 
 
 def finish(retrieval: Retrieval, shown: list[Passage], raw: str, call: ModelCall) -> RagAnswer:
@@ -192,7 +218,7 @@ def finish(retrieval: Retrieval, shown: list[Passage], raw: str, call: ModelCall
     answer.notices.extend(attributed.notices)
     if not final.cited:
         answer.notices.append(UNGROUNDED_NOTICE)
-    return answer
+    return with_expansion(answer, retrieval)
 
 
 def _body(retrieval: Retrieval, options: AskOptions, *, stream: bool) -> dict[str, Any]:
@@ -214,7 +240,8 @@ async def answer(gateway: Gateway, principal: Principal, retrieval: Retrieval, o
     call = model_call(principal, retrieval, options, body)
     text, usage = await chat_through_gateway(gateway, call, body)
     result = finish(retrieval, shown_passages(retrieval.passages, body["messages"]), text, call)
-    result.model_name, result.usage = usage.model_version, [usage]
+    result.model_name = usage.model_version
+    result.usage.append(usage)
     return result
 
 

@@ -77,7 +77,7 @@ def pieces(text: str) -> list[str]:
 
 def is_claim(sentence: str) -> bool:
     claim = _MARKERS.sub("", sentence)
-    if any(phrase in claim for phrase in _DONT_KNOW):
+    if claim.strip() == QUOTE_LABEL or any(phrase in claim for phrase in _DONT_KNOW):
         return False
     return len(char_ngrams(claim)) >= MIN_CLAIM_GRAMS
 
@@ -133,8 +133,9 @@ def best_sentence(question: str, passage: Passage) -> str:
 
 
 def quotation(question: str, passages: Sequence[Passage], cited: Sequence[int]) -> str:
+    """「the best sentence」[n] — its closing 。 dropped inside the brackets, as quotations are written."""
     passage = next((p for p in passages if p.number in cited), passages[0])
-    return f"「{best_sentence(question, passage)}」[{passage.number}]"
+    return f"「{best_sentence(question, passage).rstrip('。')}」[{passage.number}]"
 
 
 def attribute(answer: str, question: str, passages: Sequence[Passage]) -> Attributed:

@@ -105,6 +105,8 @@ class SearchRequest(Request):
     top_k: int = Field(default=10, ge=1, le=100)
     tags: list[str] | None = None
     documents: list[str] | None = Field(default=None, description="文書名で絞り込み")
+    expand_query: bool = Field(default=False, description="モデルが質問を言い換えた語句でも検索する（クエリ拡張）")
+    model: str = Field(default="default", max_length=200, description="クエリ拡張に使うモデル")
 
 
 class Hit(BaseModel):
@@ -137,6 +139,8 @@ class Hit(BaseModel):
 
 class SearchResult(BaseModel):
     hits: list[Hit]
+    expansions: list[str] = Field(default_factory=list, description="クエリ拡張でモデルが書いた検索語句")
+    notices: list[str] = Field(default_factory=list)
 
 
 class AskRequest(Request):
@@ -146,6 +150,7 @@ class AskRequest(Request):
     model: str = Field(default="default", max_length=200)
     max_tokens: int = Field(default=512, ge=16, le=4096, description="回答の最大トークン数")
     stream: bool = Field(default=False, description="true: SSE（passages, model, delta, done）で返す")
+    expand_query: bool = Field(default=False, description="モデルが質問を言い換えた語句でも検索する（クエリ拡張）")
 
 
 class CitedPassage(BaseModel):
@@ -189,6 +194,7 @@ class Answer(BaseModel):
     classification: int
     notices: list[str]
     model_text: str | None = Field(description="モデルが書いたままの回答（引用の検証・付け直しの前）")
+    expansions: list[str] = Field(description="クエリ拡張でモデルが書いた検索語句（使ったときのみ）")
 
     @classmethod
     def of(cls, result: RagAnswer, html: str) -> Answer:
@@ -206,4 +212,5 @@ class Answer(BaseModel):
             classification=result.classification,
             notices=result.notices,
             model_text=result.model_text,
+            expansions=result.expansions,
         )

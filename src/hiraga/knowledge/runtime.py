@@ -128,9 +128,11 @@ class KnowledgeRuntime:
             raise RuntimeError("no embedder")
         return np.asarray(embedder.embed_queries([text])[0], dtype=np.float32)
 
-    def search(self, db: Session, kb_id: int, query: str, top_k: int, allowed: ChunkFilter) -> list[SearchHit]:
+    def search(
+        self, db: Session, kb_id: int, query: str, top_k: int, allowed: ChunkFilter, expansions: Sequence[str] = ()
+    ) -> list[SearchHit]:
         self.searcher.encode_query = self._encode_query if self.embedder is not None else None
-        fused = self.searcher.search(kb_id, query, top_k, allowed)
+        fused = self.searcher.search(kb_id, query, top_k, allowed, expansions)
         if not fused:
             return []
         rows = db.execute(

@@ -22,7 +22,6 @@ from hiraga.knowledge.rerank import ChunkTerms, FusedHit, QueryProfile, RerankCo
 from hiraga.knowledge.tokenise import search_terms
 
 QueryEncoder = Callable[[str], Vector]
-QueryExpander = Callable[[str], list[str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +30,7 @@ class FusionConfig:
     candidates: int = 100  # taken from each list before fusion
     alpha: float = 0.5  # lexical share in convex fusion
     rrf_k: int = 60
-    expansion_weight: float = 0.5  # weight of terms from model-expanded queries
+    expansion_weight: float = 0.5  # weight of terms from model-written phrasings (hiraga.knowledge.expansion)
 
 
 def _min_max(hits: Sequence[ScoredChunk]) -> dict[int, float]:
@@ -72,20 +71,26 @@ class HybridSearcher:
     index: SearchIndex
     encode_query: QueryEncoder | None  # None: lexical only (no embedding model available)
     config: FusionConfig = field(default_factory=FusionConfig)
-    expand: QueryExpander | None = None
     rerank: RerankConfig | None = field(default_factory=RerankConfig)
     terms: ChunkTerms | None = None  # chunk id → stored terms, needed for reranking
 
-    def query_terms(self, query: str) -> list[str]:
+    def query_terms(self, query: str, expansions: Sequence[str] = ()) -> list[str]:
         terms = search_terms(query)
-        if self.expand is not None:
-            extra = [t for q in self.expand(query) for t in search_terms(normalise_query(q))]
-            # expansion terms count less: keep a share of them by repetition of the originals
+        extra = [t for q in expansions for t in search_terms(normalise_query(q))]
+        if extra:
+            # phrasings count less than the question: repeat the question's terms instead
             repeat = max(1, round(1 / max(self.config.expansion_weight, 0.1)))
             terms = terms * repeat + extra
         return terms
 
-    def search(self, kb_id: int, query: str, top_k: int = 10, allowed: ChunkFilter | None = None) -> list[FusedHit]:
+    def search(
+        self,
+        kb_id: int,
+        query: str,
+        top_k: int = 10,
+        allowed: ChunkFilter | None = None,
+        expansions: Sequence[str] = (),
+    ) -> list[FusedHit]:
         allowed = allowed or ChunkFilter()
         text = normalise_query(query)
         if not text:
@@ -94,7 +99,7 @@ class HybridSearcher:
         lexical: list[ScoredChunk] = []
         dense: list[ScoredChunk] = []
         if method != "dense" or self.encode_query is None:
-            lexical = self.index.lexical(kb_id, self.query_terms(text), self.config.candidates, allowed)
+            lexical = self.index.lexical(kb_id, self.query_terms(text, expansions), self.config.candidates, allowed)
         if method != "lexical" and self.encode_query is not None:
             dense = self.index.dense(kb_id, self.encode_query(text), self.config.candidates, allowed)
         config = self.config if self.encode_query is not None else FusionConfig(method="lexical")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -221,8 +222,10 @@ def search(
     top_k: int = 10,
     tags: list[str] | None = None,
     document_names: list[str] | None = None,
+    expansions: Sequence[str] = (),
 ) -> list[SearchHit]:
-    """Hybrid search of one readable knowledge base, optionally restricted by tags/document names."""
+    """Hybrid search of one readable knowledge base, optionally restricted by tags/document names;
+    ``expansions``: model-written phrasings of the query (``hiraga.knowledge.expansion``)."""
     get_knowledge_base(db, scope, kb.id)
     if not 1 <= top_k <= 100:
         raise InvalidInput("top_k は 1〜100 で指定してください。", detail={"field": "top_k"})
@@ -236,4 +239,4 @@ def search(
         for tag in tags or []:
             stmt = stmt.where((literal(",") + KbDocument.tags + ",").contains(f",{tag.strip()},"))
         allowed = ChunkFilter(frozenset(db.scalars(stmt)))
-    return runtime.search(db, kb.id, query, top_k, allowed)
+    return runtime.search(db, kb.id, query, top_k, allowed, expansions)

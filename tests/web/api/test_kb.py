@@ -298,3 +298,59 @@ def test_rag_app_answers_over_the_gennai_protocol(
     stranger_kb = {"knowledge_base": "存在しない", "question": "審査基準"}
     refused = client.post("/gennai/apps/rag_qa", json={"inputs": stranger_kb}, headers={"x-api-key": secret})
     assert refused.status_code in (400, 404) and "見つかりません" in refused.text
+
+
+# -- query expansion -------------------------------------------------------------------------------
+LAYPERSON_QUESTION = "役所が頼みごとを断るとき、わけを言わなきゃいけない？"
+PHRASINGS = "1. 行政庁が申請を拒否する処分をする場合の理由の提示\n- 申請者に対し処分の理由を示す\n\n"
+
+
+def test_query_expansion_finds_the_article_the_question_alone_does_not(
+    client: TestClient, world: World, law_kb: int, upstream: ScriptedUpstream, settings: Settings
+) -> None:
+    plain = ask(client, world, law_kb, LAYPERSON_QUESTION).json()
+    assert plain["found"] is False and upstream.chat_requests() == []
+    upstream.plan(("say", PHRASINGS), ("say", "申請者に対し、同時に、当該処分の理由を示さなければならない[1]。"))
+    answer = ask(client, world, law_kb, LAYPERSON_QUESTION, expand_query=True).json()
+    assert answer["expansions"] == ["行政庁が申請を拒否する処分をする場合の理由の提示", "申請者に対し処分の理由を示す"]
+    assert answer["found"] is True and answer["passages"][0]["label"] == "行政手続法第八条"
+    assert answer["cited"] == [1] and answer["classification"] == 2
+    expansion_request, answer_request = upstream.chat_requests()
+    assert prompt_of(expansion_request).endswith(LAYPERSON_QUESTION) and "[1]" not in prompt_of(expansion_request)
+    assert "[1] 行政手続法第八条" in prompt_of(answer_request)
+    database = Database(settings.database_url)
+    with database.session() as db:
+        sources = db.scalars(sa.text("select source from usage_records order by id")).all()
+    database.dispose()
+    assert sources[-2:] == [f"rag-expand:{law_kb}", f"rag:{law_kb}"]
+
+
+def test_search_with_query_expansion_returns_the_phrasings_and_their_hits(
+    client: TestClient, world: World, law_kb: int, upstream: ScriptedUpstream
+) -> None:
+    upstream.plan(("say", PHRASINGS))
+    body = {"query": LAYPERSON_QUESTION, "top_k": 3, "expand_query": True, "model": STUB_MODEL}
+    result = client.post(f"/api/v1/kb/{law_kb}/search", json=body, headers=world.headers("member")).json()
+    assert result["expansions"][0] == "行政庁が申請を拒否する処分をする場合の理由の提示"
+    assert result["hits"][0]["article"] == "第八条" and result["notices"] == []
+
+
+def test_a_failing_model_leaves_search_with_the_question_alone(
+    client: TestClient, world: World, law_kb: int, upstream: ScriptedUpstream
+) -> None:
+    upstream.plan(*[("status", 500)] * 6)
+    body = {"query": "審査基準を定める", "top_k": 3, "expand_query": True, "model": STUB_MODEL}
+    response = client.post(f"/api/v1/kb/{law_kb}/search", json=body, headers=world.headers("member"))
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert result["expansions"] == [] and result["hits"][0]["article"] == "第五条"
+    assert any("クエリ拡張" in n for n in result["notices"])
+
+
+def test_query_expansion_needs_a_model_cleared_for_the_knowledge_base(
+    client: TestClient, world: World, law_kb: int, upstream: ScriptedUpstream
+) -> None:
+    body = {"query": "審査基準", "expand_query": True, "model": "rag-stub-level1"}
+    response = client.post(f"/api/v1/kb/{law_kb}/search", json=body, headers=world.headers("member"))
+    assert response.status_code == 403 and response.json()["error"]["code"] == "classification_not_cleared"
+    assert upstream.chat_requests() == []

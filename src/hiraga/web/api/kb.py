@@ -21,6 +21,8 @@ from hiraga.identity.principal import Principal
 from hiraga.knowledge import answering, service, wiring
 from hiraga.knowledge import protocol as wire
 from hiraga.knowledge.citations import linked_markers
+from hiraga.knowledge.expansion import Expansion, expand_question
+from hiraga.knowledge.runtime import SearchHit
 from hiraga.portal.markdown import render_markdown
 from hiraga.spine.authorize import AccessScope
 from hiraga.store.tables import KbIngestJob, KnowledgeBase
@@ -161,34 +163,50 @@ def delete_document(kb_id: int, document_id: int, request: Request, db: DbSessio
 
 
 # -- search and answers ---------------------------------------------------------------------------
-@router.post("/{kb_id}/search", summary="ハイブリッド検索")
-def search(
+@router.post("/{kb_id}/search", summary="ハイブリッド検索（expand_query: モデルによるクエリ拡張）")
+async def search(
     kb_id: int, body: wire.SearchRequest, request: Request, db: DbSession, scope: CallerScope
 ) -> wire.SearchResult:
-    kb = readable(request, db, scope, kb_id)
-    hits = service.search(
-        db,
-        scope,
-        kb,
-        knowledge(request).runtime(),
-        body.query,
-        top_k=body.top_k,
-        tags=body.tags,
-        document_names=body.documents,
+    kb = await in_thread(db, lambda: readable(request, db, scope, kb_id))
+    options = answering.AskOptions(model=body.model)
+    expansion = await expanded(request, scope, kb, body.query, options) if body.expand_query else Expansion()
+
+    def run() -> list[SearchHit]:
+        runtime = knowledge(request).runtime()
+        return service.search(
+            db,
+            scope,
+            kb,
+            runtime,
+            body.query,
+            top_k=body.top_k,
+            tags=body.tags,
+            document_names=body.documents,
+            expansions=expansion.phrasings,
+        )
+
+    hits = await in_thread(db, run)
+    return wire.SearchResult(
+        hits=[wire.Hit.of(h) for h in hits], expansions=expansion.phrasings, notices=expansion.notices
     )
-    return wire.SearchResult(hits=[wire.Hit.of(h) for h in hits])
+
+
+async def expanded(
+    request: Request, scope: AccessScope, kb: KnowledgeBase, question: str, options: answering.AskOptions
+) -> Expansion:
+    gateway = gateway_of(app_context(request))
+    return await expand_question(gateway, scope.principal, question, answering.expansion_target(kb, scope, options))
 
 
 @router.post("/{kb_id}/ask", summary="資料に基づく回答（引用は検証済み、stream: true で SSE）")
 async def ask(kb_id: int, body: wire.AskRequest, request: Request, db: DbSession, scope: CallerScope) -> Response:
     options = ask_options(body)
     runtime = knowledge(request).runtime()
-
-    def retrieve() -> answering.Retrieval:
-        kb = readable(request, db, scope, kb_id)
-        return answering.retrieve(db, scope, kb, runtime, body.question, options)
-
-    retrieval = await in_thread(db, retrieve)
+    kb = await in_thread(db, lambda: readable(request, db, scope, kb_id))
+    expansion = await expanded(request, scope, kb, body.question, options) if body.expand_query else None
+    retrieval = await in_thread(
+        db, lambda: answering.retrieve(db, scope, kb, runtime, body.question, options, expansion)
+    )
     gateway = gateway_of(app_context(request))
     if body.stream:
         return AnswerStream(gateway, scope.principal, retrieval, options)
