@@ -96,6 +96,18 @@ def test_admin_creates_uploads_and_a_member_asks(as_user: AsUser, upstream: Scri
     assert "資料にない番号の引用 [9] を取り除きました" in page
 
 
+def test_a_member_asks_with_query_expansion_and_sees_the_phrasings(as_user: AsUser, upstream: ScriptedUpstream) -> None:
+    kb_id = create_and_upload(as_user)
+    amy = as_user("amy")
+    assert 'name="expand_query"' in amy.get(f"/kb/{kb_id}/ask").text
+    upstream.plan(("say", "行政庁が申請を拒否する処分の理由の提示"), ("say", "[1]"))
+    question = {"question": "役所が頼みごとを断るとき、わけを言わなきゃいけない？", "expand_query": "1"}
+    page = post_form(amy, f"/kb/{kb_id}/ask", f"/kb/{kb_id}/ask", question).text
+    assert "検索に使った言い換え: 行政庁が申請を拒否する処分の理由の提示" in page
+    assert "資料の該当箇所" in page and 'id="passage-1"' in page
+    assert "モデルが書いたままの回答" in page and "<pre>[1]</pre>" in page
+
+
 def test_htmx_ask_answers_with_the_fragment(as_user: AsUser, upstream: ScriptedUpstream) -> None:
     kb_id = create_and_upload(as_user)
     amy = as_user("amy")

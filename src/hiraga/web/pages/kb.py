@@ -128,7 +128,7 @@ def kb_search(request: Request, kb_id: int, db: DbSession, scope: PageScope, q: 
 @router.get("/kb/{kb_id}/ask")
 def kb_ask_page(request: Request, kb_id: int, db: DbSession, scope: PageScope) -> Response:
     kb = api.readable(request, db, scope, kb_id)
-    return render(request, "kb/ask.html", {"kb": kb, "question": "", "answer": None})
+    return render(request, "kb/ask.html", {"kb": kb, "question": "", "answer": None, "expand_query": False})
 
 
 @router.post("/kb/{kb_id}/ask")
@@ -139,9 +139,13 @@ async def kb_ask(request: Request, kb_id: int, db: DbSession, scope: PageScope) 
     runtime = api.knowledge(request).runtime()
     kb = await in_thread(db, lambda: api.readable(request, db, scope, kb_id))
     template = "kb/_answer.html" if is_htmx(request) else "kb/ask.html"
-    context: dict[str, Any] = {"kb": kb, "question": question, "answer": None}
+    expand = bool(form.get("expand_query"))
+    context: dict[str, Any] = {"kb": kb, "question": question, "answer": None, "expand_query": expand}
     try:
-        retrieval = await in_thread(db, lambda: answering.retrieve(db, scope, kb, runtime, question, options))
+        expansion = await api.expanded(request, scope, kb, question, options) if expand else None
+        retrieval = await in_thread(
+            db, lambda: answering.retrieve(db, scope, kb, runtime, question, options, expansion)
+        )
         result = await answering.answer(gateway_of(app_context(request)), scope.principal, retrieval, options)
     except HiragaError as error:
         if error.status >= 500 or error.status in (401,):
