@@ -354,3 +354,19 @@ def test_query_expansion_needs_a_model_cleared_for_the_knowledge_base(
     response = client.post(f"/api/v1/kb/{law_kb}/search", json=body, headers=world.headers("member"))
     assert response.status_code == 403 and response.json()["error"]["code"] == "classification_not_cleared"
     assert upstream.chat_requests() == []
+
+
+def test_rag_app_expands_the_query_when_asked_over_the_gennai_protocol(
+    client: TestClient, world: World, law_kb: int, upstream: ScriptedUpstream
+) -> None:
+    body = {"app_name": "rag_qa", "name": "拡張", "team_id": world.team["own"]}
+    secret = client.post("/api/v1/provided-apps/keys", json=body, headers=world.headers("team_admin")).json()["secret"]
+    alias = {"members": [{"endpoint": STUB_MODEL, "priority": 0}]}
+    assert client.put("/api/v1/models/aliases/default", json=alias, headers=world.headers("system_admin")).is_success
+    upstream.plan(("say", PHRASINGS), ("say", "申請者に対し、同時に、当該処分の理由を示さなければならない[1]。"))
+    inputs = {"knowledge_base": "法令集", "question": LAYPERSON_QUESTION, "expand_query": True}
+    response = client.post("/gennai/apps/rag_qa", json={"inputs": inputs}, headers={"x-api-key": secret})
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert "行政手続法第八条" in answer["outputs"] and len(upstream.chat_requests()) == 2
+    assert len(answer["usageMetadata"]) == 2  # the rewrite is billed too

@@ -14,6 +14,7 @@ from hiraga.apps.provider_side import AppDefinition, AppResult, RunContext
 from hiraga.errors import UpstreamFailed
 from hiraga.knowledge import answering, service, wiring
 from hiraga.knowledge.citations import NOT_FOUND_MESSAGE, Passage
+from hiraga.knowledge.expansion import Expansion, ExpansionTarget, expand_question
 from hiraga.spine.authorize import AccessScope
 
 EXCERPT_CHARS = 160
@@ -32,6 +33,11 @@ FORM: dict[str, Any] = {
         "required": True,
         "max_length": answering.MAX_QUESTION_CHARS,
     },
+    "expand_query": {
+        "type": "checkbox",
+        "title": "クエリ拡張",
+        "desc": "質問をモデルが資料の言葉に言い換えた語句でも検索します（モデルへの問い合わせが 1 回増えます）。",
+    },
 }
 
 
@@ -48,13 +54,32 @@ def evidence_markdown(cited: list[Passage]) -> str:
     return "\n".join(lines)
 
 
-def _retrieve(context: RunContext, kb_name: str, question: str, options: answering.AskOptions) -> answering.Retrieval:
+def _target(context: RunContext, kb_name: str, options: answering.AskOptions) -> ExpansionTarget:
+    knowledge = wiring.active()
+    scope = AccessScope(context.principal)
+    with knowledge.database.session() as db:
+        return answering.expansion_target(service.find_knowledge_base(db, scope, kb_name), scope, options)
+
+
+def _retrieve(
+    context: RunContext, kb_name: str, question: str, options: answering.AskOptions, expansion: Expansion | None
+) -> answering.Retrieval:
     knowledge = wiring.active()
     scope = AccessScope(context.principal)
     with knowledge.database.session() as db:
         kb = service.find_knowledge_base(db, scope, kb_name)
-        retrieval = answering.retrieve(db, scope, kb, knowledge.runtime(), question, options)
+        retrieval = answering.retrieve(db, scope, kb, knowledge.runtime(), question, options, expansion)
     return dataclasses.replace(retrieval, team_id=context.team_id or retrieval.team_id)
+
+
+async def _expansion(
+    context: RunContext, kb_name: str, question: str, options: answering.AskOptions
+) -> Expansion | None:
+    if context.gateway is None:
+        return None
+    target = await asyncio.to_thread(_target, context, kb_name, options)
+    target = dataclasses.replace(target, team_id=context.team_id or target.team_id)
+    return await expand_question(context.gateway, context.principal, question, target)
 
 
 class RagQaApp:
@@ -76,9 +101,12 @@ class RagQaApp:
         )
         kb_name = str(inputs.get("knowledge_base") or "").strip()
         question = str(inputs.get("question") or "")
-        retrieval = await asyncio.to_thread(_retrieve, context, kb_name, question, options)
+        expansion = await _expansion(context, kb_name, question, options) if inputs.get("expand_query") else None
+        retrieval = await asyncio.to_thread(_retrieve, context, kb_name, question, options, expansion)
         if not retrieval.relevant:
-            return AppResult(outputs=NOT_FOUND_MESSAGE)
+            spent = expansion.usage if expansion else []
+            context.usage.extend(spent)
+            return AppResult(outputs=NOT_FOUND_MESSAGE, usage=spent)
         if context.gateway is None:
             raise UpstreamFailed("モデルゲートウェイが利用できません。", code="gateway_unavailable")
         result = await answering.answer(context.gateway, context.principal, retrieval, options)
