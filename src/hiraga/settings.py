@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     # portal (hiraga.portal): the longest answer the portal asks a model for
     portal_max_output_tokens: int = Field(default=1024, ge=16, le=32768)
 
+    # knowledge bases (hiraga.knowledge): a RUNNING ingestion job whose heartbeat is older than this
+    # was abandoned by a crashed worker and is taken over (live workers beat every third of it)
+    kb_job_stale_seconds: float = Field(default=300.0, gt=0)
+
     @field_validator("allowed_upstream_hosts", mode="before")
     @classmethod
     def _split_hosts(cls, value: object) -> object:

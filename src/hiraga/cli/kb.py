@@ -23,6 +23,7 @@ from hiraga.identity import directory
 from hiraga.knowledge import service
 from hiraga.knowledge.jobs import IngestWorker, reindex_knowledge_base
 from hiraga.knowledge.runtime import KnowledgeRuntime, SearchHit
+from hiraga.settings import Settings
 from hiraga.spine.authorize import AccessScope
 from hiraga.store import migrate
 from hiraga.store.database import Database
@@ -31,14 +32,28 @@ from hiraga.store.tables.knowledge import DocumentStatus
 
 
 @contextmanager
-def knowledge_context(data_dir: Path | None) -> Iterator[tuple[Database, AccessScope, KnowledgeRuntime]]:
-    settings = settings_for(data_dir)
+def _knowledge(settings: Settings) -> Iterator[tuple[Database, AccessScope, KnowledgeRuntime]]:
     migrate.upgrade(settings.effective_database_url)
     database = Database(settings.effective_database_url)
     try:
         yield database, AccessScope(CLI_OPERATOR), KnowledgeRuntime(database, settings.data_dir)
     finally:
         database.dispose()
+
+
+@contextmanager
+def knowledge_context(data_dir: Path | None) -> Iterator[tuple[Database, AccessScope, KnowledgeRuntime]]:
+    with _knowledge(settings_for(data_dir)) as found:
+        yield found
+
+
+@contextmanager
+def worker_context(data_dir: Path | None) -> Iterator[tuple[Database, AccessScope, IngestWorker]]:
+    """Like :func:`knowledge_context`, with an ingestion worker that takes over jobs whose heartbeat
+    is older than the settings' ``kb_job_stale_seconds``."""
+    settings = settings_for(data_dir)
+    with _knowledge(settings) as (database, scope, runtime):
+        yield database, scope, IngestWorker.from_settings(runtime, settings)
 
 
 @click.group()
@@ -117,10 +132,9 @@ def _documents(db: Session, kb_id: int) -> list[KbDocument]:
 def ingest(name: str, paths: tuple[Path, ...], tags: tuple[str, ...], data_dir: Path | None) -> None:
     """ファイル（またはディレクトリ内の全ファイル）を取り込みます。1 つの失敗は他に影響しません。"""
     files = _files(paths)
-    with knowledge_context(data_dir) as (database, scope, runtime):
+    with worker_context(data_dir) as (database, scope, worker):
         started = time.perf_counter()
         kb_id, problems = _submit_all(database, scope, name, files, list(tags))
-        worker = IngestWorker(runtime)
         with click.progressbar(length=len(files), label="取り込み中", file=sys.stderr) as bar:
             while (job_id := worker.claim(kb_id)) is not None:
                 worker.process(job_id)
@@ -242,8 +256,7 @@ def search_(name: str, query: str, top_k: int, as_json: bool, data_dir: Path | N
 @reports_errors
 def worker(once: bool, poll: float, data_dir: Path | None) -> None:
     """取り込みジョブを処理するワーカー（スケールアウト用。複数台で同じジョブ表を処理できます）。"""
-    with knowledge_context(data_dir) as (_, _scope, runtime):
-        ingest_worker = IngestWorker(runtime)
+    with worker_context(data_dir) as (_, _scope, ingest_worker):
         click.echo(f"ワーカーを開始しました: {ingest_worker.name}", err=True)
         while True:
             handled = ingest_worker.run_pending()

@@ -4,8 +4,11 @@ A job is claimed (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, a conditional UPDATE
 parsed, chunked, tokenised and embedded, and then committed in one transaction: the old chunks go,
 the new ones come, the document turns READY and the knowledge base's generation goes up. Until
 that commit nothing of the new content is searchable, so a crash leaves either the old version or
-nothing. A RUNNING job whose heartbeat is older than ``stale_after`` was abandoned by a crashed
-worker and is claimed again; after ``max_attempts`` it is marked failed.
+nothing. While a worker holds a job, a side thread renews the job's heartbeat every third of
+``stale_after`` (parsing, tokenising and embedding one batch may each take longer than that). A
+RUNNING job whose heartbeat is older than ``stale_after`` was abandoned by a crashed worker and is
+claimed again; one abandoned ``max_attempts`` times (it may be what kills the worker) or failing
+unexpectedly that often is marked failed.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ import socket
 import threading
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, CursorResult, and_, delete, or_, select, text, update
 from sqlalchemy.orm import Session
@@ -34,9 +38,13 @@ from hiraga.store.tables import KbChunk, KbDocument, KbIngestJob, KnowledgeBase
 from hiraga.store.tables.base import utcnow
 from hiraga.store.tables.knowledge import DocumentStatus, JobState
 
+if TYPE_CHECKING:
+    from hiraga.settings import Settings
+
 log = logging.getLogger("hiraga.knowledge.jobs")
 MAX_CHUNKS_PER_DOCUMENT = 20_000
 EMBED_BATCH = 32
+MIN_HEARTBEAT_SECONDS = 0.05
 Progress = Callable[[int, int], None]
 
 
@@ -44,15 +52,26 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
 
 
+class LostClaim(Exception):
+    """The job row no longer names this worker (taken over or cancelled): stop working on it."""
+
+
 class IngestWorker:
     def __init__(
         self, runtime: KnowledgeRuntime, *, stale_after: timedelta = timedelta(minutes=5), max_attempts: int = 3
     ) -> None:
+        if stale_after < timedelta(0):
+            raise ValueError("stale_after must not be negative")
         self.runtime = runtime
         self.database = runtime.database
         self.stale_after = stale_after
+        self.heartbeat_every = stale_after / 3
         self.max_attempts = max_attempts
         self.name = worker_name()
+
+    @classmethod
+    def from_settings(cls, runtime: KnowledgeRuntime, settings: Settings) -> IngestWorker:
+        return cls(runtime, stale_after=timedelta(seconds=settings.kb_job_stale_seconds))
 
     # -- claiming ----------------------------------------------------------------------------------
     def _claimable(self) -> ColumnElement[bool]:
@@ -63,28 +82,51 @@ class IngestWorker:
         )
 
     def claim(self, kb_id: int | None = None) -> int | None:
-        """Take the oldest claimable job; None when there is none."""
-        with self.database.session() as db:
-            stmt = select(KbIngestJob.id).where(self._claimable()).order_by(KbIngestJob.id).limit(1)
-            if kb_id is not None:
-                stmt = stmt.where(KbIngestJob.kb_id == kb_id)
-            if db.bind is not None and db.bind.dialect.name == "postgresql":
-                stmt = stmt.with_for_update(skip_locked=True)
-            job_id = db.scalar(stmt)
-            if job_id is None:
-                return None
-            claimed: CursorResult[Any] = db.execute(  # type: ignore[assignment]
-                update(KbIngestJob)
-                .where(KbIngestJob.id == job_id, self._claimable())
-                .values(
-                    state=JobState.RUNNING,
-                    worker=self.name,
-                    heartbeat_at=utcnow(),
-                    attempts=KbIngestJob.attempts + 1,
-                    updated_at=utcnow(),
+        """Take the oldest claimable job; None when there is none. An abandoned job that has used
+        up its attempts is marked failed on the way instead of being claimed again."""
+        while True:
+            with self.database.session() as db:
+                stmt = select(KbIngestJob.id, KbIngestJob.state, KbIngestJob.attempts).where(self._claimable())
+                stmt = stmt.order_by(KbIngestJob.id).limit(1)
+                if kb_id is not None:
+                    stmt = stmt.where(KbIngestJob.kb_id == kb_id)
+                if db.bind is not None and db.bind.dialect.name == "postgresql":
+                    stmt = stmt.with_for_update(skip_locked=True)
+                found = db.execute(stmt).first()
+                if found is None:
+                    return None
+                job_id, state, attempts = found
+                if state is JobState.RUNNING and attempts >= self.max_attempts:
+                    self._give_up(db, job_id, attempts)
+                    continue
+                claimed: CursorResult[Any] = db.execute(  # type: ignore[assignment]
+                    update(KbIngestJob)
+                    .where(KbIngestJob.id == job_id, self._claimable())
+                    .values(
+                        state=JobState.RUNNING,
+                        worker=self.name,
+                        heartbeat_at=utcnow(),
+                        attempts=KbIngestJob.attempts + 1,
+                        updated_at=utcnow(),
+                    )
                 )
-            )
-            return job_id if claimed.rowcount == 1 else None
+                return job_id if claimed.rowcount == 1 else None
+
+    def _give_up(self, db: Session, job_id: int, attempts: int) -> None:
+        """Fail a job whose worker stopped responding ``attempts`` times (it may be what kills them)."""
+        abandoned: CursorResult[Any] = db.execute(  # type: ignore[assignment]
+            update(KbIngestJob)
+            .where(KbIngestJob.id == job_id, self._claimable())
+            .values(state=JobState.FAILED, updated_at=utcnow())
+        )
+        if abandoned.rowcount != 1:
+            return  # another worker got there first
+        log.warning("ingestion job %s abandoned %s times: giving up", job_id, attempts)
+        message = (
+            f"取り込みを {attempts} 回試みましたが、いずれも処理の途中でワーカーが停止したため中止しました。"
+            "文書の内容を確認して、もう一度登録してください。"
+        )
+        self._record_failure(db, job_id, "ingest_abandoned", message)
 
     # -- processing --------------------------------------------------------------------------------
     def run_pending(self, kb_id: int | None = None, progress: Progress | None = None) -> int:
@@ -104,14 +146,17 @@ class IngestWorker:
             document = db.get(KbDocument, job.document_id)
             filename = document.name if document else "?"
         try:
-            parsed = parse_document(payload, filename)
-            chunks = chunk_document(parsed)
-            if len(chunks) > MAX_CHUNKS_PER_DOCUMENT:
-                raise HiragaError(
-                    f"文書が大きすぎます（{MAX_CHUNKS_PER_DOCUMENT} 区画まで）。", code="document_too_large"
-                )
-            prepared = self._prepare(job_id, parsed, chunks, progress)
-            self._finish(job_id, parsed, prepared)
+            with Heartbeat(self, job_id) as beat:
+                parsed = parse_document(payload, filename)
+                chunks = chunk_document(parsed)
+                if len(chunks) > MAX_CHUNKS_PER_DOCUMENT:
+                    raise HiragaError(
+                        f"文書が大きすぎます（{MAX_CHUNKS_PER_DOCUMENT} 区画まで）。", code="document_too_large"
+                    )
+                prepared = self._prepare(job_id, parsed, chunks, progress, beat)
+                self._finish(job_id, parsed, prepared)
+        except LostClaim:
+            log.warning("ingestion job %s was taken over by another worker", job_id)
         except HiragaError as exc:
             self._fail(job_id, exc.code, exc.message)
         except Exception:
@@ -122,32 +167,40 @@ class IngestWorker:
                 self._requeue(job_id)
 
     def _prepare(
-        self, job_id: int, parsed: ParsedDocument, chunks: list[Chunk], progress: Progress | None
+        self, job_id: int, parsed: ParsedDocument, chunks: list[Chunk], progress: Progress | None, beat: Heartbeat
     ) -> list[tuple[Chunk, str, bytes | None]]:
         texts = [passage_text(c.heading_path, c.text) for c in chunks]
         terms = [sentence_terms(x) for x in texts]
         vectors: list[bytes | None] = []
         for start in range(0, len(texts), EMBED_BATCH):
             vectors.extend(self.runtime.embed_passages(texts[start : start + EMBED_BATCH]))
-            self._heartbeat(job_id, len(vectors), len(texts))
+            if beat.lost or not self.heartbeat(job_id, chunks_done=len(vectors), chunks_total=len(texts)):
+                raise LostClaim
             if progress is not None:
                 progress(len(vectors), len(texts))
         return list(zip(chunks, terms, vectors, strict=True))
 
-    def _heartbeat(self, job_id: int, done: int, total: int) -> None:
+    def heartbeat(self, job_id: int, **progress: int) -> bool:
+        """Renew this worker's claim on the job (and record progress); False when it holds it no longer."""
         with self.database.session() as db:
-            db.execute(
+            beat: CursorResult[Any] = db.execute(  # type: ignore[assignment]
                 update(KbIngestJob)
-                .where(KbIngestJob.id == job_id, KbIngestJob.worker == self.name)
-                .values(heartbeat_at=utcnow(), chunks_done=done, chunks_total=total)
+                .where(KbIngestJob.id == job_id, KbIngestJob.worker == self.name, KbIngestJob.state == JobState.RUNNING)
+                .values(heartbeat_at=utcnow(), **progress)
             )
+            return beat.rowcount == 1
 
     def _finish(self, job_id: int, parsed: ParsedDocument, prepared: list[tuple[Chunk, str, bytes | None]]) -> None:
         with self.database.session() as db:
-            job = db.get(
-                KbIngestJob, job_id, with_for_update=db.bind is not None and db.bind.dialect.name == "postgresql"
+            # the first statement is the write that checks the claim: it takes the row lock
+            # (PostgreSQL) or the write lock (SQLite), so no takeover can slip in after the check
+            still_mine: CursorResult[Any] = db.execute(  # type: ignore[assignment]
+                update(KbIngestJob)
+                .where(KbIngestJob.id == job_id, KbIngestJob.worker == self.name, KbIngestJob.state == JobState.RUNNING)
+                .values(state=JobState.DONE, updated_at=utcnow())
             )
-            if job is None or job.state is not JobState.RUNNING or job.worker != self.name:
+            job = db.get(KbIngestJob, job_id)
+            if still_mine.rowcount != 1 or job is None:
                 return  # cancelled, superseded or taken over meanwhile
             document = db.get(KbDocument, job.document_id)
             kb = db.get(KnowledgeBase, job.kb_id)
@@ -199,27 +252,57 @@ class IngestWorker:
 
     def _fail(self, job_id: int, code: str, message: str) -> None:
         with self.database.session() as db:
-            job = db.get(KbIngestJob, job_id)
-            if job is None:
-                return
-            job.state, job.error_message, job.payload, job.updated_at = JobState.FAILED, message[:1000], None, utcnow()
-            document = db.get(KbDocument, job.document_id)
-            if document is not None and document.status is not DocumentStatus.READY:
-                document.status, document.error_code, document.error_message = (
-                    DocumentStatus.FAILED,
-                    code,
-                    message[:1000],
-                )
-            elif document is not None:  # a failed re-ingest keeps the old, still searchable version
-                document.error_code, document.error_message = code, message[:1000]
+            self._record_failure(db, job_id, code, message)
+
+    def _record_failure(self, db: Session, job_id: int, code: str, message: str) -> None:
+        job = db.get(KbIngestJob, job_id)
+        if job is None:
+            return
+        job.state, job.error_message, job.payload, job.updated_at = JobState.FAILED, message[:1000], None, utcnow()
+        document = db.get(KbDocument, job.document_id)
+        if document is not None and document.status is not DocumentStatus.READY:
+            document.status, document.error_code, document.error_message = DocumentStatus.FAILED, code, message[:1000]
+        elif document is not None:  # a failed re-ingest keeps the old, still searchable version
+            document.error_code, document.error_message = code, message[:1000]
 
     def _requeue(self, job_id: int) -> None:
         with self.database.session() as db:
             db.execute(
                 update(KbIngestJob)
-                .where(KbIngestJob.id == job_id)
+                .where(KbIngestJob.id == job_id, KbIngestJob.worker == self.name)
                 .values(state=JobState.QUEUED, worker=None, updated_at=utcnow())
             )
+
+
+class Heartbeat:
+    """Renews a claimed job's heartbeat from a side thread every ``worker.heartbeat_every`` while the
+    job is worked on, so a live worker is never mistaken for a crashed one. ``lost`` turns true once
+    the job row names another worker (or is no longer running)."""
+
+    def __init__(self, worker: IngestWorker, job_id: int) -> None:
+        self.worker = worker
+        self.job_id = job_id
+        self.lost = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"hiraga-heartbeat-{job_id}", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _beat(self) -> None:
+        interval = max(self.worker.heartbeat_every.total_seconds(), MIN_HEARTBEAT_SECONDS)
+        while not self._stop.wait(interval):
+            try:
+                if not self.worker.heartbeat(self.job_id):
+                    self.lost = True
+                    return
+            except Exception:  # e.g. the database briefly unreachable: the next beat tries again
+                log.warning("heartbeat of ingestion job %s failed", self.job_id, exc_info=True)
 
 
 class BackgroundIngestor:

@@ -55,7 +55,7 @@ class KnowledgeWiring:
         if self.ctx.settings.redis_url is not None or self.ingestor is not None:
             return
         try:
-            self.ingestor = BackgroundIngestor(IngestWorker(self.runtime()))
+            self.ingestor = BackgroundIngestor(IngestWorker.from_settings(self.runtime(), self.ctx.settings))
         except Exception:  # e.g. the database is not migrated yet: /readyz says so
             log.warning("the in-process ingestion worker was not started", exc_info=True)
             return
