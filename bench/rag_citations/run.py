@@ -8,7 +8,8 @@ the embedded model). Per answer it records:
 
 - markers: every [n] the model wrote; invalid: those naming no passage shown (removed by hiraga);
 - support: for each sentence carrying markers, the share of its character 3-grams found in the
-  passages it cites (markers, digits and punctuation ignored); a sentence is supported at >= 0.5;
+  passages it cites, each as the model saw it (label + text; markers, digits and punctuation
+  ignored); a sentence is supported at >= 0.5;
 - article: whether a cited passage is the expected law article (law title and article number);
 - retrieved: whether the expected article was among the passages shown to the model;
 - claims: every sentence of the answer that makes a claim (``hiraga.knowledge.attribution.is_claim``);
@@ -86,6 +87,11 @@ def ingest(client: TestClient, headers: dict[str, str], team_id: int) -> tuple[i
     return kb_id, time.monotonic() - started, sum(d["chunk_count"] for d in documents)
 
 
+def shown(passage: dict[str, Any]) -> str:
+    """A passage as the model saw it: label (e.g. 行政手続法第五条) and text."""
+    return f"{passage['label']}\n{passage['text']}"
+
+
 def claim_support(body: str, passages: dict[int, dict[str, Any]]) -> list[float]:
     """Per claim of ``body``: the best 3-gram containment among the valid passages it cites (0 when
     it cites none or is marked unsupported)."""
@@ -96,7 +102,7 @@ def claim_support(body: str, passages: dict[int, dict[str, Any]]) -> list[float]
         numbers = [n for n in cited_numbers(piece) if n in passages]
         claim = re.sub(r"\[\d{1,3}\]", "", piece)
         flagged = UNSUPPORTED_MARK in piece
-        best = max((containment(claim, passages[n]["text"]) for n in numbers), default=0.0)
+        best = max((containment(claim, shown(passages[n])) for n in numbers), default=0.0)
         found.append(0.0 if flagged else best)
     return found
 
@@ -108,7 +114,7 @@ def judge(question: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
     body = answer["answer"].split("\n\n根拠条文:", 1)[0]
     sentences = cited_sentences(body)
     supports = [
-        max((containment(claim, passages[n]["text"]) for n in numbers if n in passages), default=0.0)
+        max((containment(claim, shown(passages[n])) for n in numbers if n in passages), default=0.0)
         for claim, numbers in sentences
     ]
     claims = claim_support(body, passages)
@@ -136,6 +142,7 @@ def judge(question: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
         "model": answer["model_name"],
         "model_text": answer.get("model_text"),
         "answer": answer["answer"],
+        "passages": [{k: p[k] for k in ("number", "label", "text")} for p in answer["passages"]],
     }
 
 

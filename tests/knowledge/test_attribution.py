@@ -95,3 +95,14 @@ def test_the_best_sentence_shares_the_most_content_words_with_the_question() -> 
 
 def test_without_passages_nothing_changes() -> None:
     assert attribute("何か[1]", "質問", []).text == "何か[1]"
+
+
+def test_sentences_do_not_end_inside_brackets() -> None:
+    quoted = "「行政指導（法律に置かれているものに限る。）の相手方は、申し出ることができる」[1]"
+    assert pieces(f"{quoted}\n次の文。") == [quoted + "\n", "次の文。"]
+    assert pieces("彼は「はい。」と言った。次。") == ["彼は「はい。」と言った。", "次。"]
+
+
+def test_a_claim_naming_the_passage_label_is_supported_by_that_passage() -> None:
+    result = attribute("根拠は行政手続法第六条です[2]。", "標準処理期間", SHOWN)
+    assert result.text == "根拠は行政手続法第六条です[2]。" and not result.unsupported

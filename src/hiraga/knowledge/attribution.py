@@ -61,11 +61,31 @@ class Attributed:
         return found
 
 
+_OPENING, _CLOSING = "「『（(［【", "」』）)］】"
+
+
+def _sentence_ends(text: str) -> list[int]:
+    """Offsets just after each 。！？ outside brackets (「…。」 and （…。） do not end a sentence)
+    and after each line end."""
+    ends, depth = [], 0
+    for i, char in enumerate(text):
+        if char in _OPENING:
+            depth += 1
+        elif char in _CLOSING:
+            depth = max(0, depth - 1)
+        elif char == "\n" or (char in "。！？" and depth == 0):
+            ends.append(i + 1)
+            depth = 0 if char == "\n" else depth
+    return ends
+
+
 def pieces(text: str) -> list[str]:
-    """The answer cut after 。！？ and line ends; markers written just after the full stop
-    (「…である。[1]」) stay with the sentence before them."""
+    """The answer cut into sentences (see ``_sentence_ends``); markers written just after the full
+    stop (「…である。[1]」) stay with the sentence before them."""
     found: list[str] = []
-    for piece in re.split(r"(?<=[。！？\n])", text):
+    start = 0
+    for end in [*_sentence_ends(text), len(text)]:
+        piece, start = text[start:end], end
         leading = re.match(r"^([ \t]*(?:\[\d{1,3}\][ \t]*)+)", piece)
         if leading and found:
             found[-1] += leading.group(1)
@@ -73,6 +93,11 @@ def pieces(text: str) -> list[str]:
         if piece:
             found.append(piece)
     return found
+
+
+def shown_text(passage: Passage) -> str:
+    """A passage as the model saw it: its label (e.g. 行政手続法第五条) and its text."""
+    return f"{passage.label}\n{passage.text}"
 
 
 def is_claim(sentence: str) -> bool:
@@ -107,11 +132,11 @@ def _attribute_sentence(sentence: str, passages: Sequence[Passage], result: Attr
     by_number = {p.number: p for p in passages}
     cited = [n for n in dict.fromkeys(cited_numbers(sentence)) if n in by_number]
     claim = _MARKERS.sub("", sentence)
-    holding = [n for n in cited if supports(claim, by_number[n].text)]
+    holding = [n for n in cited if supports(claim, shown_text(by_number[n]))]
     if holding:
         return sentence if holding == cited else _with_markers(sentence, holding, False)
-    ranked = sorted(passages, key=lambda p: -containment(claim, p.text))
-    best = next((p.number for p in ranked if supports(claim, p.text)), None)
+    ranked = sorted(passages, key=lambda p: -containment(claim, shown_text(p)))
+    best = next((p.number for p in ranked if supports(claim, shown_text(p))), None)
     if best is not None:
         result.moved += 1
         return _with_markers(sentence, [best], False)
