@@ -19,14 +19,16 @@ from pathlib import Path
 import numpy as np
 from bench.retrieval import datasets
 from bench.retrieval.corpus import passages_of_task
+from bench.retrieval.phrase_features import longest_shared_run, run_coverage, trigram_share
 from bench.retrieval.vector_cache import VectorCache
 
+from hiraga.knowledge.chunking import split_sentences
 from hiraga.knowledge.index.bm25 import Bm25Field
 from hiraga.knowledge.normalise import normalise_query
 from hiraga.knowledge.tokenise import SENTENCE_MARK, char_bigrams, indexed_terms, sentence_terms, words
 from hiraga.providers.embedded.embeddings import EmbeddedEmbedder
 
-POOL = 50
+POOL = 30
 STEPS = 1500
 
 
@@ -41,6 +43,7 @@ class World:
     queries: list[str]
     query_vectors: np.ndarray
     sentence_vectors: list[np.ndarray] | None
+    raw_sentences: list[list[str]]
 
 
 def load_world(name: str) -> World:
@@ -63,6 +66,7 @@ def load_world(name: str) -> World:
         queries,
         query_vectors,
         sentence_vectors_of([p.embedded_text for p in passages]),
+        [split_sentences(p.text) or [p.text] for p in passages],
     )
 
 
@@ -111,8 +115,20 @@ def coverages(stored: str, qw: dict[str, float], qb: dict[str, float]) -> tuple[
 
 FEATURES = [
     "lex", "dense", "w_rel", "g_rel", "d_rel", "sent_w", "sent_g", "max_w", "max_g", "pair", "all_w", "all_g",
-    "num_best", "sdense_max", "sdense_best",
+    "num_best", "sdense_max", "sdense_best", "lcs_rel", "lcs_abs", "run_sent", "run_all", "tri_sent",
 ]  # fmt: skip
+PHRASE = ["lcs_rel", "lcs_abs", "run_sent", "run_all", "tri_sent"]
+
+
+def phrase_features(query: str, sentences: list[str]) -> list[float]:
+    text = "".join(sentences)
+    return [
+        0.0,
+        longest_shared_run(query, text) / max(len(query), 1),
+        max(run_coverage(query, s) for s in sentences),
+        run_coverage(query, text),
+        max(trigram_share(query, s) for s in sentences),
+    ]
 
 
 def minmax(x: np.ndarray) -> np.ndarray:
@@ -157,11 +173,15 @@ def query_features(world: World, i: int, strip_questions: bool) -> tuple[np.ndar
                 *cov,
                 float(sims.max()),
                 float(sims[best]) if best < len(sims) else float(sims.max()),
+                *phrase_features(world.queries[i], world.raw_sentences[c]),
             ]
         )
     feats = np.array(rows)
-    feats[:, -2] -= feats[:, -2].max()
-    feats[:, -1] -= feats[:, -1].max()
+    sd = FEATURES.index("sdense_max")
+    feats[:, sd] -= feats[:, sd].max()
+    feats[:, sd + 1] -= feats[:, sd + 1].max()
+    lcs = FEATURES.index("lcs_rel")
+    feats[:, lcs] = feats[:, lcs + 1] - feats[:, lcs + 1].max()
     feats[:, 1] = minmax(d[pool])
     feats[:, 0] = fused[pool]
     return pool, feats
@@ -301,11 +321,12 @@ def main(name: str, transfer: str | None) -> dict[str, object]:
     return report
 
 
+NO_SDENSE = set(FEATURES) - {"sdense_max", "sdense_best"}
 SUBSETS = {
     "fit lex+dense+sent": {"lex", "dense", "sent_w", "sent_g"},
-    "fit lex+dense+sent+sdense": {"lex", "dense", "sent_w", "sent_g", "sdense_max", "sdense_best"},
-    "fit all": set(FEATURES) - {"num_best", "sdense_max", "sdense_best"},
-    "fit all+num+sdense": set(FEATURES),
+    "fit lex+dense+sent+phrase": {"lex", "dense", "sent_w", "sent_g", *PHRASE},
+    "fit all but phrase": NO_SDENSE - set(PHRASE),
+    "fit all": NO_SDENSE,
 }
 
 if __name__ == "__main__":
