@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-from sqlalchemy import select, text
+from sqlalchemy import and_, select, text
 from sqlalchemy.orm import Session
 
 from hiraga.knowledge.index.base import ChunkFilter, SearchIndex, Vector
@@ -45,7 +45,16 @@ class SearchHit:
 
 
 class DatabaseChunkSource:
-    """Searchable chunks (of READY documents) straight from the database."""
+    """Searchable chunks (of READY documents) straight from the database.
+
+    A document's version is its ``content_hash``: ingestion replaces a document's chunks and sets
+    the hash of the content it indexed in the same commit, and nothing else changes the hash of a
+    READY document, so the version changes exactly when the document's searchable chunks do.
+    (``hiraga kb reindex`` rewrites chunks without touching documents; it bumps the generation,
+    which the embedded index sees as a change no version explains, and rebuilds.)
+    """
+
+    BATCH = 500
 
     def __init__(self, database: Database) -> None:
         self.database = database
@@ -54,13 +63,37 @@ class DatabaseChunkSource:
         with self.database.session() as db:
             return int(db.scalar(select(KnowledgeBase.generation).where(KnowledgeBase.id == kb_id)) or 0)
 
+    def document_versions(self, kb_id: int) -> tuple[int, dict[int, str]]:
+        """One statement, so the generation and the versions come from the same committed state."""
+        ready = and_(KbDocument.kb_id == KnowledgeBase.id, KbDocument.status == DocumentStatus.READY)
+        stmt = (
+            select(KnowledgeBase.generation, KbDocument.id, KbDocument.content_hash)
+            .select_from(KnowledgeBase)
+            .outerjoin(KbDocument, ready)
+            .where(KnowledgeBase.id == kb_id)
+        )
+        with self.database.session() as db:
+            rows = db.execute(stmt).all()
+        generation = int(rows[0][0] or 0) if rows else 0
+        return generation, {int(d): str(h) for _, d, h in rows if d is not None}
+
     def searchable_rows(self, kb_id: int) -> Iterator[IndexRow]:
+        return self._rows(kb_id, None)
+
+    def document_rows(self, kb_id: int, document_ids: Collection[int]) -> Iterator[IndexRow]:
+        ordered = sorted(document_ids)
+        for start in range(0, len(ordered), self.BATCH):
+            yield from self._rows(kb_id, ordered[start : start + self.BATCH])
+
+    def _rows(self, kb_id: int, document_ids: list[int] | None) -> Iterator[IndexRow]:
         stmt = (
             select(KbChunk.id, KbChunk.document_id, KbChunk.terms, KbChunk.vector)
             .join(KbDocument, KbDocument.id == KbChunk.document_id)
             .where(KbChunk.kb_id == kb_id, KbDocument.status == DocumentStatus.READY)
             .order_by(KbChunk.id)
         )
+        if document_ids is not None:
+            stmt = stmt.where(KbChunk.document_id.in_(document_ids))
         with self.database.session() as db:
             for chunk_id, document_id, terms, vector in db.execute(stmt):
                 yield IndexRow(chunk_id, document_id, indexed_terms(terms or ""), vector)
