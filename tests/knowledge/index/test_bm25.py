@@ -1,9 +1,7 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
-import numpy as np
 import pytest
 
 from hiraga.knowledge.index.bm25 import Bm25Field
@@ -30,11 +28,3 @@ def test_unknown_terms_score_nothing_and_repeats_count() -> None:
     field = Bm25Field.build(DOCS)
     assert not field.scores(["存在しない"]).any()
     assert field.scores(["時間", "時間"])[1] == pytest.approx(2 * field.scores(["時間"])[1])
-
-
-def test_saved_field_is_memory_mapped_and_scores_the_same(tmp_path: Path) -> None:
-    field = Bm25Field.build(DOCS)
-    field.save(tmp_path, "words")
-    loaded = Bm25Field.load(tmp_path, "words", len(DOCS))
-    assert isinstance(loaded.weights, np.memmap)
-    assert np.allclose(loaded.scores(["税", "窓口"]), field.scores(["税", "窓口"]))

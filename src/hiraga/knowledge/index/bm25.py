@@ -1,16 +1,16 @@
-"""Okapi BM25 over pre-tokenised chunks, as flat numpy arrays that can be memory-mapped.
+"""Okapi BM25 over one fixed, in-memory set of pre-tokenised chunks, weights precomputed.
 
-Per term, the postings (chunk positions) and their precomputed BM25 weights lie contiguously;
-a query adds the weights of its terms with one ``bincount``, so scoring costs the length of the
-query's postings, not the size of the corpus.
+The reference scorer: the product's embedded index scores segments with global live statistics
+(``postings.py``, ``segments.py``); this single-set implementation, written independently of it, is
+what ``tests/knowledge/index/test_incremental_index.py`` checks those scores against and what the
+retrieval study (``bench/retrieval/tune.py``) ranks with. Per term, the postings and their BM25
+weights lie contiguously; a query adds the weights of its terms with one ``bincount``.
 """
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -69,25 +69,3 @@ class Bm25Field:
     def document_frequency(self, term: str) -> int:
         i = self.vocabulary.get(term)
         return 0 if i is None else int(self.offsets[i + 1] - self.offsets[i])
-
-    def save(self, directory: Path, name: str) -> None:
-        terms = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
-        (directory / f"{name}.vocab.json").write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
-        np.save(directory / f"{name}.offsets.npy", self.offsets)
-        np.save(directory / f"{name}.postings.npy", self.postings)
-        np.save(directory / f"{name}.weights.npy", self.weights)
-
-    @classmethod
-    def load(cls, directory: Path, name: str, size: int) -> Bm25Field:
-        terms = json.loads((directory / f"{name}.vocab.json").read_text(encoding="utf-8"))
-        return cls(
-            {term: i for i, term in enumerate(terms)},
-            np.load(directory / f"{name}.offsets.npy", mmap_mode="r"),
-            np.load(directory / f"{name}.postings.npy", mmap_mode="r"),
-            np.load(directory / f"{name}.weights.npy", mmap_mode="r"),
-            size,
-        )
-
-    @staticmethod
-    def disk_bytes(directory: Path, name: str) -> int:
-        return sum(p.stat().st_size for p in directory.glob(f"{name}.*"))
