@@ -4,6 +4,7 @@ becomes a Principal; anything else is anonymous. Framework-free: callers pass th
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, event, select, update
@@ -64,8 +65,24 @@ def from_bearer(db: Session, authorization: str | None) -> Principal | None:
     now = datetime.now(UTC)
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_GRANULARITY:
         engine, key_id = db.get_bind().engine, key.id
-        event.listen(db, "after_commit", lambda _session: _touch_key(engine, key_id, now), once=True)
+        _after_request_commit(db, lambda: _touch_key(engine, key_id, now))
     return principal_for_user(db, key.user, via="api_key", api_key_id=key.id)
+
+
+def _after_request_commit(db: Session, action: Callable[[], None]) -> None:
+    """Run ``action`` once, after the session's outermost transaction commits. ``after_commit`` also
+    fires when a SAVEPOINT is released; the request's transaction (and on SQLite its write lock) is
+    still open then, so a write on another connection would wait out the busy timeout and fail."""
+    done = False
+
+    def run(session: Session) -> None:
+        nonlocal done
+        if done or session.in_nested_transaction():
+            return
+        done = True
+        action()
+
+    event.listen(db, "after_commit", run)
 
 
 def _touch_key(engine: Engine, key_id: int, now: datetime) -> None:
