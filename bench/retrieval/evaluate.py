@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from bench.retrieval import datasets
 from bench.retrieval.corpus import Passage, passages_of_task
+from bench.retrieval.results_file import save_json
 from bench.retrieval.vector_cache import VectorCache
 
 from hiraga.knowledge.index.base import vector_to_bytes
@@ -142,10 +143,7 @@ def run(name: str, variants: dict[str, Variant]) -> dict[str, Scores]:
 
 def main(names: list[str], variants: Callable[[], dict[str, Variant]] = hiraga_variants) -> None:
     report = {name: {k: v.__dict__ for k, v in run(name, variants()).items()} for name in names}
-    out = Path(__file__).parent / "results"
-    out.mkdir(exist_ok=True)
-    target = out / f"quality-{'-'.join(names)}.json"
-    target.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    save_json(f"quality-{'-'.join(names)}.json", report)
     print(json.dumps(report, ensure_ascii=False, indent=1))
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 from bench.retrieval import datasets
+from bench.retrieval.results_file import save_json
 from bench.retrieval.scale import base_texts
 from bench.retrieval.vector_cache import VectorCache
 from sqlalchemy import insert
@@ -242,9 +243,7 @@ def main() -> None:
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
     }
     print(json.dumps(report, ensure_ascii=False, indent=1))
-    out = Path(__file__).parent / "results"
-    out.mkdir(exist_ok=True)
-    (out / "incremental.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    save_json("incremental.json", report)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ import numpy as np
 from bench.retrieval import datasets
 from bench.retrieval.corpus import passages_of_task
 from bench.retrieval.evaluate import MemorySource
+from bench.retrieval.results_file import save_json
 from bench.retrieval.vector_cache import VectorCache
 
 from hiraga.knowledge.chunking import chunk_document
@@ -111,9 +112,7 @@ def main() -> None:
     report["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     report |= query_embedding_ms(queries)
     print(json.dumps(report, ensure_ascii=False, indent=1))
-    out = Path(__file__).parent / "results"
-    out.mkdir(exist_ok=True)
-    (out / "scale.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    save_json("scale.json", report)
 
 
 if __name__ == "__main__":

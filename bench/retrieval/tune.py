@@ -11,15 +11,14 @@ no article's paragraphs are on both sides.
 from __future__ import annotations
 
 import itertools
-import json
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from bench.retrieval import datasets
 from bench.retrieval.corpus import passages_of_task
 from bench.retrieval.phrase_features import longest_shared_run, run_coverage, trigram_share
+from bench.retrieval.results_file import save_json
 from bench.retrieval.vector_cache import VectorCache
 
 from hiraga.knowledge.chunking import split_sentences
@@ -333,5 +332,4 @@ if __name__ == "__main__":
     np.seterr(all="ignore")
     names = sys.argv[1:] or ["jsquad", "jaquad"]
     result = main(names[0], names[1] if len(names) > 1 else None)
-    out = Path(__file__).parent / "results" / f"tune-{'-'.join(names)}.json"
-    out.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    save_json(f"tune-{'-'.join(names)}.json", result)
