@@ -133,13 +133,16 @@ def retrieve(
     passages = [Passage.of(n, hit) for n, hit in enumerate(hits, start=1)]
     covered = max(coverage(q, passages) for q in [text, *expansion.phrasings])
     relevant = bool(passages) and covered >= options.min_coverage
-    team_id = kb.team_id if kb.team_id in scope.principal.team_ids else None
-    return Retrieval(kb.id, kb.classification, team_id, text, passages, relevant, expansion)
+    return Retrieval(kb.id, kb.classification, charged_team(kb, scope), text, passages, relevant, expansion)
+
+
+def charged_team(kb: KnowledgeBase, scope: AccessScope) -> int | None:
+    """The team a model call over ``kb`` is charged to: the knowledge base's, when the caller is in it."""
+    return kb.team_id if kb.team_id in scope.principal.team_ids else None
 
 
 def expansion_target(kb: KnowledgeBase, scope: AccessScope, options: AskOptions) -> ExpansionTarget:
-    team_id = kb.team_id if kb.team_id in scope.principal.team_ids else None
-    return ExpansionTarget(kb.id, kb.classification, team_id, options.model, options.classification)
+    return ExpansionTarget(kb.id, kb.classification, charged_team(kb, scope), options.model, options.classification)
 
 
 def passage_block(passage: Passage, limit: int) -> str:
