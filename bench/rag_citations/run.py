@@ -39,7 +39,7 @@ from fastapi.testclient import TestClient
 from hiraga.app import create_app
 from hiraga.cli.common import CLI_OPERATOR
 from hiraga.identity import api_keys, directory
-from hiraga.knowledge.attribution import UNSUPPORTED_MARK, is_claim, pieces
+from hiraga.knowledge.attribution import SUPPORTED_AT, UNSUPPORTED_MARK, is_claim, pieces
 from hiraga.knowledge.citations import cited_numbers, cited_sentences, containment
 from hiraga.knowledge.wiring import EMBEDDER_KEY
 from hiraga.settings import load_settings
@@ -50,7 +50,6 @@ from hiraga.store.tables import TeamRole
 
 HERE = Path(__file__).resolve().parent
 LAWS = Path(os.environ.get("HIRAGA_LAW_XML", HERE.parents[1].parent / "shared" / "data" / "egov-law-xml"))
-SUPPORTED_AT = 0.5
 OPERATOR = AccessScope(CLI_OPERATOR)
 
 
