@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from sqlalchemy import ColumnElement, delete, literal, or_, select, true, update
+from sqlalchemy import ColumnElement, delete, func, literal, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -189,9 +189,25 @@ def submit_document(
     return Submission(document, "queued", job.id)
 
 
-def list_documents(db: Session, scope: AccessScope, kb: KnowledgeBase) -> list[KbDocument]:
+def list_documents(db: Session, scope: AccessScope, kb: KnowledgeBase) -> list[tuple[KbDocument, KbIngestJob | None]]:
+    """Each document with its latest ingestion job, read in one statement: a worker publishing
+    between two reads could otherwise show a finished job beside a still pending document."""
     get_knowledge_base(db, scope, kb.id)
-    return list(db.scalars(select(KbDocument).where(KbDocument.kb_id == kb.id).order_by(KbDocument.id)))
+    latest = (
+        select(func.max(KbIngestJob.id).label("job_id"))
+        .where(KbIngestJob.kb_id == kb.id)
+        .group_by(KbIngestJob.document_id)
+        .subquery()
+    )
+    rows = db.execute(
+        select(KbDocument, KbIngestJob)
+        .outerjoin(
+            KbIngestJob, (KbIngestJob.document_id == KbDocument.id) & KbIngestJob.id.in_(select(latest.c.job_id))
+        )
+        .where(KbDocument.kb_id == kb.id)
+        .order_by(KbDocument.id)
+    )
+    return [(document, job) for document, job in rows]
 
 
 def delete_document(db: Session, scope: AccessScope, kb: KnowledgeBase, document_id: int) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 from starlette.types import Receive, Scope, Send
@@ -53,11 +52,7 @@ def readable(request: Request, db: Session, scope: AccessScope, kb_id: int) -> K
 
 
 def documents_with_jobs(db: Session, scope: AccessScope, kb: KnowledgeBase) -> list[wire.Document]:
-    documents = service.list_documents(db, scope, kb)
-    latest: dict[int, KbIngestJob] = {}
-    for job in db.scalars(select(KbIngestJob).where(KbIngestJob.kb_id == kb.id).order_by(KbIngestJob.id)):
-        latest[job.document_id] = job
-    return [wire.Document.of(d, latest.get(d.id)) for d in documents]
+    return [wire.Document.of(document, job) for document, job in service.list_documents(db, scope, kb)]
 
 
 async def read_uploads(request: Request) -> tuple[list[tuple[str, bytes]], list[str]]:
