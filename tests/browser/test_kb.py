@@ -88,7 +88,7 @@ def test_team_admin_builds_a_kb_asks_and_opens_the_cited_passage(
 
         stub.plan(("say", "行政庁は審査基準を定めるものとされています[1]。"))
         page.get_by_role("link", name="RAG チャット").click()
-        page.get_by_label("質問").fill("審査基準は誰が定めるのですか")
+        page.get_by_label("質問", exact=True).fill("審査基準は誰が定めるのですか")
         page.get_by_role("button", name="質問する").click()
         answer = page.locator(".answer-body")
         expect(answer).to_contain_text("行政庁は審査基準を定めるものとされています")
