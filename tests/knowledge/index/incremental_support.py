@@ -175,5 +175,8 @@ def assert_same_results(index: EmbeddedIndex, reference: EmbeddedIndex, allowed:
 
 
 def assert_equal_hits(got: list[ScoredChunk], want: list[ScoredChunk]) -> None:
+    """Same chunks in the same order, scores equal to float32 precision: the scores are float32 sums
+    of terms near 1 added in another order, so a small score may differ by a few units in the last
+    place of those terms (3e-7 seen on one machine), not of itself."""
     assert [h.chunk_id for h in got] == [h.chunk_id for h in want]
-    assert np.allclose([h.score for h in got], [h.score for h in want], rtol=1e-6, atol=1e-7)
+    assert np.allclose([h.score for h in got], [h.score for h in want], rtol=1e-6, atol=1e-6)
