@@ -139,8 +139,10 @@ async def test_cancelled_task_frees_the_model(runtime: LlamaRuntime) -> None:
 
 
 async def test_cancel_during_long_prompt_stops_at_next_batch(runtime: LlamaRuntime) -> None:
-    # about 1500 prompt tokens, three 512-token batches before the first token; timed against itself
-    body = _body("次の文章を要約してください。" + "東京は日本の首都です。" * 200, max_tokens=1)
+    # about 1800 prompt tokens (the fixture's context is 2048), seven 256-token steps before the
+    # first token; timed against itself. llama.cpp's loop runs one step ahead of the progress
+    # callback that sees the stop, so a cancelled prompt ends within two steps
+    body = _body("次の文章を要約してください。" + "東京は日本の首都です。" * 250, max_tokens=1)
     body["cache_prompt"] = False
     started = time.perf_counter()
     await runtime.chat(body, caller="u1")
@@ -154,7 +156,8 @@ async def test_cancel_during_long_prompt_stops_at_next_batch(runtime: LlamaRunti
         await task
     # llama.cpp finishes the batch in hand, then serves the next request
     await runtime.chat(_body("こんにちは", max_tokens=1), caller="u2")
-    assert time.perf_counter() - cancelled < 0.7 * whole_prompt
+    after_cancel = time.perf_counter() - cancelled
+    assert after_cancel < 0.6 * whole_prompt
 
 
 async def test_context_overflow_is_a_clear_error(runtime: LlamaRuntime) -> None:
