@@ -63,6 +63,18 @@ def test_a_missing_config_file_is_a_clear_error(monkeypatch: pytest.MonkeyPatch,
         load_settings(data_dir=tmp_path)
 
 
+def test_a_value_that_does_not_parse_names_its_variable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HIRAGA_MAX_BODY_BYTES", "十メガ")
+    monkeypatch.setenv("HIRAGA_ENVIRONMENT", "staging")
+    with pytest.raises(ConfigurationError) as info:
+        load_settings(data_dir=tmp_path)
+    assert info.value.code == "configuration_error"
+    assert "HIRAGA_MAX_BODY_BYTES" in info.value.message and "十メガ" in info.value.message
+    assert "HIRAGA_ENVIRONMENT" in info.value.message
+    assert {p["field"] for p in info.value.detail} == {"max_body_bytes", "environment"}
+    assert not (tmp_path / SECRET_KEY_FILE).exists()  # refused before anything was written
+
+
 def test_generated_secret_is_private_and_reused(tmp_path: Path) -> None:
     first = load_settings(data_dir=tmp_path).secret()
     path = tmp_path / SECRET_KEY_FILE

@@ -11,7 +11,7 @@ import secrets
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -104,13 +104,29 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Build the settings and make sure a usable secret key is present."""
-    settings = Settings(**overrides)
+    """Build the settings and make sure a usable secret key is present. A value that does not
+    parse is a ConfigurationError naming the HIRAGA_* variable, not a pydantic traceback."""
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as error:
+        raise _configuration_error(error) from None
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if settings.secret_key is None:
         settings.secret_key = SecretStr(_stored_or_new_secret(settings))
     _refuse_weak_secret(settings)
     return settings
+
+
+def _configuration_error(error: ValidationError) -> ConfigurationError:
+    problems = []
+    for problem in error.errors():
+        field = ".".join(str(part) for part in problem["loc"])
+        secret = any(word in field for word in ("secret", "key", "password", "token"))
+        shown = "（秘匿値のため表示しません）" if secret else repr(problem.get("input"))[:80]
+        variable = f"HIRAGA_{field.upper()}"
+        problems.append({"variable": variable, "field": field, "input": shown, "reason": problem["msg"]})
+    listed = "、".join(f"{p['variable']}（設定ファイルでは {p['field']}）= {p['input']}" for p in problems)
+    return ConfigurationError(f"設定値が正しくありません: {listed}。値と形式を確認してください。", detail=problems)
 
 
 def _stored_or_new_secret(settings: Settings) -> str:
