@@ -83,6 +83,16 @@ def test_a_paraphrase_with_the_passage_content_words_is_supported() -> None:
     assert not supports("審査基準がある", ARTICLE_6.text)
 
 
+def test_a_claim_that_negates_what_the_passage_says_is_not_supported() -> None:
+    # every content word and most 3-grams are in 第五条, but it says the opposite
+    assert not supports("行政庁は、審査基準を定めないものとする", ARTICLE_5.text)
+    assert not supports("行政庁は審査基準を公にしておかなくてもよい", ARTICLE_5.text)
+    assert supports("行政庁は審査基準を公にしておかなければなりません", ARTICLE_5.text)  # two negations: a duty
+    result = attribute("行政庁は審査基準を定めなくてもよいとされています[1]。", "審査基準は必要ですか", SHOWN)
+    flagged = result.text.split(UNSUPPORTED_MARK)[0]
+    assert result.unsupported and UNSUPPORTED_MARK in result.text and "[1]" not in flagged
+
+
 def test_saying_the_passages_do_not_answer_is_left_alone() -> None:
     result = attribute("資料からは分かりません。", "来週の天気", SHOWN)
     assert result.text == "資料からは分かりません。" and not result.quoted and result.notices == []

@@ -13,6 +13,9 @@ of docs/benchmarks.md "RAG citations"). Per sentence of the answer:
 A sentence counts as contained when a passage holds at least half of its character 3-grams, or
 (for paraphrases) every one of its content words when it has three or more. (At 80 % of the words
 the citation benchmark found a garbled claim passed: one missing word can be the one that matters.)
+Either way the passage sentence closest to the claim must affirm or negate as the claim does: the
+parity of their negations (ない・ず・無い) must match, so 「…を定めなくてもよい」 is not supported by
+「…を定めなければならない」.
 
 Small models often answer with a bare marker ("[1]") or with prose that copies nothing. When no
 sentence of the answer is supported, a verbatim quotation of the sentence of the cited (else the
@@ -28,7 +31,7 @@ from dataclasses import dataclass, field
 
 from hiraga.knowledge.chunking import split_sentences
 from hiraga.knowledge.citations import Passage, char_ngrams, cited_numbers, containment
-from hiraga.knowledge.tokenise import content_words
+from hiraga.knowledge.tokenise import content_words, negations
 
 SUPPORTED_AT = 0.5  # share of a sentence's character 3-grams a passage must contain
 WORDS_SUPPORTED_AT = 1.0  # or: share of its content words (paraphrases), with at least MIN_CLAIM_WORDS
@@ -110,12 +113,34 @@ def is_claim(sentence: str) -> bool:
 
 def supports(claim: str, passage: str) -> bool:
     """Whether ``passage`` contains what ``claim`` says (see the module docstring)."""
-    if containment(claim, passage) >= SUPPORTED_AT:
-        return True
     claimed = set(content_words(claim))
+    if containment(claim, passage) >= SUPPORTED_AT:
+        return same_polarity(claim, passage)
     if len(claimed) < MIN_CLAIM_WORDS:
         return False
-    return len(claimed.intersection(content_words(passage))) / len(claimed) >= WORDS_SUPPORTED_AT
+    if len(claimed.intersection(content_words(passage))) / len(claimed) < WORDS_SUPPORTED_AT:
+        return False
+    return same_polarity(claim, passage)
+
+
+def same_polarity(claim: str, passage: str) -> bool:
+    """Whether the passage sentence closest to the claim affirms or negates as the claim does
+    (an even or odd number of negations): 「定めなくてもよい」 shares every word and most 3-grams
+    with 「定めなければならない」 yet says the opposite."""
+    closest = closest_sentence(claim, split_sentences(passage) or [passage])
+    return negations(claim) % 2 == negations(closest) % 2
+
+
+def closest_sentence(text: str, sentences: Sequence[str]) -> str:
+    """The sentence sharing the most content words with ``text``, then the most character 3-grams
+    (the first on a tie)."""
+    words = set(content_words(text))
+    grams = char_ngrams(text)
+
+    def overlap(sentence: str) -> tuple[int, int]:
+        return len(words.intersection(content_words(sentence))), len(grams & char_ngrams(sentence))
+
+    return max(sentences, key=overlap)
 
 
 def _with_markers(sentence: str, numbers: Sequence[int], flag: bool) -> str:
@@ -146,16 +171,9 @@ def _attribute_sentence(sentence: str, passages: Sequence[Passage], result: Attr
 
 
 def best_sentence(question: str, passage: Passage) -> str:
-    """The passage sentence sharing the most content words with the question (then the most
-    character 3-grams); the first sentence when nothing is shared."""
-    asked = set(content_words(question))
-    grams = char_ngrams(question)
-    sentences = split_sentences(passage.text) or [passage.text]
-
-    def overlap(sentence: str) -> tuple[int, int]:
-        return len(asked.intersection(content_words(sentence))), len(grams & char_ngrams(sentence))
-
-    return max(sentences, key=overlap).strip()
+    """The passage sentence that best covers the question (see ``closest_sentence``); the first
+    sentence when nothing is shared."""
+    return closest_sentence(question, split_sentences(passage.text) or [passage.text]).strip()
 
 
 def quotation(question: str, passages: Sequence[Passage], cited: Sequence[int]) -> str:

@@ -88,6 +88,20 @@ def content_words(text: str) -> list[str]:
     return [w for w in words(text) if (w not in GENERIC_WORDS and len(w) > 1) or w.isdigit()]
 
 
+# what negates a clause in Sudachi's analysis: the auxiliaries ない・ず (ぬ/ん) and the adjective 無い
+_NEGATION_FORMS = frozenset({("助動詞", "ない"), ("助動詞", "ず"), ("助動詞", "ぬ"), ("形容詞", "無い")})
+
+
+def negations(text: str) -> int:
+    """How many negations ``text`` holds (「定めなければならない」 holds two: an obligation)."""
+    tokenizer = _tokenizer()
+    return sum(
+        (morpheme.part_of_speech()[0], morpheme.normalized_form()) in _NEGATION_FORMS
+        for piece in pieces_for_sudachi(text)
+        for morpheme in tokenizer.tokenize(piece)
+    )
+
+
 SENTENCE_MARK = "¶"  # separates sentences in a stored term string; never indexed
 
 
