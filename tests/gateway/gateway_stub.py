@@ -6,6 +6,9 @@ Scripts (consumed one per request, then "ok"): "ok", "no_usage", ("status", code
 "reset" (close without answering), ("delay", seconds), "non_json", "truncated_sse",
 "malformed_sse" (first event), "garbled_mid_sse", "slow_sse" (one event per 50 ms, 200 events),
 "echo" (answers with the last user message; streamed two characters per event).
+``/rerank`` requests (the Jina/Cohere shape vLLM serves) are scored by how many of the query's
+characters each document contains, or, scripted ``("prefer", text)``, 1.0 for documents containing
+``text`` and 0.0 for the others; ``("bad_index",)`` answers an index out of range.
 """
 
 from __future__ import annotations
@@ -104,6 +107,8 @@ class StubUpstream:
             return await _json(writer, int(script[1]), body, extra)
         if kind == "non_json":
             return await _raw(writer, 200, "text/html", b"<html>gateway error</html>")
+        if seen.path.endswith("/rerank"):
+            return await _json(writer, 200, _rerank(seen.body or {}, script))
         if seen.path.endswith("/embeddings"):
             inputs = seen.body["input"] if isinstance(seen.body["input"], list) else [seen.body["input"]]
             data = [
@@ -232,3 +237,16 @@ class ServerThread:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(30)
+
+
+def _rerank(body: dict[str, Any], script: Script) -> dict[str, Any]:
+    query, documents = str(body.get("query") or ""), [str(d) for d in body.get("documents") or []]
+    if isinstance(script, tuple) and script[0] == "prefer":
+        scores = [1.0 if script[1] in d else 0.0 for d in documents]
+    else:
+        scores = [float(sum(ch in d for ch in set(query))) for d in documents]
+    results = [{"index": i, "relevance_score": score} for i, score in enumerate(scores)]
+    if isinstance(script, tuple) and script[0] == "bad_index":
+        results.append({"index": len(documents), "relevance_score": 9.0})
+    results.sort(key=lambda r: -r["relevance_score"])
+    return {"id": "rerank-stub", "model": body.get("model"), "results": results, "usage": {"total_tokens": 7}}

@@ -161,3 +161,20 @@ def test_fallback_applies_the_policy_of_the_endpoint_actually_used(
     assert text == TEXT
     record = last_audit(database)
     assert record.endpoint_name == "local" and "pii" not in json.loads(record.detail or "{}")
+
+
+def test_an_external_reranker_reads_placeholders_in_the_query_and_the_documents(
+    client: TestClient, world: World, stub: StubUpstream, database: Database
+) -> None:
+    add_endpoint(client, world, "commercial-rerank", stub.base_url, kind="rerank", external=True)
+    body = {"model": "commercial-rerank", "query": f"{NAME}様の連絡先", "documents": [TEXT, "無関係な文書です。"]}
+    response = client.post("/v1/rerank", headers=World.auth(world.alice_key), json=body)
+    assert response.status_code == 200, response.text
+    [seen] = [r.body for r in stub.requests if r.path.endswith("/rerank")]
+    sent = json.dumps(seen, ensure_ascii=False)
+    assert_no_values(sent)
+    assert seen is not None and seen["query"].startswith("〔氏名1〕")
+    assert "〔氏名1〕様の電話番号" in seen["documents"][0]
+    assert [r["index"] for r in response.json()["results"]] == [0, 1]  # scores refer to the documents as sent
+    facts = json.loads(last_audit(database).detail or "{}")
+    assert facts["pii"]["counts"] == {"person_name": 2, "phone_number": 1, "email": 1}

@@ -27,6 +27,7 @@ from hiraga.errors import HiragaError, InvalidInput, NotAuthenticated, NotFound,
 from hiraga.gateway.service import Gateway, cost_of, input_estimate
 from hiraga.identity import tokens
 from hiraga.identity.principal import Principal
+from hiraga.providers.base import EndpointConfig
 from hiraga.spine.authenticate import principal_for_user
 from hiraga.spine.authorize import AccessScope
 from hiraga.spine.call import ModelCall, Usage
@@ -86,14 +87,18 @@ async def chat_through_gateway(gateway: Gateway, call: ModelCall, body: dict[str
     answer = await gateway.chat(call, body)
     usage = answer.body.get("usage") or {}
     counted = Usage(int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0))
-    entry = UsageEntry(
-        model_version=answer.endpoint.name,
+    choices = answer.body.get("choices") or [{}]
+    return str((choices[0].get("message") or {}).get("content") or ""), usage_entry(answer.endpoint, counted)
+
+
+def usage_entry(endpoint: EndpointConfig, counted: Usage) -> UsageEntry:
+    """One model call's ``usageMetadata`` entry: the endpoint, its tokens and their cost."""
+    return UsageEntry(
+        model_version=endpoint.name,
         request_count=1,
         tokens=TokenCount(input_tokens=counted.input_tokens, output_tokens=counted.output_tokens),
-        estimated_cost_info=CostInfo(estimated_cost=cost_of(answer.endpoint, counted), currency="JPY"),
+        estimated_cost_info=CostInfo(estimated_cost=cost_of(endpoint, counted), currency="JPY"),
     )
-    choices = answer.body.get("choices") or [{}]
-    return str((choices[0].get("message") or {}).get("content") or ""), entry
 
 
 @runtime_checkable

@@ -38,7 +38,7 @@ class EndpointFields(BaseModel):
 class EndpointCreate(EndpointFields):
     name: str = Field(pattern=NAME_PATTERN)
     provider: str = Field(default="openai", min_length=1, max_length=50)
-    kind: Literal["chat", "embeddings"] = "chat"
+    kind: Literal["chat", "embeddings", "rerank"] = "chat"
     api_key: SecretStr | None = None
     aliases: list[Annotated[str, StringConstraints(pattern=NAME_PATTERN)]] = Field(default_factory=list, max_length=20)
 

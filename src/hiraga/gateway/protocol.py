@@ -6,7 +6,7 @@ parameters such as ``tools`` pass through untouched); only hiraga's own fields a
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -60,6 +60,18 @@ class EmbeddingsRequest(BaseModel):
     encoding_format: Literal["float", "base64"] | None = None
     dimensions: int | None = Field(default=None, ge=1)
     input_type: Literal["query", "passage"] | None = None  # e5 prefixes; hiraga extension
+    metadata: dict[str, Any] | None = None
+
+
+class RerankRequest(BaseModel):
+    """``/v1/rerank`` (the Jina/Cohere shape vLLM and llama.cpp server accept)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str = Field(min_length=1, max_length=200)
+    query: str = Field(min_length=1, max_length=20_000)
+    documents: list[Annotated[str, Field(max_length=100_000)]] = Field(min_length=1, max_length=1000)
+    top_n: int | None = Field(default=None, ge=1)
     metadata: dict[str, Any] | None = None
 
 
@@ -158,3 +170,22 @@ def usage_of(payload: Any) -> Usage | None:
     if not isinstance(prompt, int) or not isinstance(completion, int):
         return None
     return Usage(input_tokens=prompt, output_tokens=completion)
+
+
+def rerank_usage(payload: Any) -> Usage | None:
+    """A rerank reply's usage: its ``prompt_tokens``, else its ``total_tokens`` (vLLM reports only
+    that); everything a reranker reads is input."""
+    usage = payload.get("usage") if isinstance(payload, dict) else None
+    if not isinstance(usage, dict):
+        return None
+    tokens = usage.get("prompt_tokens", usage.get("total_tokens"))
+    return Usage(input_tokens=tokens, output_tokens=0) if isinstance(tokens, int) else None
+
+
+def rerank_text(body: Any) -> str:
+    """The text a rerank request sends: the query and every document."""
+    if not isinstance(body, dict):
+        return ""
+    documents = body.get("documents")
+    texts = [d for d in documents if isinstance(d, str)] if isinstance(documents, list) else []
+    return "\n".join([str(body.get("query") or ""), *texts])

@@ -22,7 +22,16 @@ import anyio
 from hiraga.errors import HiragaError, NotFound
 from hiraga.gateway.admin_protocol import EndpointTestResult
 from hiraga.gateway.catalog import CatalogCache
-from hiraga.gateway.protocol import ModelCard, ModelList, estimate_tokens, message_text, usage_of
+from hiraga.gateway.probe import probe_reply, reranker
+from hiraga.gateway.protocol import (
+    ModelCard,
+    ModelList,
+    estimate_tokens,
+    message_text,
+    rerank_text,
+    rerank_usage,
+    usage_of,
+)
 from hiraga.gateway.streaming import StreamWatch, error_event
 from hiraga.gateway.token_count import estimated_usage
 from hiraga.identity.principal import Principal
@@ -33,10 +42,6 @@ from hiraga.spine.route import Router, Tiers, team_may_use
 
 log = logging.getLogger("hiraga.gateway")
 FINALISE_TIMEOUT = 30.0
-PROBE_CHAT: Json = {
-    "messages": [{"role": "user", "content": "「接続テスト成功」とだけ答えてください。"}],
-    "max_tokens": 16,
-}
 
 
 class GatewayHooks(Protocol):
@@ -136,12 +141,7 @@ class Gateway:
             )
         started = time.monotonic()
         try:
-            if endpoint.kind == "embeddings":
-                result = await self.provider(endpoint).embed(endpoint, {"model": name, "input": ["接続テスト"]})
-                reply = f"{len(result['data'][0].get('embedding') or [])} 次元"
-            else:
-                result = await self.provider(endpoint).chat(endpoint, PROBE_CHAT, caller="probe")
-                reply = str((result["choices"][0].get("message") or {}).get("content") or "")
+            reply = await probe_reply(self.provider(endpoint), endpoint)
         except (HiragaError, KeyError, IndexError, TypeError) as exc:
             message = exc.message if isinstance(exc, HiragaError) else "応答の形式が正しくありません。"
             return EndpointTestResult(ok=False, endpoint=name, latency_ms=_ms(started), error=message)
@@ -172,6 +172,19 @@ class Gateway:
             lease = await self.router.run(tiers, attempt, outcome)
             lease.done(True)
             usage = usage_of(lease.value) or Usage(call.estimated_input_tokens, 0, estimated=True)
+            self._finish(call, outcome, lease.endpoint, usage, Outcome.OK, pii)
+            return Answer(lease.value, lease.endpoint)
+
+    async def rerank(self, call: ModelCall, body: Json) -> Answer:
+        """Relevance scores of ``body["documents"]`` for ``body["query"]`` from a rerank endpoint."""
+        async with self._governed(call, "rerank", body) as (outcome, tiers, pii):
+
+            async def attempt(ep: EndpointConfig) -> Json:
+                return await reranker(self.provider(ep)).rerank(ep, await pii.body_for(ep))
+
+            lease = await self.router.run(tiers, attempt, outcome)
+            lease.done(True)
+            usage = rerank_usage(lease.value) or Usage(call.estimated_input_tokens, 0, estimated=True)
             self._finish(call, outcome, lease.endpoint, usage, Outcome.OK, pii)
             return Answer(lease.value, lease.endpoint)
 
@@ -375,7 +388,7 @@ def _answer_text(answer: Json) -> str:
 
 
 def input_estimate(body: Json) -> int:
-    return estimate_tokens(message_text(body.get("messages")))
+    return estimate_tokens(message_text(body.get("messages")) if "messages" in body else rerank_text(body))
 
 
 def _card(name: str, endpoint: EndpointConfig, alias_of: list[str] | None = None) -> ModelCard:

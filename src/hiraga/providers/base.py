@@ -2,6 +2,8 @@
 
 A provider is registered as an entry point in the ``hiraga.providers`` group whose object is
 called with the Settings and returns a :class:`ModelProvider`. Built-ins are declared the same way.
+A provider that can also rerank (a cross-encoder behind ``/v1/rerank``) implements
+:class:`RerankProvider` as well.
 """
 
 from __future__ import annotations
@@ -86,4 +88,13 @@ class ModelProvider(Protocol):
 
     async def embed(self, endpoint: EndpointConfig, body: Json) -> Json:
         """One OpenAI ``list`` of embeddings (with ``usage``)."""
+        ...
+
+
+@runtime_checkable
+class RerankProvider(Protocol):
+    async def rerank(self, endpoint: EndpointConfig, body: Json) -> Json:
+        """Scores of documents for a query: ``{"query", "documents": [str], "top_n"?}`` in, and out
+        ``{"results": [{"index", "relevance_score"}], "usage"?}`` (the Jina/Cohere shape that vLLM,
+        llama.cpp server and Infinity serve at ``/v1/rerank``)."""
         ...

@@ -236,6 +236,9 @@ class OpenAICompatibleProvider:
     async def embed(self, endpoint: EndpointConfig, body: Json) -> Json:
         return _json_object(await self._post(endpoint, "embeddings", body), "data")
 
+    async def rerank(self, endpoint: EndpointConfig, body: Json) -> Json:
+        return _json_object(await self._post(endpoint, "rerank", body), "results")
+
     async def stream_chat(self, endpoint: EndpointConfig, body: Json, *, caller: str) -> AsyncIterator[bytes]:
         try:
             response = await self._send(endpoint, "chat/completions", body)

@@ -37,7 +37,7 @@ class ModelCall:
     """One request for a model, as admitted into the spine."""
 
     principal: Principal
-    kind: str  # "chat" | "embeddings"
+    kind: str  # "chat" | "embeddings" | "rerank"
     requested_model: str  # the name or alias the client asked for
     classification: Classification = Classification.LEVEL1
     team_id: int | None = None  # the team the usage is charged to

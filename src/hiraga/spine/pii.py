@@ -126,7 +126,8 @@ class PiiSession:
 
     async def _masked_body(self) -> tuple[Json, PreparedTexts]:
         if self._masked is None:
-            size = len(orjson.dumps(self._body.get("messages") or self._body.get("input") or ""))
+            sent = self._body.get("messages") or self._body.get("input") or self._body.get("documents") or ""
+            size = len(orjson.dumps(sent))
             if size <= INLINE_SCAN_BYTES:
                 self._masked = self._mask()
             else:
@@ -137,6 +138,8 @@ class PiiSession:
         guard = self._guard()
         if self._kind == "embeddings":
             return _mask_inputs(guard, self._body)
+        if self._kind == "rerank":
+            return _mask_rerank(guard, self._body)
         messages = self._body.get("messages")
         if not isinstance(messages, list):
             return self._body, guard.prepare([], PiiPolicy.MASK)
@@ -154,6 +157,15 @@ def _mask_inputs(guard: PiiGuard, body: Json) -> tuple[Json, PreparedTexts]:
         prepared = guard.prepare(given, PiiPolicy.MASK)
         return {**body, "input": prepared.texts}, prepared
     return body, guard.prepare([], PiiPolicy.MASK)
+
+
+def _mask_rerank(guard: PiiGuard, body: Json) -> tuple[Json, PreparedTexts]:
+    """Rerank: mask the query and the documents (one placeholder map across them)."""
+    documents = body.get("documents")
+    if not isinstance(documents, list) or not all(isinstance(d, str) for d in documents):
+        return body, guard.prepare([], PiiPolicy.MASK)
+    prepared = guard.prepare([str(body.get("query") or ""), *documents], PiiPolicy.MASK)
+    return {**body, "query": prepared.texts[0], "documents": prepared.texts[1:]}, prepared
 
 
 def _restored_content(content: Any, mapping: PlaceholderMap) -> Any:

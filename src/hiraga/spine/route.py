@@ -25,6 +25,9 @@ T = TypeVar("T")
 Tiers = list[list[EndpointConfig]]
 
 
+KIND_NAMES = {"chat": "チャット", "embeddings": "埋め込み（embeddings）", "rerank": "再ランキング（rerank）"}
+
+
 class ModelNotFound(NotFound):
     code = "model_not_found"
     message = "指定されたモデルが見つからないか、利用が許可されていません。"
@@ -100,7 +103,7 @@ class Router:
                 detail={"field": "model"},
             )
         if all(ep.kind != kind for tier in allowed for ep in tier):
-            use = "チャット" if kind == "chat" else "埋め込み（embeddings）"
+            use = KIND_NAMES.get(kind, kind)
             raise InvalidInput(
                 f"モデル「{call.requested_model}」は{use}には使えません。",
                 code="model_kind_mismatch",

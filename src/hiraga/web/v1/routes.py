@@ -1,4 +1,4 @@
-"""``/v1/chat/completions``, ``/v1/embeddings`` and ``/v1/models``: authenticate with the API key,
+"""``/v1/chat/completions``, ``/v1/embeddings``, ``/v1/rerank`` and ``/v1/models``: authenticate with the API key,
 validate, build the ModelCall, hand it to the gateway. Nothing else happens here."""
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from hiraga.gateway.protocol import (
     TEAM_HEADER,
     ChatCompletionRequest,
     EmbeddingsRequest,
+    RerankRequest,
     classification_of,
     estimate_tokens,
     parse_json_object,
@@ -95,6 +96,17 @@ async def embeddings(request: Request) -> Any:
     return JsonAnswer(lambda: gateway.embeddings(call, forward))
 
 
+async def rerank(request: Request) -> Any:
+    ctx, gateway, principals = _context(request)
+    principal = await principals.authenticate(request.headers.get("authorization"))
+    body = parse_json_object(await request.body())
+    params = validated(RerankRequest, body)
+    call = await _call(request, ctx, principal, "rerank", params.model, params.metadata)
+    call.estimated_input_tokens = input_estimate(body)
+    forward = upstream_body(body)
+    return JsonAnswer(lambda: gateway.rerank(call, forward))
+
+
 async def list_models(request: Request) -> Response:
     _, gateway, principals = _context(request)
     principal = await principals.authenticate(request.headers.get("authorization"))
@@ -118,6 +130,7 @@ def routes() -> list[BaseRoute]:
     return [
         Route("/v1/chat/completions", chat_completions, methods=["POST"]),
         Route("/v1/embeddings", embeddings, methods=["POST"]),
+        Route("/v1/rerank", rerank, methods=["POST"]),
         Route("/v1/models", list_models, methods=["GET"]),
         Route("/v1/models/{model:path}", get_model, methods=["GET"]),
     ]
