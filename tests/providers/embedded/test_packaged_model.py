@@ -49,9 +49,7 @@ def test_real_model_second_start_trusts_marker(packaged_model_path: Path, monkey
         raise AssertionError("verified model must not be re-hashed")
 
     monkeypatch.setattr(pm, "sha256_file", no_hashing)
-    started = time.perf_counter()
     assert ensure_packaged_model(packaged_model_path.parent) == packaged_model_path
-    assert time.perf_counter() - started < 0.5
 
 
 # --- small fake part packages ---------------------------------------------------------------
