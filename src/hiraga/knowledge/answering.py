@@ -1,5 +1,6 @@
-"""Answers from a knowledge base: retrieve → prompt with numbered passages → answer through the
-gateway → citations checked in code (``hiraga.knowledge.citations``).
+"""Answers from a knowledge base: retrieve (→ rerank by a served reranker, when the knowledge base
+names one) → prompt with numbered passages → answer through the gateway → citations checked in
+code (``hiraga.knowledge.citations``).
 
 When nothing relevant is retrieved the model is not asked at all and the answer says so
 (「該当する資料が見つかりませんでした」): a small model given unrelated passages guesses. The
@@ -10,6 +11,7 @@ a model cleared for that level.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -23,10 +25,12 @@ from hiraga.errors import InvalidInput
 from hiraga.gateway.service import Gateway, input_estimate
 from hiraga.identity.principal import Principal
 from hiraga.knowledge import service
-from hiraga.knowledge.attribution import attribute
+from hiraga.knowledge.attribution import attribute, shown_text
 from hiraga.knowledge.citations import NOT_FOUND_MESSAGE, CheckedAnswer, Passage, check_citations, law_footer
-from hiraga.knowledge.expansion import Expansion, ExpansionTarget
+from hiraga.knowledge.expansion import Expansion
+from hiraga.knowledge.reranking import RERANK_POOL, Reranking, rerank
 from hiraga.knowledge.runtime import KnowledgeRuntime
+from hiraga.knowledge.search_calls import SearchCallTarget
 from hiraga.knowledge.tokenise import content_words, words
 from hiraga.providers.base import EndpointConfig
 from hiraga.providers.sse import data_of
@@ -72,6 +76,7 @@ class RagAnswer:
     notices: list[str] = field(default_factory=list)
     model_text: str | None = None  # what the model wrote, before any check
     expansions: list[str] = field(default_factory=list)  # the phrasings searched with (query expansion)
+    reranked_by: str | None = None  # the served reranker whose order the passages are in
 
     @property
     def grounded(self) -> bool:
@@ -89,6 +94,9 @@ class Retrieval:
     passages: list[Passage]
     relevant: bool
     expansion: Expansion = field(default_factory=Expansion)  # the model's phrasings, when asked for
+    candidates: list[Passage] = field(default_factory=list)  # the pool a served reranker orders
+    reranker: str | None = None  # the knowledge base's served reranker, if any
+    reranking: Reranking = field(default_factory=Reranking)
 
 
 def check_question(question: str) -> str:
@@ -126,14 +134,49 @@ def retrieve(
     expansion: Expansion | None = None,
 ) -> Retrieval:
     """Search the (readable) knowledge base; relevant only when the hits cover the question (or,
-    with query expansion, one of the model's phrasings of it)."""
+    with query expansion, one of the model's phrasings of it). With a served reranker the pool
+    it will order is kept as ``candidates`` (see ``reranked``)."""
     text = check_question(question)
     expansion = expansion or Expansion()
-    hits = service.search(db, scope, kb, runtime, text, top_k=options.top_k, expansions=expansion.phrasings)
-    passages = [Passage.of(n, hit) for n, hit in enumerate(hits, start=1)]
-    covered = max(coverage(q, passages) for q in [text, *expansion.phrasings])
-    relevant = bool(passages) and covered >= options.min_coverage
-    return Retrieval(kb.id, kb.classification, charged_team(kb, scope), text, passages, relevant, expansion)
+    pool = max(options.top_k, RERANK_POOL) if kb.reranker_model else options.top_k
+    hits = service.search(db, scope, kb, runtime, text, top_k=pool, expansions=expansion.phrasings)
+    candidates = [Passage.of(n, hit) for n, hit in enumerate(hits, start=1)]
+    passages = candidates[: options.top_k]
+    return Retrieval(
+        kb.id,
+        kb.classification,
+        charged_team(kb, scope),
+        text,
+        passages,
+        is_relevant(text, passages, expansion, options),
+        expansion,
+        candidates,
+        kb.reranker_model,
+    )
+
+
+def is_relevant(question: str, passages: Sequence[Passage], expansion: Expansion, options: AskOptions) -> bool:
+    covered = max(coverage(q, passages) for q in [question, *expansion.phrasings])
+    return bool(passages) and covered >= options.min_coverage
+
+
+async def reranked(gateway: Gateway, principal: Principal, retrieval: Retrieval, options: AskOptions) -> Retrieval:
+    """The retrieval with its passages chosen and ordered by the knowledge base's served reranker
+    (renumbered from 1); unchanged when it names none, and in the built-in order (with a notice)
+    when the reranker cannot be used."""
+    if retrieval.reranker is None:
+        return retrieval
+    target = SearchCallTarget(
+        retrieval.knowledge_base_id,
+        retrieval.knowledge_base_level,
+        retrieval.team_id,
+        retrieval.reranker,
+        options.classification,
+    )
+    ordered, reranking = await rerank(gateway, principal, retrieval.question, retrieval.candidates, shown_text, target)
+    passages = [dataclasses.replace(p, number=n) for n, p in enumerate(ordered[: options.top_k], start=1)]
+    relevant = is_relevant(retrieval.question, passages, retrieval.expansion, options)
+    return dataclasses.replace(retrieval, passages=passages, relevant=relevant, reranking=reranking)
 
 
 def charged_team(kb: KnowledgeBase, scope: AccessScope) -> int | None:
@@ -141,8 +184,8 @@ def charged_team(kb: KnowledgeBase, scope: AccessScope) -> int | None:
     return kb.team_id if kb.team_id in scope.principal.team_ids else None
 
 
-def expansion_target(kb: KnowledgeBase, scope: AccessScope, options: AskOptions) -> ExpansionTarget:
-    return ExpansionTarget(kb.id, kb.classification, charged_team(kb, scope), options.model, options.classification)
+def expansion_target(kb: KnowledgeBase, scope: AccessScope, options: AskOptions) -> SearchCallTarget:
+    return SearchCallTarget(kb.id, kb.classification, charged_team(kb, scope), options.model, options.classification)
 
 
 def passage_block(passage: Passage, limit: int) -> str:
@@ -189,14 +232,17 @@ def model_call(principal: Principal, retrieval: Retrieval, options: AskOptions, 
 def not_found(retrieval: Retrieval, options: AskOptions) -> RagAnswer:
     level = int(effective_classification(options.classification, retrieval.knowledge_base_level))
     answer = RagAnswer(retrieval.question, NOT_FOUND_MESSAGE, retrieval.passages, found=False, classification=level)
-    return with_expansion(answer, retrieval)
+    return with_retrieval_calls(answer, retrieval)
 
 
-def with_expansion(answer: RagAnswer, retrieval: Retrieval) -> RagAnswer:
-    """The query expansion's phrasings, usage and notices on the answer."""
-    answer.expansions = list(retrieval.expansion.phrasings)
-    answer.usage = [*retrieval.expansion.usage, *answer.usage]
-    answer.notices = [*retrieval.expansion.notices, *answer.notices]
+def with_retrieval_calls(answer: RagAnswer, retrieval: Retrieval) -> RagAnswer:
+    """What the model calls of retrieval (query expansion, reranking) add to the answer: the
+    phrasings, the reranker, their usage and notices."""
+    expansion, reranking = retrieval.expansion, retrieval.reranking
+    answer.expansions = list(expansion.phrasings)
+    answer.reranked_by = reranking.model
+    answer.usage = [*expansion.usage, *reranking.usage, *answer.usage]
+    answer.notices = [*expansion.notices, *reranking.notices, *answer.notices]
     return answer
 
 
@@ -221,7 +267,7 @@ def finish(retrieval: Retrieval, shown: list[Passage], raw: str, call: ModelCall
     answer.notices.extend(attributed.notices)
     if not final.cited:
         answer.notices.append(UNGROUNDED_NOTICE)
-    return with_expansion(answer, retrieval)
+    return with_retrieval_calls(answer, retrieval)
 
 
 def _body(retrieval: Retrieval, options: AskOptions, *, stream: bool) -> dict[str, Any]:

@@ -17,10 +17,9 @@ from typing import Any
 from hiraga.apps.protocol import UsageEntry
 from hiraga.apps.provider_side import chat_through_gateway
 from hiraga.errors import InvalidInput, ServiceUnavailable, UpstreamFailed
-from hiraga.gateway.service import Gateway, input_estimate
+from hiraga.gateway.service import Gateway
 from hiraga.identity.principal import Principal
-from hiraga.spine.call import ModelCall
-from hiraga.spine.classification import effective_classification
+from hiraga.knowledge.search_calls import SearchCallTarget, search_call
 
 MAX_EXPANSIONS = 3
 MAX_EXPANSION_CHARS = 200
@@ -30,17 +29,6 @@ EXPANSION_PROMPT = (
 )
 FAILED_NOTICE = "質問の言い換え（クエリ拡張）ができなかったため、元の質問だけで検索しました。"
 _LIST_MARK = re.compile(r"^\s*(?:[-・*•]|\d{1,2}[.)．、])\s*")
-
-
-@dataclass(frozen=True, slots=True)
-class ExpansionTarget:
-    """Where the expanded search will run: the knowledge base and its level, the caller's team."""
-
-    knowledge_base_id: int
-    knowledge_base_level: int
-    team_id: int | None
-    model: str = "default"
-    classification: int | None = None  # the level the user chose
 
 
 @dataclass(slots=True)
@@ -61,22 +49,7 @@ def phrasings_of(text: str, question: str) -> list[str]:
     return found[:MAX_EXPANSIONS]
 
 
-def expansion_call(principal: Principal, target: ExpansionTarget, body: dict[str, Any]) -> ModelCall:
-    call = ModelCall(
-        principal=principal,
-        kind="chat",
-        requested_model=target.model,
-        classification=effective_classification(target.classification, target.knowledge_base_level),
-        team_id=target.team_id,
-        estimated_input_tokens=input_estimate(body),
-        max_output_tokens=int(body["max_tokens"]),
-        source=f"rag-expand:{target.knowledge_base_id}",
-    )
-    call.draw_on(f"kb:{target.knowledge_base_id}", target.knowledge_base_level)
-    return call
-
-
-async def expand_question(gateway: Gateway, principal: Principal, question: str, target: ExpansionTarget) -> Expansion:
+async def expand_question(gateway: Gateway, principal: Principal, question: str, target: SearchCallTarget) -> Expansion:
     """Up to three search phrasings of ``question`` written by the model. Refusals by policy
     (a model not cleared for the level, a spent budget) propagate; a failing model does not."""
     if not question.strip():
@@ -88,7 +61,9 @@ async def expand_question(gateway: Gateway, principal: Principal, question: str,
         "temperature": 0,
     }
     try:
-        text, usage = await chat_through_gateway(gateway, expansion_call(principal, target, body), body)
+        text, usage = await chat_through_gateway(
+            gateway, search_call(principal, target, body, kind="chat", purpose="rag-expand"), body
+        )
     except (UpstreamFailed, ServiceUnavailable):
         return Expansion(notices=[FAILED_NOTICE])
     return Expansion(phrasings_of(text, question), [usage])

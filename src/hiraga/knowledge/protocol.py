@@ -30,6 +30,12 @@ class KnowledgeBaseCreate(Request):
     description: str = Field(default="", max_length=2000)
 
 
+class KnowledgeBaseUpdate(Request):
+    reranker_model: str | None = Field(
+        max_length=200, description="再ランキング用モデル（種類 rerank のモデル名、null で使わない）"
+    )
+
+
 class KnowledgeBase(Response):
     id: int
     name: str
@@ -38,6 +44,7 @@ class KnowledgeBase(Response):
     team_id: int | None
     organisation_id: int
     created_at: datetime
+    reranker_model: str | None = None
 
 
 # -- documents -------------------------------------------------------------------------------------
@@ -140,6 +147,7 @@ class Hit(BaseModel):
 class SearchResult(BaseModel):
     hits: list[Hit]
     expansions: list[str] = Field(default_factory=list, description="クエリ拡張でモデルが書いた検索語句")
+    reranked_by: str | None = Field(default=None, description="順位を付けた再ランキング用モデル（使ったときのみ）")
     notices: list[str] = Field(default_factory=list)
 
 
@@ -195,6 +203,7 @@ class Answer(BaseModel):
     notices: list[str]
     model_text: str | None = Field(description="モデルが書いたままの回答（引用の検証・付け直しの前）")
     expansions: list[str] = Field(description="クエリ拡張でモデルが書いた検索語句（使ったときのみ）")
+    reranked_by: str | None = Field(description="資料の順位を付けた再ランキング用モデル（使ったときのみ）")
 
     @classmethod
     def of(cls, result: RagAnswer, html: str) -> Answer:
@@ -213,4 +222,5 @@ class Answer(BaseModel):
             notices=result.notices,
             model_text=result.model_text,
             expansions=result.expansions,
+            reranked_by=result.reranked_by,
         )

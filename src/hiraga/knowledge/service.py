@@ -22,7 +22,7 @@ from hiraga.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
 from hiraga.knowledge.index.base import ChunkFilter
 from hiraga.knowledge.runtime import KnowledgeRuntime, SearchHit
 from hiraga.spine.authorize import AccessScope
-from hiraga.store.tables import KbChunk, KbDocument, KbIngestJob, KnowledgeBase, Team
+from hiraga.store.tables import KbChunk, KbDocument, KbIngestJob, KnowledgeBase, ModelEndpoint, Team
 from hiraga.store.tables.base import utcnow
 from hiraga.store.tables.knowledge import DocumentStatus, JobState
 
@@ -100,6 +100,38 @@ def create_knowledge_base(
     except IntegrityError as exc:
         raise Conflict("この組織には同じ名前のナレッジベースが既にあります。") from exc
     return kb
+
+
+def set_reranker(db: Session, scope: AccessScope, kb: KnowledgeBase, model: str | None) -> KnowledgeBase:
+    """Name the served reranker of ``kb`` (``hiraga.knowledge.reranking``), or none. It must be a
+    registered, enabled endpoint of kind ``rerank`` cleared for the knowledge base's 機密性."""
+    require_manage(scope, kb)
+    name = (model or "").strip() or None
+    if name is not None:
+        endpoint = db.scalar(select(ModelEndpoint).where(ModelEndpoint.name == name))
+        if endpoint is None or not endpoint.enabled or endpoint.kind != "rerank":
+            raise InvalidInput(
+                f"「{name}」は登録済みで有効な再ランキング（rerank）用モデルではありません。",
+                code="reranker_not_found",
+                detail={"field": "reranker_model"},
+            )
+        if endpoint.clearance < kb.classification:
+            raise InvalidInput(
+                f"機密性{kb.classification}のナレッジベースには、クリアランスが{kb.classification}以上の"
+                f"モデルしか使えません（「{name}」は{endpoint.clearance}）。",
+                code="reranker_not_cleared",
+                detail={"field": "reranker_model"},
+            )
+    kb.reranker_model = name
+    return kb
+
+
+def reranker_choices(db: Session, kb: KnowledgeBase) -> list[str]:
+    """The rerankers ``kb`` may name: enabled endpoints of kind rerank cleared for its 機密性."""
+    stmt = select(ModelEndpoint.name).where(
+        ModelEndpoint.kind == "rerank", ModelEndpoint.enabled.is_(True), ModelEndpoint.clearance >= kb.classification
+    )
+    return sorted(db.scalars(stmt))
 
 
 def list_knowledge_bases(db: Session, scope: AccessScope) -> list[KnowledgeBase]:

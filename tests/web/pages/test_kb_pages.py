@@ -144,3 +144,25 @@ def test_english_pages(as_user: AsUser) -> None:
     amy = as_user("amy")
     page = amy.get(f"/kb/{kb_id}/ask", params={"lang": "en"}).text
     assert "RAG chat" in page and "Ask" in page
+
+
+def test_a_team_admin_picks_a_reranker_and_search_uses_it(as_user: AsUser, upstream: ScriptedUpstream) -> None:
+    root = as_user("root")
+    headers = {"x-csrf-token": csrf_from(root.get("/account").text)}
+    for name, clearance in (("reranker", 3), ("reranker-public", 1)):
+        body = {"name": name, "provider": "openai", "kind": "rerank", "base_url": upstream.base_url}
+        body |= {"upstream_model": "bge-reranker-v2-m3", "all_teams": True, "clearance": clearance}
+        assert root.post("/api/v1/models", json=body, headers=headers).status_code == 201
+    root.post("/logout", data={"csrf_token": csrf_from(root.get("/account").text)})
+    kb_id = create_and_upload(as_user)
+    alice = as_user("alice")
+    detail = alice.get(f"/kb/{kb_id}").text
+    assert '<option value="reranker">' in detail and "reranker-public" not in detail  # level 2: not cleared
+    refused = post_form(alice, f"/kb/{kb_id}", f"/kb/{kb_id}/settings", {"reranker_model": "reranker-public"})
+    assert refused.status_code == 400 and "クリアランス" in refused.text
+    saved = post_form(alice, f"/kb/{kb_id}", f"/kb/{kb_id}/settings", {"reranker_model": "reranker"})
+    assert saved.status_code == 303 and "notice=settings_saved" in saved.headers["location"]
+    upstream.plan(("prefer", "第七条"))
+    found = as_user("amy").get(f"/kb/{kb_id}/search", params={"q": "審査基準を定める"}).text
+    assert "再ランキング用モデル: reranker" in found
+    assert found.index("第七条") < found.index("第五条")

@@ -14,7 +14,8 @@ from hiraga.apps.provider_side import AppDefinition, AppResult, RunContext
 from hiraga.errors import UpstreamFailed
 from hiraga.knowledge import answering, service, wiring
 from hiraga.knowledge.citations import NOT_FOUND_MESSAGE, Passage
-from hiraga.knowledge.expansion import Expansion, ExpansionTarget, expand_question
+from hiraga.knowledge.expansion import Expansion, expand_question
+from hiraga.knowledge.search_calls import SearchCallTarget
 from hiraga.spine.authorize import AccessScope
 
 EXCERPT_CHARS = 160
@@ -54,7 +55,7 @@ def evidence_markdown(cited: list[Passage]) -> str:
     return "\n".join(lines)
 
 
-def _target(context: RunContext, kb_name: str, options: answering.AskOptions) -> ExpansionTarget:
+def _target(context: RunContext, kb_name: str, options: answering.AskOptions) -> SearchCallTarget:
     knowledge = wiring.active()
     scope = AccessScope(context.principal)
     with knowledge.database.session() as db:
@@ -103,8 +104,10 @@ class RagQaApp:
         question = str(inputs.get("question") or "")
         expansion = await _expansion(context, kb_name, question, options) if inputs.get("expand_query") else None
         retrieval = await asyncio.to_thread(_retrieve, context, kb_name, question, options, expansion)
+        if context.gateway is not None:
+            retrieval = await answering.reranked(context.gateway, context.principal, retrieval, options)
         if not retrieval.relevant:
-            spent = expansion.usage if expansion else []
+            spent = [*retrieval.expansion.usage, *retrieval.reranking.usage]
             context.usage.extend(spent)
             return AppResult(outputs=NOT_FOUND_MESSAGE, usage=spent)
         if context.gateway is None:

@@ -20,7 +20,7 @@ class ModelEndpoint(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     description: Mapped[str] = mapped_column(String(500), default="")
     provider: Mapped[str] = mapped_column(String(50))  # entry point name in ``hiraga.providers``
-    kind: Mapped[str] = mapped_column(String(20), default="chat")  # "chat" | "embeddings"
+    kind: Mapped[str] = mapped_column(String(20), default="chat")  # "chat" | "embeddings" | "rerank"
     base_url: Mapped[str] = mapped_column(String(500), default="")
     upstream_model: Mapped[str] = mapped_column(String(200), default="")
     api_version: Mapped[str | None] = mapped_column(String(40), nullable=True)  # Azure OpenAI form

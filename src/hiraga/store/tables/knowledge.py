@@ -56,6 +56,7 @@ class KnowledgeBase(Base):
     description: Mapped[str] = mapped_column(String(2000), default="")
     classification: Mapped[int] = mapped_column(Integer)
     generation: Mapped[int] = mapped_column(Integer, default=0)  # bumped whenever searchable chunks change
+    reranker_model: Mapped[str | None] = mapped_column(String(200), nullable=True)  # hiraga.knowledge.reranking
     created_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 

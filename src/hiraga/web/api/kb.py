@@ -21,7 +21,9 @@ from hiraga.knowledge import answering, service, wiring
 from hiraga.knowledge import protocol as wire
 from hiraga.knowledge.citations import linked_markers
 from hiraga.knowledge.expansion import Expansion, expand_question
+from hiraga.knowledge.reranking import RERANK_POOL, Reranking, hit_text, rerank
 from hiraga.knowledge.runtime import SearchHit
+from hiraga.knowledge.search_calls import SearchCallTarget
 from hiraga.portal.markdown import render_markdown
 from hiraga.spine.authorize import AccessScope
 from hiraga.store.tables import KbIngestJob, KnowledgeBase
@@ -128,6 +130,14 @@ def get_knowledge_base(kb_id: int, request: Request, db: DbSession, scope: Calle
     return wire.KnowledgeBase.model_validate(readable(request, db, scope, kb_id))
 
 
+@router.patch("/{kb_id}", summary="ナレッジベースの設定（管理者）: 再ランキング用モデル")
+def update_knowledge_base(
+    kb_id: int, body: wire.KnowledgeBaseUpdate, request: Request, db: DbSession, scope: CallerScope
+) -> wire.KnowledgeBase:
+    kb = service.set_reranker(db, scope, readable(request, db, scope, kb_id), body.reranker_model)
+    return wire.KnowledgeBase.model_validate(kb)
+
+
 @router.delete("/{kb_id}", status_code=204, response_class=Response, summary="ナレッジベースの削除（管理者）")
 def delete_knowledge_base(kb_id: int, request: Request, db: DbSession, scope: CallerScope) -> None:
     kb = readable(request, db, scope, kb_id)
@@ -165,6 +175,7 @@ async def search(
     kb = await in_thread(db, lambda: readable(request, db, scope, kb_id))
     options = answering.AskOptions(model=body.model)
     expansion = await expanded(request, scope, kb, body.query, options) if body.expand_query else Expansion()
+    pool = max(body.top_k, RERANK_POOL) if kb.reranker_model else body.top_k
 
     def run() -> list[SearchHit]:
         runtime = knowledge(request).runtime()
@@ -174,16 +185,30 @@ async def search(
             kb,
             runtime,
             body.query,
-            top_k=body.top_k,
+            top_k=pool,
             tags=body.tags,
             document_names=body.documents,
             expansions=expansion.phrasings,
         )
 
-    hits = await in_thread(db, run)
+    hits, reranking = await reranked_hits(request, scope, kb, body.query, await in_thread(db, run))
     return wire.SearchResult(
-        hits=[wire.Hit.of(h) for h in hits], expansions=expansion.phrasings, notices=expansion.notices
+        hits=[wire.Hit.of(h) for h in hits[: body.top_k]],
+        expansions=expansion.phrasings,
+        reranked_by=reranking.model,
+        notices=[*expansion.notices, *reranking.notices],
     )
+
+
+async def reranked_hits(
+    request: Request, scope: AccessScope, kb: KnowledgeBase, query: str, hits: list[SearchHit]
+) -> tuple[list[SearchHit], Reranking]:
+    """``hits`` in the order of the knowledge base's served reranker, if it names one."""
+    if kb.reranker_model is None:
+        return hits, Reranking()
+    target = SearchCallTarget(kb.id, kb.classification, answering.charged_team(kb, scope), kb.reranker_model)
+    gateway = gateway_of(app_context(request))
+    return await rerank(gateway, scope.principal, query, hits, hit_text, target)
 
 
 async def expanded(
@@ -203,6 +228,7 @@ async def ask(kb_id: int, body: wire.AskRequest, request: Request, db: DbSession
         db, lambda: answering.retrieve(db, scope, kb, runtime, body.question, options, expansion)
     )
     gateway = gateway_of(app_context(request))
+    retrieval = await answering.reranked(gateway, scope.principal, retrieval, options)
     if body.stream:
         return AnswerStream(gateway, scope.principal, retrieval, options)
     result = await answering.answer(gateway, scope.principal, retrieval, options)

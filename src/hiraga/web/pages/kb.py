@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from hiraga.errors import HiragaError, InvalidInput
 from hiraga.knowledge import answering, service
+from hiraga.knowledge.reranking import RERANK_POOL
 from hiraga.spine.authorize import AccessScope
 from hiraga.store.tables import KnowledgeBase
 from hiraga.web.api import kb as api
@@ -22,6 +23,7 @@ from hiraga.web.pages.apps import _admin_teams as admin_teams
 from hiraga.web.pages.rendering import FORM_ERROR_STATUSES, PageRoute, PageScope, is_htmx, redirect, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
+SEARCH_HITS = 10
 
 
 def _may_manage(scope: AccessScope, kb: KnowledgeBase) -> bool:
@@ -66,7 +68,9 @@ async def kb_create(request: Request, db: DbSession, scope: PageScope) -> Respon
 def _detail_context(request: Request, db: Session, scope: AccessScope, kb: KnowledgeBase) -> dict[str, Any]:
     documents = api.documents_with_jobs(db, scope, kb)
     working = any(d.job is not None and d.job.state in ("queued", "running") for d in documents)
-    return {"kb": kb, "documents": documents, "working": working, "may_manage": _may_manage(scope, kb)}
+    manage = _may_manage(scope, kb)
+    rerankers = service.reranker_choices(db, kb) if manage else []
+    return {"kb": kb, "documents": documents, "working": working, "may_manage": manage, "rerankers": rerankers}
 
 
 @router.get("/kb/{kb_id}")
@@ -106,6 +110,19 @@ def kb_delete_document(request: Request, kb_id: int, document_id: int, db: DbSes
     return redirect(request, f"/kb/{kb_id}?notice=document_deleted")
 
 
+@router.post("/kb/{kb_id}/settings")
+async def kb_settings(request: Request, kb_id: int, db: DbSession, scope: PageScope) -> Response:
+    form = await request.form()
+    kb = await in_thread(db, lambda: api.readable(request, db, scope, kb_id))
+    try:
+        await in_thread(db, lambda: service.set_reranker(db, scope, kb, str(form.get("reranker_model") or "")))
+    except InvalidInput as error:
+        db.rollback()
+        context = {**_detail_context(request, db, scope, kb), "error": error}
+        return render(request, "kb/detail.html", context, status=error.status)
+    return redirect(request, f"/kb/{kb_id}?notice=settings_saved")
+
+
 @router.post("/kb/{kb_id}/delete")
 def kb_delete(request: Request, kb_id: int, db: DbSession, scope: PageScope) -> Response:
     kb = api.readable(request, db, scope, kb_id)
@@ -114,14 +131,18 @@ def kb_delete(request: Request, kb_id: int, db: DbSession, scope: PageScope) -> 
 
 
 @router.get("/kb/{kb_id}/search")
-def kb_search(request: Request, kb_id: int, db: DbSession, scope: PageScope, q: str = "") -> Response:
-    kb = api.readable(request, db, scope, kb_id)
-    context: dict[str, Any] = {"kb": kb, "query": q, "hits": None}
+async def kb_search(request: Request, kb_id: int, db: DbSession, scope: PageScope, q: str = "") -> Response:
+    kb = await in_thread(db, lambda: api.readable(request, db, scope, kb_id))
+    context: dict[str, Any] = {"kb": kb, "query": q, "hits": None, "notices": []}
     if q.strip():
+        runtime = api.knowledge(request).runtime()
+        pool = RERANK_POOL if kb.reranker_model else SEARCH_HITS
         try:
-            context["hits"] = service.search(db, scope, kb, api.knowledge(request).runtime(), q, top_k=10)
+            hits = await in_thread(db, lambda: service.search(db, scope, kb, runtime, q, top_k=pool))
         except InvalidInput as error:
             return render(request, "kb/search.html", {**context, "error": error}, status=error.status)
+        hits, reranking = await api.reranked_hits(request, scope, kb, q, hits)
+        context.update(hits=hits[:SEARCH_HITS], notices=reranking.notices, reranked_by=reranking.model)
     return render(request, "kb/search.html", context)
 
 
@@ -146,7 +167,9 @@ async def kb_ask(request: Request, kb_id: int, db: DbSession, scope: PageScope) 
         retrieval = await in_thread(
             db, lambda: answering.retrieve(db, scope, kb, runtime, question, options, expansion)
         )
-        result = await answering.answer(gateway_of(app_context(request)), scope.principal, retrieval, options)
+        gateway = gateway_of(app_context(request))
+        retrieval = await answering.reranked(gateway, scope.principal, retrieval, options)
+        result = await answering.answer(gateway, scope.principal, retrieval, options)
     except HiragaError as error:
         if error.status >= 500 or error.status in (401,):
             raise

@@ -7,107 +7,23 @@ end-to-end test with the embedded models is in tests/knowledge/test_answering.py
 from __future__ import annotations
 
 import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import orjson
-import pytest
 import sqlalchemy as sa
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from hiraga.audit.chain import AUDIT
 from hiraga.knowledge.attribution import UNSUPPORTED_MARK
 from hiraga.knowledge.citations import NOT_FOUND_MESSAGE
-from hiraga.knowledge.wiring import EMBEDDER_KEY
-from hiraga.settings import Settings, load_settings
+from hiraga.settings import Settings
 from hiraga.store.database import Database
 
-from .world import World
+from ..world import World
+from .support import STUB_MODEL, ask, create_kb, settled, upload
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "knowledge"))
-from rag_support import LAW_ID, LAW_SAMPLE, ScriptedUpstream, prompt_of, scripted_upstream
-
-STUB_MODEL = "rag-stub"
-
-
-@pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
-    return load_settings(
-        data_dir=tmp_path / "data",
-        database_url=database_url,
-        secret_key="test-secret-" + "x1y2z3" * 8,
-        allowed_upstream_hosts="127.0.0.1",
-        gateway_cache_seconds=0,
-    )
-
-
-@pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    app.state.ctx.extras[EMBEDDER_KEY] = lambda: None
-    with TestClient(app) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-def upstream(client: TestClient, world: World) -> ScriptedUpstream:
-    stub = scripted_upstream()
-    for name, clearance in ((STUB_MODEL, 3), ("rag-stub-level1", 1)):
-        body = {
-            "name": name,
-            "provider": "openai",
-            "base_url": stub.base_url,
-            "upstream_model": "stub",
-            "all_teams": True,
-            "clearance": clearance,
-            "context_window": 8192,
-        }
-        response = client.post("/api/v1/models", json=body, headers=world.headers("system_admin"))
-        assert response.status_code == 201, response.text
-    return stub
-
-
-def create_kb(client: TestClient, world: World, name: str = "法令集", classification: int = 2) -> int:
-    body = {"name": name, "team_id": world.team["own"], "classification": classification}
-    response = client.post("/api/v1/kb", json=body, headers=world.headers("team_admin"))
-    assert response.status_code == 201, response.text
-    return int(response.json()["id"])
-
-
-def upload(client: TestClient, world: World, kb_id: int, *files: tuple[str, bytes], role: str = "team_admin") -> Any:
-    parts = [("files", (name, data, "application/octet-stream")) for name, data in files]
-    return client.post(f"/api/v1/kb/{kb_id}/documents", files=parts, headers=world.headers(role))
-
-
-def settled(client: TestClient, world: World, kb_id: int) -> list[dict[str, Any]]:
-    """The documents once no ingestion job is queued or running (the in-process worker ingests)."""
-    deadline = time.monotonic() + 120
-    while True:
-        documents: list[dict[str, Any]] = client.get(
-            f"/api/v1/kb/{kb_id}/documents", headers=world.headers("member")
-        ).json()
-        if all(d["job"] is None or d["job"]["state"] in ("done", "failed") for d in documents):
-            return documents
-        assert time.monotonic() < deadline, documents
-        time.sleep(0.2)
-
-
-@pytest.fixture
-def law_kb(client: TestClient, world: World) -> int:
-    kb_id = create_kb(client, world)
-    response = upload(client, world, kb_id, (LAW_SAMPLE.name, LAW_SAMPLE.read_bytes()))
-    assert response.status_code == 202, response.text
-    assert response.json()["submitted"][0]["outcome"] == "queued"
-    [document] = settled(client, world, kb_id)
-    assert document["status"] == "ready", document
-    return kb_id
-
-
-def ask(client: TestClient, world: World, kb_id: int, question: str, role: str = "member", **extra: Any) -> Any:
-    body = {"question": question, "model": STUB_MODEL, **extra}
-    return client.post(f"/api/v1/kb/{kb_id}/ask", json=body, headers=world.headers(role))
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "knowledge"))
+from rag_support import LAW_ID, ScriptedUpstream, prompt_of
 
 
 def test_upload_ingests_the_law_and_members_find_the_article(client: TestClient, world: World, law_kb: int) -> None:
