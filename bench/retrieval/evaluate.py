@@ -108,30 +108,57 @@ def hiraga_variants() -> dict[str, Variant]:
     return variants
 
 
-def run(name: str, variants: dict[str, Variant]) -> dict[str, Scores]:
+@dataclass
+class Prepared:
+    """One task ready to search: its passages, index rows, stored terms and query vectors."""
+
+    task: datasets.RetrievalTask
+    passages: list[Passage]
+    queries: list[str]
+    rows: list[IndexRow]
+    stored: list[str]
+    query_vectors: dict[str, list[float]]
+
+    def searcher(self, directory: Path, variant: Variant) -> HybridSearcher:
+        bigram_weight, config, reranking = variant
+        index = EmbeddedIndex(directory, MemorySource(self.rows), bigram_weight=bigram_weight)
+        stored = self.stored
+        return HybridSearcher(
+            index,
+            self.query_vectors.__getitem__,
+            config,
+            rerank=reranking,
+            terms=lambda ids: {i: stored[i] for i in ids},
+        )
+
+
+def prepare(name: str, limit: int | None = None) -> Prepared:
+    """``limit``: only the first questions (all passages)."""
     task = datasets.load(name)
     passages = passages_of_task(task)
     cache = VectorCache()
     encoder = EmbeddedEmbedder.shared()
     vectors = cache.embed("passage", [p.embedded_text for p in passages], encoder.embed_passages)
-    queries = [normalise_query(q) for q in task.questions]
+    queries = [normalise_query(q) for q in task.questions[:limit]]
     query_vectors = dict(zip(queries, cache.embed("query", queries, encoder.embed_queries), strict=True))
     stored = [sentence_terms(p.embedded_text) for p in passages]
     rows = [
         IndexRow(i, p.document, indexed_terms(stored[i]), vector_to_bytes(vectors[i])) for i, p in enumerate(passages)
     ]
+    return Prepared(task, passages, queries, rows, stored, query_vectors)
+
+
+SHIPPED: Variant = (0.5, FusionConfig(), RerankConfig())  # what KnowledgeRuntime searches with
+
+
+def run(name: str, variants: dict[str, Variant]) -> dict[str, Scores]:
+    ready = prepare(name)
+    task, passages, queries = ready.task, ready.passages, ready.queries
     results = {"peer bm25s (Sudachi)": score(peer_rankings(task), task.relevant)}
     print(f"{name:7s} {'peer bm25s (Sudachi)':32s} {results['peer bm25s (Sudachi)']}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
-        for label, (bigram_weight, config, reranking) in variants.items():
-            index = EmbeddedIndex(Path(tmp), MemorySource(rows), bigram_weight=bigram_weight)
-            searcher = HybridSearcher(
-                index,
-                query_vectors.__getitem__,
-                config,
-                rerank=reranking,
-                terms=lambda ids: {i: stored[i] for i in ids},
-            )
+        for label, variant in variants.items():
+            searcher = ready.searcher(Path(tmp), variant)
             started = time.perf_counter()
             rankings = [documents_of((h.chunk_id for h in searcher.search(1, q, 30)), passages) for q in queries]
             results[f"hiraga {label}"] = score(rankings, task.relevant)
