@@ -424,6 +424,11 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ),
     ("POST", "/api/v1/kb"): Entry(row(401, (403, 404), (201, 404), 403, 201), body=_new_kb),
     ("GET", "/api/v1/kb/{kb_id}"): Entry(KB_READ, prepare=_knowledge_base),
+    ("PATCH", "/api/v1/kb/{kb_id}"): Entry(
+        row(401, (403, 404), (200, 404), 403, 200),
+        body=lambda w, t, n: {"reranker_model": None},
+        prepare=_knowledge_base,
+    ),
     ("DELETE", "/api/v1/kb/{kb_id}"): Entry(KB_MANAGE, prepare=_knowledge_base),
     ("GET", "/api/v1/kb/{kb_id}/documents"): Entry(KB_READ, prepare=_knowledge_base),
     # 400: past authorisation, a JSON body carries no files (nothing is stored)
