@@ -96,3 +96,21 @@ def test_worker_processes_jobs_queued_elsewhere(target: CliTarget) -> None:
         database.dispose()
     hits = run(target, "kb", "search", "規程", "開庁時間", "--json")
     assert json.loads(hits.stdout)["hits"][0]["document"] == "memo.txt"
+
+
+def test_a_rerank_model_is_registered_and_named_on_a_knowledge_base(target: CliTarget) -> None:
+    setup_kb(target)
+    url = "http://127.0.0.1:9/v1"  # never called: naming a reranker makes no request
+    env = {**target.env, "HIRAGA_ALLOWED_UPSTREAM_HOSTS": "127.0.0.1"}
+    for name, clearance in (("reranker", "2"), ("reranker-public", "1")):
+        words = ("models", "add", name, "--base-url", url, "--kind", "rerank", "--clearance", clearance, "--all-teams")
+        added = CliRunner().invoke(cli, target.args(*words), env=env)
+        assert added.exit_code == 0, added.output
+    assert run(target, "kb", "reranker", "規程").output.strip() == "（なし: 組み込みの順位）"
+    refused = run(target, "kb", "reranker", "規程", "reranker-public")
+    assert refused.exit_code == 1 and "reranker_not_cleared" in refused.output
+    chosen = run(target, "kb", "reranker", "規程", "reranker")
+    assert chosen.exit_code == 0 and "再ランキング用モデル = reranker" in chosen.output
+    assert run(target, "kb", "reranker", "規程").output.strip() == "reranker"
+    assert run(target, "kb", "reranker", "規程", "--none").exit_code == 0
+    assert run(target, "kb", "reranker", "規程").output.strip() == "（なし: 組み込みの順位）"

@@ -182,6 +182,23 @@ def remove(name: str, yes: bool, data_dir: Path | None) -> None:
         click.echo(f"削除しました: {name}")
 
 
+@kb.command("reranker")
+@click.argument("name")
+@click.argument("model", required=False)
+@click.option("--none", "clear", is_flag=True, help="再ランキング用モデルを使わない")
+@data_dir_option
+@reports_errors
+def reranker(name: str, model: str | None, clear: bool, data_dir: Path | None) -> None:
+    """ナレッジベースの再ランキング用モデル（種類 rerank のモデル）を表示・設定します。"""
+    with knowledge_context(data_dir) as (database, scope, _), database.session() as db:
+        found = service.find_knowledge_base(db, scope, name)
+        if model is None and not clear:
+            click.echo(found.reranker_model or "（なし: 組み込みの順位）")
+            return
+        service.set_reranker(db, scope, found, None if clear else model)
+        click.echo(f"{name}: 再ランキング用モデル = {found.reranker_model or 'なし'}")
+
+
 @kb.command("reindex")
 @click.argument("name")
 @data_dir_option
@@ -223,7 +240,8 @@ def _hit_json(rank: int, hit: SearchHit) -> dict[str, object]:
 @data_dir_option
 @reports_errors
 def search_(name: str, query: str, top_k: int, as_json: bool, data_dir: Path | None) -> None:
-    """ナレッジベースを検索します。QUERY に - を渡すと標準入力の各行を 1 件の検索として扱います。"""
+    """ナレッジベースを検索します（組み込みの順位。再ランキング用モデルは API と画面で使われます）。
+    QUERY に - を渡すと標準入力の各行を 1 件の検索として扱います。"""
     with knowledge_context(data_dir) as (database, scope, runtime), database.session() as db:
         target = service.find_knowledge_base(db, scope, name)
         if query == "-":

@@ -41,7 +41,7 @@ def models() -> None:
 )
 @click.option("--api-key-stdin", is_flag=True, help="上流の API キーを標準入力から読む")
 @click.option("--api-version", default=None, help="Azure OpenAI の api-version")
-@click.option("--kind", type=click.Choice(["chat", "embeddings"]), default="chat", show_default=True)
+@click.option("--kind", type=click.Choice(["chat", "embeddings", "rerank"]), default="chat", show_default=True)
 @click.option("--clearance", type=click.IntRange(1, 3), default=1, show_default=True, help="受け取れる最高の機密性")
 @click.option("--external/--internal", default=True, show_default=True, help="組織外のサーバーか")
 @click.option("--team", "teams", multiple=True, help="利用を許可するチーム名（複数可）")
