@@ -164,27 +164,32 @@ class Gateway:
             return Answer(pii.restore_answer(lease.endpoint, answer), lease.endpoint)
 
     async def embeddings(self, call: ModelCall, body: Json) -> Answer:
-        async with self._governed(call, "embeddings", body) as (outcome, tiers, pii):
-
-            async def attempt(ep: EndpointConfig) -> Json:
-                return await self.provider(ep).embed(ep, await pii.body_for(ep))
-
-            lease = await self.router.run(tiers, attempt, outcome)
-            lease.done(True)
-            usage = usage_of(lease.value) or Usage(call.estimated_input_tokens, 0, estimated=True)
-            self._finish(call, outcome, lease.endpoint, usage, Outcome.OK, pii)
-            return Answer(lease.value, lease.endpoint)
+        return await self._input_only(call, "embeddings", body, lambda ep, sent: self.provider(ep).embed(ep, sent))
 
     async def rerank(self, call: ModelCall, body: Json) -> Answer:
         """Relevance scores of ``body["documents"]`` for ``body["query"]`` from a rerank endpoint."""
-        async with self._governed(call, "rerank", body) as (outcome, tiers, pii):
+        return await self._input_only(
+            call, "rerank", body, lambda ep, sent: reranker(self.provider(ep)).rerank(ep, sent), rerank_usage
+        )
+
+    async def _input_only(
+        self,
+        call: ModelCall,
+        kind: str,
+        body: Json,
+        send: Callable[[EndpointConfig, Json], Awaitable[Json]],
+        counted: Callable[[Json], Usage | None] = usage_of,
+    ) -> Answer:
+        """A call whose reply carries no text to restore (embeddings, rerank): the reply as the
+        upstream gave it, its usage as ``counted`` reads it (else the input estimate)."""
+        async with self._governed(call, kind, body) as (outcome, tiers, pii):
 
             async def attempt(ep: EndpointConfig) -> Json:
-                return await reranker(self.provider(ep)).rerank(ep, await pii.body_for(ep))
+                return await send(ep, await pii.body_for(ep))
 
             lease = await self.router.run(tiers, attempt, outcome)
             lease.done(True)
-            usage = rerank_usage(lease.value) or Usage(call.estimated_input_tokens, 0, estimated=True)
+            usage = counted(lease.value) or Usage(call.estimated_input_tokens, 0, estimated=True)
             self._finish(call, outcome, lease.endpoint, usage, Outcome.OK, pii)
             return Answer(lease.value, lease.endpoint)
 
