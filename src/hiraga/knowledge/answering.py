@@ -28,7 +28,7 @@ from hiraga.knowledge import service
 from hiraga.knowledge.attribution import attribute, shown_text
 from hiraga.knowledge.citations import NOT_FOUND_MESSAGE, CheckedAnswer, Passage, check_citations, law_footer
 from hiraga.knowledge.expansion import Expansion
-from hiraga.knowledge.reranking import RERANK_POOL, Reranking, rerank
+from hiraga.knowledge.reranking import Reranking, candidate_count, rerank
 from hiraga.knowledge.runtime import KnowledgeRuntime
 from hiraga.knowledge.search_calls import SearchCallTarget
 from hiraga.knowledge.tokenise import content_words, words
@@ -138,7 +138,7 @@ def retrieve(
     it will order is kept as ``candidates`` (see ``reranked``)."""
     text = check_question(question)
     expansion = expansion or Expansion()
-    pool = max(options.top_k, RERANK_POOL) if kb.reranker_model else options.top_k
+    pool = candidate_count(kb.reranker_model, options.top_k)
     hits = service.search(db, scope, kb, runtime, text, top_k=pool, expansions=expansion.phrasings)
     candidates = [Passage.of(n, hit) for n, hit in enumerate(hits, start=1)]
     passages = candidates[: options.top_k]

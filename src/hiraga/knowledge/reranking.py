@@ -45,6 +45,11 @@ class Reranking:
     notices: list[str] = field(default_factory=list)
 
 
+def candidate_count(reranker: str | None, top_k: int) -> int:
+    """How many results to search for when ``top_k`` are shown: the reranker's pool if there is one."""
+    return max(top_k, RERANK_POOL) if reranker else top_k
+
+
 def hit_text(hit: SearchHit) -> str:
     """What the reranker reads of a search hit: its heading path (law, article) and its text."""
     return "\n".join([" ".join(hit.heading_path), hit.text]).strip()

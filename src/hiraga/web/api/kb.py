@@ -21,7 +21,7 @@ from hiraga.knowledge import answering, service, wiring
 from hiraga.knowledge import protocol as wire
 from hiraga.knowledge.citations import linked_markers
 from hiraga.knowledge.expansion import Expansion, expand_question
-from hiraga.knowledge.reranking import RERANK_POOL, Reranking, hit_text, rerank
+from hiraga.knowledge.reranking import Reranking, candidate_count, hit_text, rerank
 from hiraga.knowledge.runtime import SearchHit
 from hiraga.knowledge.search_calls import SearchCallTarget
 from hiraga.portal.markdown import render_markdown
@@ -175,7 +175,7 @@ async def search(
     kb = await in_thread(db, lambda: readable(request, db, scope, kb_id))
     options = answering.AskOptions(model=body.model)
     expansion = await expanded(request, scope, kb, body.query, options) if body.expand_query else Expansion()
-    pool = max(body.top_k, RERANK_POOL) if kb.reranker_model else body.top_k
+    pool = candidate_count(kb.reranker_model, body.top_k)
 
     def run() -> list[SearchHit]:
         runtime = knowledge(request).runtime()
@@ -191,9 +191,9 @@ async def search(
             expansions=expansion.phrasings,
         )
 
-    hits, reranking = await reranked_hits(request, scope, kb, body.query, await in_thread(db, run))
+    hits, reranking = await reranked_hits(request, scope, kb, body.query, await in_thread(db, run), body.top_k)
     return wire.SearchResult(
-        hits=[wire.Hit.of(h) for h in hits[: body.top_k]],
+        hits=[wire.Hit.of(h) for h in hits],
         expansions=expansion.phrasings,
         reranked_by=reranking.model,
         notices=[*expansion.notices, *reranking.notices],
@@ -201,14 +201,16 @@ async def search(
 
 
 async def reranked_hits(
-    request: Request, scope: AccessScope, kb: KnowledgeBase, query: str, hits: list[SearchHit]
+    request: Request, scope: AccessScope, kb: KnowledgeBase, query: str, hits: list[SearchHit], top_k: int
 ) -> tuple[list[SearchHit], Reranking]:
-    """``hits`` in the order of the knowledge base's served reranker, if it names one."""
+    """The first ``top_k`` of ``hits`` (searched for ``candidate_count`` of them) in the order of the
+    knowledge base's served reranker, if it names one."""
     if kb.reranker_model is None:
-        return hits, Reranking()
+        return hits[:top_k], Reranking()
     target = SearchCallTarget(kb.id, kb.classification, answering.charged_team(kb, scope), kb.reranker_model)
     gateway = gateway_of(app_context(request))
-    return await rerank(gateway, scope.principal, query, hits, hit_text, target)
+    ordered, reranking = await rerank(gateway, scope.principal, query, hits, hit_text, target)
+    return ordered[:top_k], reranking
 
 
 async def expanded(

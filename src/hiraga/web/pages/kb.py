@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from hiraga.errors import HiragaError, InvalidInput
 from hiraga.knowledge import answering, service
-from hiraga.knowledge.reranking import RERANK_POOL
+from hiraga.knowledge.reranking import candidate_count
 from hiraga.spine.authorize import AccessScope
 from hiraga.store.tables import KnowledgeBase
 from hiraga.web.api import kb as api
@@ -136,13 +136,13 @@ async def kb_search(request: Request, kb_id: int, db: DbSession, scope: PageScop
     context: dict[str, Any] = {"kb": kb, "query": q, "hits": None, "notices": []}
     if q.strip():
         runtime = api.knowledge(request).runtime()
-        pool = RERANK_POOL if kb.reranker_model else SEARCH_HITS
+        pool = candidate_count(kb.reranker_model, SEARCH_HITS)
         try:
             hits = await in_thread(db, lambda: service.search(db, scope, kb, runtime, q, top_k=pool))
         except InvalidInput as error:
             return render(request, "kb/search.html", {**context, "error": error}, status=error.status)
-        hits, reranking = await api.reranked_hits(request, scope, kb, q, hits)
-        context.update(hits=hits[:SEARCH_HITS], notices=reranking.notices, reranked_by=reranking.model)
+        hits, reranking = await api.reranked_hits(request, scope, kb, q, hits, SEARCH_HITS)
+        context.update(hits=hits, notices=reranking.notices, reranked_by=reranking.model)
     return render(request, "kb/search.html", context)
 
 
