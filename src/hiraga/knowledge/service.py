@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from sqlalchemy import ColumnElement, delete, func, literal, or_, select, true, update
+from sqlalchemy import ColumnElement, Select, delete, func, literal, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -102,14 +102,19 @@ def create_knowledge_base(
     return kb
 
 
+def _rerank_endpoints() -> Select[ModelEndpoint]:
+    """The endpoints a knowledge base may name as its reranker, before clearance: enabled, kind rerank."""
+    return select(ModelEndpoint).where(ModelEndpoint.kind == "rerank", ModelEndpoint.enabled.is_(True))
+
+
 def set_reranker(db: Session, scope: AccessScope, kb: KnowledgeBase, model: str | None) -> KnowledgeBase:
     """Name the served reranker of ``kb`` (``hiraga.knowledge.reranking``), or none. It must be a
     registered, enabled endpoint of kind ``rerank`` cleared for the knowledge base's 機密性."""
     require_manage(scope, kb)
     name = (model or "").strip() or None
     if name is not None:
-        endpoint = db.scalar(select(ModelEndpoint).where(ModelEndpoint.name == name))
-        if endpoint is None or not endpoint.enabled or endpoint.kind != "rerank":
+        endpoint = db.scalar(_rerank_endpoints().where(ModelEndpoint.name == name))
+        if endpoint is None:
             raise InvalidInput(
                 f"「{name}」は登録済みで有効な再ランキング（rerank）用モデルではありません。",
                 code="reranker_not_found",
@@ -128,10 +133,8 @@ def set_reranker(db: Session, scope: AccessScope, kb: KnowledgeBase, model: str 
 
 def reranker_choices(db: Session, kb: KnowledgeBase) -> list[str]:
     """The rerankers ``kb`` may name: enabled endpoints of kind rerank cleared for its 機密性."""
-    stmt = select(ModelEndpoint.name).where(
-        ModelEndpoint.kind == "rerank", ModelEndpoint.enabled.is_(True), ModelEndpoint.clearance >= kb.classification
-    )
-    return sorted(db.scalars(stmt))
+    cleared = _rerank_endpoints().where(ModelEndpoint.clearance >= kb.classification)
+    return sorted(endpoint.name for endpoint in db.scalars(cleared))
 
 
 def list_knowledge_bases(db: Session, scope: AccessScope) -> list[KnowledgeBase]:
