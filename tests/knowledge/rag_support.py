@@ -7,8 +7,16 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from hiraga.knowledge.wiring import EMBEDDER_KEY
+from hiraga.settings import Settings, load_settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gateway"))
 
@@ -40,6 +48,26 @@ class ScriptedUpstream(StubUpstream):
             "usage": _usage(),
         }
         return await _json(writer, 200, body)
+
+
+def stub_settings(database_url: str, tmp_path: Path) -> Settings:
+    """Settings for the RAG web tests: a fresh data dir, the stub upstream's host allowed, no
+    gateway catalogue cache (models registered by a test are seen at once)."""
+    return load_settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        secret_key="test-secret-" + "x1y2z3" * 8,
+        allowed_upstream_hosts="127.0.0.1",
+        gateway_cache_seconds=0,
+    )
+
+
+@contextmanager
+def lexical_client(app: FastAPI) -> Iterator[TestClient]:
+    """A client of ``app`` with the embedder switched off (lexical search only, for speed)."""
+    app.state.ctx.extras[EMBEDDER_KEY] = lambda: None
+    with TestClient(app) as test_client:
+        yield test_client
 
 
 _UPSTREAM: ScriptedUpstream | None = None

@@ -16,30 +16,22 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pages_support import csrf_from, post_form
 
-from hiraga.knowledge.wiring import EMBEDDER_KEY
-from hiraga.settings import Settings, load_settings
+from hiraga.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "knowledge"))
-from rag_support import LAW_ID, LAW_SAMPLE, ScriptedUpstream, scripted_upstream
+from rag_support import LAW_ID, LAW_SAMPLE, ScriptedUpstream, lexical_client, scripted_upstream, stub_settings
 
 AsUser = Callable[[str], TestClient]
 
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return load_settings(
-        data_dir=tmp_path / "data",
-        database_url=database_url,
-        secret_key="test-secret-" + "x1y2z3" * 8,
-        allowed_upstream_hosts="127.0.0.1",
-        gateway_cache_seconds=0,
-    )
+    return stub_settings(database_url, tmp_path)
 
 
 @pytest.fixture
 def client(app: FastAPI) -> Iterator[TestClient]:
-    app.state.ctx.extras[EMBEDDER_KEY] = lambda: None
-    with TestClient(app) as test_client:
+    with lexical_client(app) as test_client:
         yield test_client
 
 
