@@ -20,9 +20,26 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import uvicorn
+
+from hiraga.settings import Settings, load_settings
+
+
+def stub_settings(database_url: str, tmp_path: Path, **extra: Any) -> Settings:
+    """Settings for tests against the stub upstream: a fresh data dir, the loopback host allowed as
+    an upstream, no gateway catalogue cache (models a test registers are seen at once)."""
+    return load_settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        secret_key="test-secret-" + "x1y2z3" * 8,
+        allowed_upstream_hosts="127.0.0.1",
+        gateway_cache_seconds=0,
+        **extra,
+    )
+
 
 REPLY = "こんにちは！東京の天気は晴れです。日本語のマルチバイト文字が壊れずに届くか確認します。"
 PROMPT_TOKENS, COMPLETION_TOKENS = 11, 29

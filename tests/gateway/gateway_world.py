@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from gateway_stub import StubUpstream
+from gateway_stub import StubUpstream, stub_settings
 
 from hiraga.cli.common import CLI_OPERATOR
 from hiraga.identity import api_keys, directory
-from hiraga.settings import Settings, load_settings
+from hiraga.settings import Settings
 from hiraga.spine.authorize import AccessScope
 from hiraga.store.database import Database
 from hiraga.store.tables import TeamRole
@@ -47,12 +47,9 @@ def stub() -> Iterator[StubUpstream]:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return load_settings(
-        data_dir=tmp_path / "data",
-        database_url=database_url,
-        secret_key="test-secret-" + "x1y2z3" * 8,
-        allowed_upstream_hosts="127.0.0.1",
-        gateway_cache_seconds=0,
+    return stub_settings(
+        database_url,
+        tmp_path,
         embedded_model_dir=Path(os.environ.get("HIRAGA_TEST_MODEL_CACHE", "/tmp/hiraga-test-models")),
         embedded_threads=2,
         embedded_context=2048,

@@ -16,11 +16,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from hiraga.knowledge.wiring import EMBEDDER_KEY
-from hiraga.settings import Settings, load_settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gateway"))
 
 from gateway_stub import Script, SeenRequest, StubUpstream, _events, _json, _usage
+from gateway_stub import stub_settings as stub_settings  # re-exported for the RAG web tests
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 LAW_SAMPLE = FIXTURES / "405AC0000000088_gyosei_tetsuzuki_sample.xml"  # 行政手続法, an excerpt (see SOURCES.md)
@@ -48,18 +48,6 @@ class ScriptedUpstream(StubUpstream):
             "usage": _usage(),
         }
         return await _json(writer, 200, body)
-
-
-def stub_settings(database_url: str, tmp_path: Path) -> Settings:
-    """Settings for the RAG web tests: a fresh data dir, the stub upstream's host allowed, no
-    gateway catalogue cache (models registered by a test are seen at once)."""
-    return load_settings(
-        data_dir=tmp_path / "data",
-        database_url=database_url,
-        secret_key="test-secret-" + "x1y2z3" * 8,
-        allowed_upstream_hosts="127.0.0.1",
-        gateway_cache_seconds=0,
-    )
 
 
 @contextmanager

@@ -17,25 +17,15 @@ from pages_support import OPERATOR, csrf_from
 from hiraga.gateway.admin_protocol import EndpointCreate
 from hiraga.gateway.registry import RegistryRules, create_endpoint
 from hiraga.gateway.secrets import SecretBox
-from hiraga.settings import Settings, load_settings
+from hiraga.settings import Settings
 from hiraga.store.database import Database
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "gateway"))
-from gateway_stub import REPLY, StubUpstream
+from gateway_stub import REPLY, StubUpstream, stub_settings
 
 STUB_MODEL = "stub-chat"
 _STUB: StubUpstream | None = None
-__all__ = ["REPLY", "STUB_MODEL", "portal_settings", "stub", "stub_models", "submit"]
-
-
-def portal_settings(database_url: str, tmp_path: Path) -> Settings:
-    return load_settings(
-        data_dir=tmp_path / "data",
-        database_url=database_url,
-        secret_key="test-secret-" + "x1y2z3" * 8,
-        allowed_upstream_hosts="127.0.0.1",
-        gateway_cache_seconds=0,
-    )
+__all__ = ["REPLY", "STUB_MODEL", "stub", "stub_models", "stub_settings", "submit"]
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import portal_pages
 import pytest
 from fastapi.testclient import TestClient
 from pages_support import Directory
-from portal_pages import REPLY, STUB_MODEL, portal_settings, submit
+from portal_pages import REPLY, STUB_MODEL, stub_settings, submit
 
 from hiraga.settings import Settings
 
@@ -21,7 +21,7 @@ TEMPLATE = "{{件名}}について{{読み手:選択=住民|職員}}向けのお
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return portal_settings(database_url, tmp_path)
+    return stub_settings(database_url, tmp_path)
 
 
 def create(client: TestClient, team: int, template: str = TEMPLATE, name: str = "お知らせ作成") -> object:

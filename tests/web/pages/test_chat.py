@@ -13,7 +13,7 @@ import portal_pages
 import pytest
 from fastapi.testclient import TestClient
 from pages_support import Directory, csrf_from
-from portal_pages import REPLY, STUB_MODEL, conversation_id, portal_settings, submit
+from portal_pages import REPLY, STUB_MODEL, conversation_id, stub_settings, submit
 
 from hiraga.settings import Settings
 from hiraga.store.database import Database
@@ -24,7 +24,7 @@ stub, stub_models = portal_pages.stub, portal_pages.stub_models
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return portal_settings(database_url, tmp_path)
+    return stub_settings(database_url, tmp_path)
 
 
 def start(client: TestClient, model: str = STUB_MODEL, level: str = "2") -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import portal_pages
 import pytest
-from portal_pages import REPLY, STUB_MODEL, portal_settings, submit
+from portal_pages import REPLY, STUB_MODEL, stub_settings, submit
 
 from hiraga.settings import Settings
 
@@ -18,7 +18,7 @@ TASKS = {"generate": "文章生成", "summarise": "要約", "proofread": "校正
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return portal_settings(database_url, tmp_path)
+    return stub_settings(database_url, tmp_path)
 
 
 @pytest.mark.parametrize("name", sorted(TASKS))
