@@ -6,6 +6,7 @@ PostgreSQL comes from ``HIRAGA_TEST_POSTGRES_URL`` (default: the machine's serve
 
 from __future__ import annotations
 
+import os
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from hiraga.app import create_app
+from hiraga.identity import passwords
 from hiraga.settings import Settings, load_settings
 from hiraga.store import migrate
 from hiraga.store.database import Database
@@ -24,6 +26,12 @@ from hiraga.store.tables import Base
 from postgres_support import POSTGRES_ADMIN_URL
 
 BACKENDS = ["sqlite", "postgresql"]
+
+# The cheap argon2 profile for every password the suite hashes, in this process and in the
+# `hiraga` processes it starts (tests/identity/test_passwords.py keeps the standard parameters).
+TEST_PASSWORD_HASHING = {"HIRAGA_PASSWORD_HASHING": "test"}
+os.environ.update(TEST_PASSWORD_HASHING)
+passwords.use_hashing_profile("test")
 
 
 @pytest.fixture(scope="session")

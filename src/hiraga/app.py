@@ -11,6 +11,7 @@ from prometheus_client import CollectorRegistry
 from hiraga import __version__
 from hiraga.apps import wiring as apps_wiring
 from hiraga.gateway import wiring as gateway_wiring
+from hiraga.identity.passwords import use_hashing_profile
 from hiraga.knowledge import wiring as knowledge_wiring
 from hiraga.settings import Settings, load_settings
 from hiraga.store.database import Database
@@ -26,6 +27,7 @@ log = logging.getLogger("hiraga")
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
+    use_hashing_profile(settings.password_hashing, environment=settings.environment)
     ctx = AppContext(settings=settings, database=Database(settings.effective_database_url))
     app = FastAPI(
         title="hiraga",

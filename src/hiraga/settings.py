@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     login_window_minutes: int = 15
     login_lockout_minutes: int = 15
     password_min_length: int = 12
+    # argon2 parameters for new password hashes; "test" is for test suites only (refused in production)
+    password_hashing: Literal["standard", "test"] = "standard"
     api_key_default_expiry_days: int = 90
 
     # model gateway (hiraga.gateway)

@@ -14,6 +14,7 @@ import click
 from sqlalchemy.orm import Session
 
 from hiraga.errors import HiragaError
+from hiraga.identity.passwords import use_hashing_profile
 from hiraga.identity.principal import Principal
 from hiraga.settings import Settings, load_settings
 from hiraga.spine.authorize import AccessScope
@@ -28,7 +29,9 @@ CLI_OPERATOR = Principal(user_id=0, email="cli@localhost", display_name="CLI", i
 def settings_for(data_dir: Path | None) -> Settings:
     if data_dir is not None:
         os.environ["HIRAGA_DATA_DIR"] = str(data_dir)  # child processes (workers) see it too
-    return load_settings()
+    settings = load_settings()
+    use_hashing_profile(settings.password_hashing, environment=settings.environment)
+    return settings
 
 
 @contextmanager

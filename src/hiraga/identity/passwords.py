@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from hiraga.errors import InvalidInput
+from hiraga.errors import ConfigurationError, InvalidInput
 
-_hasher = PasswordHasher()  # argon2id, library defaults (RFC 9106 low-memory profile)
+HashingProfile = Literal["standard", "test"]
 MAX_PASSWORD_LENGTH = 256
+
+_PROFILES: dict[HashingProfile, PasswordHasher] = {
+    # argon2id, library defaults (RFC 9106 low-memory profile: t=3, m=64 MiB, p=4)
+    "standard": PasswordHasher(),
+    # for test suites only: the cheapest argon2id the library accepts (refused in production);
+    # hashes made with it are re-hashed with the standard profile at the next login
+    "test": PasswordHasher(time_cost=1, memory_cost=8, parallelism=1),
+}
+_hasher = _PROFILES["standard"]
+
+
+def use_hashing_profile(profile: HashingProfile, *, environment: str = "development") -> None:
+    """Select the argon2 parameters for new hashes (the app factory and the CLI call this from settings)."""
+    global _hasher
+    if profile != "standard" and environment == "production":
+        raise ConfigurationError("本番モードでは HIRAGA_PASSWORD_HASHING=standard 以外は使えません。")
+    _hasher = _PROFILES[profile]
 
 
 class WeakPassword(InvalidInput):
