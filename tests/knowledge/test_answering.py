@@ -3,7 +3,6 @@ classification, and one end-to-end answer by the embedded model through the real
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 import time
@@ -28,6 +27,8 @@ from .conftest import World
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from rag_support import LAW_SAMPLE
+
+from model_cache import MODEL_CACHE_DIR
 
 
 def law_kb(world: World) -> int:
@@ -106,7 +107,7 @@ def test_the_embedded_model_answers_with_only_valid_citations(database_url: str,
         data_dir=tmp_path / "data",
         database_url=database_url,
         secret_key="test-secret-" + "x1y2z3" * 8,
-        embedded_model_dir=Path(os.environ.get("HIRAGA_TEST_MODEL_CACHE", "/tmp/hiraga-test-models")),
+        embedded_model_dir=MODEL_CACHE_DIR,
         embedded_threads=2,
     )
     with TestClient(create_app(settings)) as client:

@@ -7,12 +7,11 @@ import pytest
 from hiraga.knowledge.chunking import chunk_document
 from hiraga.knowledge.parsers import parse_document
 from hiraga.knowledge.parsers.base import BlockKind, UnreadableDocument
+from shared_data import shared_data
 
-LAWS = Path("/work/shared/data/egov-law-xml")
+LAWS = shared_data("egov-law-xml")
 BARE = LAWS / "405AC0000000088_20240401_504AC0100000052.xml"  # 行政手続法, <Law> root
 WRAPPED = LAWS / "415AC0000000057.xml"  # 個人情報保護法, <DataRoot> wrapper
-
-pytestmark = pytest.mark.skipif(not LAWS.is_dir(), reason="shared law samples not present")
 
 
 def articles(path: Path) -> dict[str, str]:

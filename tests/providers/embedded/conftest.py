@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 from hiraga.providers.embedded.embeddings import EmbeddedEmbedder
 from hiraga.providers.embedded.llama_runtime import LlamaRuntime
 from hiraga.providers.embedded.packaged_model import ensure_packaged_model
+from model_cache import MODEL_CACHE_DIR
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ def anyio_backend() -> str:
 @pytest.fixture(scope="session")
 def model_cache_dir() -> Path:
     """Reused across sessions so the 491 MB assembly happens once per machine."""
-    return Path(os.environ.get("HIRAGA_TEST_MODEL_CACHE", "/tmp/hiraga-test-models"))
+    return MODEL_CACHE_DIR
 
 
 @pytest.fixture(scope="session")
