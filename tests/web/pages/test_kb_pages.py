@@ -63,7 +63,7 @@ def create_and_upload(as_user: AsUser) -> int:
     deadline = time.monotonic() + 120
     while "検索できます" not in (fragment := client.get(f"{kb_url}/documents").text):
         assert time.monotonic() < deadline, fragment
-        time.sleep(0.2)
+        time.sleep(0.05)
     assert "hx-get" not in fragment  # polling stops once no job is open
     client.post("/logout", data={"csrf_token": csrf_from(client.get("/account").text)})
     return kb_id

@@ -34,7 +34,7 @@ def settled(client: TestClient, world: World, kb_id: int) -> list[dict[str, Any]
         if all(d["job"] is None or d["job"]["state"] in ("done", "failed") for d in documents):
             return documents
         assert time.monotonic() < deadline, documents
-        time.sleep(0.2)
+        time.sleep(0.05)
 
 
 def ask(client: TestClient, world: World, kb_id: int, question: str, role: str = "member", **extra: Any) -> Any:
