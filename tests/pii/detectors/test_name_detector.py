@@ -92,6 +92,9 @@ def test_surnames_that_are_also_common_words_or_places_need_context() -> None:
         ("大橋忠が来庁した。", ["大橋忠"]),
         # katakana full names before an honorific (unknown to the dictionary, or written with 中黒)
         ("ツツミ・アヤネ様の委任状", ["ツツミ・アヤネ"]),
+        ("スズキケンタ殿", ["スズキケンタ"]),  # スズキ is a katakana proper noun, not tagged 人名
+        # a one-kanji surname Sudachi reads as a common noun, written apart from the given name
+        ("丘 光明様の申請", ["丘 光明"]),
     ],
 )
 def test_names_in_contexts_missed_before(text: str, expected: list[str]) -> None:

@@ -100,7 +100,7 @@ class _Token:
     start: int
     end: int
     # "姓" / "名" (Sudachi 人名), "地名" (place that may be a surname), "語" (short noun),
-    # "固有" (other proper noun), "カナ" (katakana word not in the dictionary: ツツミアヤネ)
+    # "固有" (other proper noun), "カナ" (katakana proper noun or word not in the dictionary: ツツミアヤネ)
     name_part: str | None
 
 
@@ -109,7 +109,7 @@ def _name_part(surface: str, pos: tuple[str, ...], unknown: bool) -> str | None:
         return None
     if pos[1] == "固有名詞" and pos[2] == "人名":
         return pos[3]
-    if unknown and _KATAKANA_WORD.fullmatch(surface):
+    if (unknown or pos[1] == "固有名詞") and _KATAKANA_WORD.fullmatch(surface):
         return "カナ"
     if pos[1] == "固有名詞" and pos[2] in ("地名", "一般") and _KANJI_WORD.fullmatch(surface):
         return "地名" if pos[2] == "地名" else "固有"
@@ -180,10 +180,15 @@ def _following(sequence: Sequence[_Token], index: int, count: int = 3) -> str:
 
 
 def _absorb_untagged_given_name(sequence: Sequence[_Token], first: int, last: int) -> int:
-    """山田 + 花子/さくら (not tagged) + 様: take one short word (after an optional space) before an honorific."""
-    if not all(token.name_part == "姓" for token in sequence[first:last]):
+    """山田 + 花子/さくら (not tagged) + 様: take one short word (after an optional space) before an honorific.
+
+    A one-kanji common noun is a surname here only when a space follows it (堤 綾音様).
+    """
+    spaced = last < len(sequence) and sequence[last].surface in _SPACES
+    one_kanji_word = last - first == 1 and sequence[first].name_part == "語" and len(sequence[first].surface) == 1
+    if not (all(token.name_part == "姓" for token in sequence[first:last]) or (one_kanji_word and spaced)):
         return last
-    given = last + 1 if last < len(sequence) and sequence[last].surface in _SPACES else last
+    given = last + 1 if spaced else last
     if (
         given + 1 < len(sequence)
         and _following(sequence, given + 1).startswith(PERSONAL_HONORIFICS + TITLES)
