@@ -84,3 +84,12 @@ def test_unknown_placeholders_stay_and_the_mapping_never_leaks() -> None:
 
 def test_restore_is_identity_without_placeholders() -> None:
     assert restore("氏名1 はそのまま", PlaceholderMap()) == "氏名1 はそのまま"
+
+
+def test_the_honorific_stays_outside_the_placeholder_and_restores(detectors: list[PiiDetector]) -> None:
+    text = "氏名：土屋 浩二様\n申請者：宇野さん\n土屋 浩二様の申請について"
+    masked = mask(text, detectors)
+    assert masked.text == "氏名：〔氏名1〕様\n申請者：〔氏名2〕さん\n〔氏名1〕様の申請について"
+    assert restore(masked.text, masked.mapping) == text
+    answer = restore("〔氏名1〕様、〔氏名2〕さんの申請を受け付けました。", masked.mapping)
+    assert answer == "土屋 浩二様、宇野さんの申請を受け付けました。"
