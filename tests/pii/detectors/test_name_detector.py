@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from hiraga.pii.detectors.names import PersonNameDetector
 from hiraga.pii.scan import resolve_overlaps
+from shared_data import shared_data
 
 
 def names(text: str) -> list[str]:
@@ -132,10 +131,10 @@ def test_units_and_placeholders_after_a_label_are_not_names(text: str) -> None:
     assert names(text) == []
 
 
-STATUTE = Path("/work/shared/data/egov-law-text/322AC0000000120_20250701_507AC0000000043.md")  # 国家公務員法
+STATUTE = ("egov-law-text", "322AC0000000120_20250701_507AC0000000043.md")  # 国家公務員法
 
 
 def test_no_person_names_in_a_statute_slice() -> None:
     """Statutes name no private person: 57 k characters of 国家公務員法 (附則 included) give no finding."""
-    text = STATUTE.read_text(encoding="utf-8")[60_000:]
+    text = shared_data(*STATUTE).read_text(encoding="utf-8")[60_000:]
     assert [text[f.start - 8 : f.end + 4] for f in PersonNameDetector().detect(text)] == []
