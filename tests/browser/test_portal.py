@@ -18,7 +18,7 @@ from test_first_run import Server, start_server
 
 from model_cache import MODEL_CACHE_DIR
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.model]
 browser = test_first_run.browser  # the shared fixture
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 BUILTIN = "hiraga-embedded-qwen2.5-coder-0.5b"

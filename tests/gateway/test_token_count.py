@@ -27,6 +27,7 @@ def test_remote_model_uses_the_heuristic():
 
 
 @pytest.mark.slow
+@pytest.mark.model
 def test_embedded_model_counts_with_its_own_tokenizer(tmp_path: Path):
     settings = load_settings(
         data_dir=tmp_path / "data",

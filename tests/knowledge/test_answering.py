@@ -91,6 +91,7 @@ def test_the_model_call_carries_the_highest_level_and_the_knowledge_base(world: 
 
 
 @pytest.mark.slow
+@pytest.mark.model
 def test_the_embedded_model_answers_with_only_valid_citations(database_url: str, tmp_path: Path) -> None:
     """End to end with the packaged models: e5 retrieval, the embedded chat model, the real gateway."""
     scope = AccessScope(CLI_OPERATOR)

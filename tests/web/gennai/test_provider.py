@@ -161,6 +161,7 @@ def test_round_trip_hiraga_registers_its_own_app(echo_app: FastAPI, world: World
 
 
 @pytest.mark.slow
+@pytest.mark.model
 def test_round_trip_with_the_built_in_summarise_app_and_the_embedded_model(app: FastAPI, world: World):
     with ServerThread(app) as base_url, TestClient(app) as client:
         key = issue_key(client, world, "summarise")

@@ -13,7 +13,7 @@ from gateway_world import World
 
 from hiraga.gateway.registry import BUILTIN_CHAT, BUILTIN_EMBEDDINGS
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.model]
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
 
