@@ -137,8 +137,8 @@ def ingest(name: str, paths: tuple[Path, ...], tags: tuple[str, ...], data_dir: 
         kb_id, problems = _submit_all(database, scope, name, files, list(tags))
         with click.progressbar(length=len(files), label="取り込み中", file=sys.stderr) as bar:
             while (job_id := worker.claim(kb_id)) is not None:
-                worker.process(job_id)
-                bar.update(1)
+                if worker.process(job_id, kb_id=kb_id):
+                    bar.update(1)
         with database.session() as db:
             documents = _documents(db, kb_id)
         names = {f.name for f in files}
