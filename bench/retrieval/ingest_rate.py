@@ -30,11 +30,11 @@ ROOT = AccessScope(Principal(0, "bench@localhost", "bench", is_system_admin=True
 
 
 def bench_knowledge_base(db: Session, name: str) -> KnowledgeBase:
-    """A knowledge base of a new team of a new organisation, in an empty benchmark database."""
-    org = Organisation(name="bench")
+    """A knowledge base of a new team of a new organisation (both named after it)."""
+    org = Organisation(name=f"bench {name}")
     db.add(org)
     db.flush()
-    team = Team(organisation_id=org.id, name="bench")
+    team = Team(organisation_id=org.id, name=f"bench {name}")
     db.add(team)
     db.flush()
     return service.create_knowledge_base(db, ROOT, name=name, team_id=team.id, classification=1)
