@@ -8,21 +8,14 @@ from the worker's start (each document's ``updated_at`` is set by the commit tha
 
 from __future__ import annotations
 
-import argparse
-import json
-import tempfile
 from datetime import UTC, datetime
-from pathlib import Path
 
-from bench.ingest.synthetic_pdf import write_pdf
+from bench.ingest.common import large_pdf_world, run
 from bench.retrieval.ingest_rate import ROOT, bench_knowledge_base
 from sqlalchemy import select
 
 from hiraga.knowledge import service
 from hiraga.knowledge.jobs import IngestWorker
-from hiraga.knowledge.runtime import KnowledgeRuntime
-from hiraga.store import migrate
-from hiraga.store.database import Database
 from hiraga.store.tables import KbDocument
 
 SMALL = 13
@@ -33,14 +26,9 @@ def small_document(n: int) -> bytes:
 
 
 def measure(pages: int) -> dict[str, object]:
-    with tempfile.TemporaryDirectory() as tmp:
-        pdf = Path(tmp) / "large.pdf"
-        write_pdf(pdf, pages)
-        url = f"sqlite:///{tmp}/bench.db"
-        migrate.upgrade(url)
-        database = Database(url)
-        runtime = KnowledgeRuntime(database, Path(tmp), embedder=lambda: None)
-        with database.session() as db:
+    with large_pdf_world(pages) as world:
+        pdf = world.pdf
+        with world.database.session() as db:
             big = bench_knowledge_base(db, "large")
             service.submit_document(db, ROOT, big, filename=pdf.name, data=pdf.read_bytes())
             others = [bench_knowledge_base(db, "manuals"), bench_knowledge_base(db, "forms")]
@@ -48,10 +36,9 @@ def measure(pages: int) -> dict[str, object]:
                 data = small_document(n)
                 service.submit_document(db, ROOT, others[n % 2], filename=f"small-{n}.md", data=data)
         started = datetime.now(UTC)
-        IngestWorker(runtime).run_pending()
-        with database.session() as db:
+        IngestWorker(world.runtime).run_pending()
+        with world.database.session() as db:
             ready = {d.name: (d.updated_at - started).total_seconds() for d in db.scalars(select(KbDocument))}
-        database.dispose()
     small = sorted(v for k, v in ready.items() if k.startswith("small-"))
     return {
         "pages": pages,
@@ -61,11 +48,5 @@ def measure(pages: int) -> dict[str, object]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--pages", type=int, default=1000)
-    print(json.dumps(measure(parser.parse_args().pages)))
-
-
 if __name__ == "__main__":
-    main()
+    run(measure, __doc__ or "")

@@ -10,24 +10,18 @@ size just before the worker starts; run each measurement in a fresh process.
 
 from __future__ import annotations
 
-import argparse
-import json
 import resource
-import tempfile
 import time
 from pathlib import Path
 
-from bench.ingest.synthetic_pdf import write_pdf
+from bench.ingest.common import large_pdf_world, run
 from bench.retrieval.ingest_rate import ROOT, bench_knowledge_base
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from hiraga.knowledge import service
 from hiraga.knowledge.jobs import IngestWorker
-from hiraga.knowledge.runtime import KnowledgeRuntime
 from hiraga.knowledge.tokenise import sentence_terms
-from hiraga.store import migrate
-from hiraga.store.database import Database
 from hiraga.store.tables import KbChunk
 
 
@@ -44,28 +38,21 @@ def peak_mb() -> float:
 
 
 def measure(pages: int) -> dict[str, float]:
-    with tempfile.TemporaryDirectory() as tmp:
-        pdf = Path(tmp) / "large.pdf"
-        size = write_pdf(pdf, pages)
-        url = f"sqlite:///{tmp}/bench.db"
-        migrate.upgrade(url)
-        database = Database(url)
-        runtime = KnowledgeRuntime(database, Path(tmp), embedder=lambda: None)
-        with database.session() as db:
+    with large_pdf_world(pages) as world:
+        with world.database.session() as db:
             kb = bench_knowledge_base(db, "bench")
-            service.submit_document(db, ROOT, kb, filename=pdf.name, data=pdf.read_bytes())
+            service.submit_document(db, ROOT, kb, filename=world.pdf.name, data=world.pdf.read_bytes())
         sentence_terms("住民票の写しを交付します。")  # load Sudachi and pypdf outside the measured part
-        PdfReader(pdf)
+        PdfReader(world.pdf)
         baseline = resident_mb()
         started = time.perf_counter()
-        IngestWorker(runtime).run_pending()
+        IngestWorker(world.runtime).run_pending()
         elapsed = time.perf_counter() - started
-        with database.session() as db:
+        with world.database.session() as db:
             chunks = db.scalar(select(func.count(KbChunk.id))) or 0
-        database.dispose()
     return {
         "pages": pages,
-        "pdf_mb": round(size / 1e6, 1),
+        "pdf_mb": round(world.pdf_bytes / 1e6, 1),
         "chunks": chunks,
         "seconds": round(elapsed, 1),
         "baseline_rss_mb": round(baseline, 1),
@@ -74,11 +61,5 @@ def measure(pages: int) -> dict[str, float]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--pages", type=int, default=1000)
-    print(json.dumps(measure(parser.parse_args().pages)))
-
-
 if __name__ == "__main__":
-    main()
+    run(measure, __doc__ or "")
