@@ -4,10 +4,12 @@ it are searchable before it is; its progress is on the job row as it goes."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
-from hiraga.knowledge import service
+from hiraga.knowledge import jobs, service
 from hiraga.knowledge.jobs import IngestWorker
+from hiraga.knowledge.parsers import PartedDocument, open_document
 from hiraga.store.tables import KbChunk, KbDocument, KbIngestJob
 from hiraga.store.tables.knowledge import DocumentStatus, JobState
 
@@ -41,7 +43,16 @@ def first_chunk_ids(world: World) -> dict[str, int]:
         return {name: first for name, first in rows}
 
 
-def test_small_documents_of_other_knowledge_bases_finish_before_a_big_one_submitted_first(world: World) -> None:
+def test_small_documents_of_other_knowledge_bases_finish_before_a_big_one_submitted_first(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[str] = []
+
+    def counting_open(data: bytes, filename: str) -> PartedDocument:
+        opened.append(filename)
+        return open_document(data, filename)
+
+    monkeypatch.setattr(jobs, "open_document", counting_open)
     big_kb, other_kb, other_team_kb = world.team_kb("大きな規程集"), world.team_kb("手引"), team_b_kb(world, "税務")
     add_as_system(world, big_kb, "big.md", manual(40))
     add_as_system(world, other_kb, "small-1.md", manual(2, "窓口"))
@@ -56,6 +67,7 @@ def test_small_documents_of_other_knowledge_bases_finish_before_a_big_one_submit
         ordinals = db.scalars(select(KbChunk.ordinal).join(KbDocument).where(KbDocument.name == "big.md"))
         assert sorted(ordinals) == list(range(40))
         assert {job.attempts for job in db.scalars(select(KbIngestJob))} == {1}  # giving back is no attempt
+    assert opened.count("big.md") == 1  # the worker kept it open between its turns
 
 
 def test_turns_go_to_the_team_then_the_knowledge_base_served_least_recently(world: World) -> None:
