@@ -15,11 +15,11 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from hiraga.knowledge.chunking import chunk_document
-from hiraga.knowledge.jobs import IngestWorker, reindex_knowledge_base
+from hiraga.knowledge.jobs import IngestWorker
 from hiraga.knowledge.parsers import parse_document
 from hiraga.knowledge.runtime import KnowledgeRuntime
 from hiraga.settings import Settings
-from hiraga.store.tables import KbChunk, KbDocument, KbIngestJob, KbStagedChunk, KnowledgeBase
+from hiraga.store.tables import KbChunk, KbDocument, KbIngestJob, KbStagedChunk
 from hiraga.store.tables.knowledge import DocumentStatus, JobState
 
 from .conftest import World
@@ -61,25 +61,6 @@ def test_a_superseded_worker_cannot_publish_its_result(world: World) -> None:
     with world.database.session() as db:
         assert db.scalar(select(KbChunk.id)) is None
         assert db.scalar(select(KbDocument.status)) is DocumentStatus.PENDING
-
-
-def test_reindex_rebuilds_terms_and_publishes_a_new_generation(world: World) -> None:
-    kb_id = world.team_kb()
-    world.add(kb_id, "guide.md", GUIDE)
-    world.ingest()
-    with world.database.session() as db:
-        before = db.get(KnowledgeBase, kb_id)
-        assert before is not None
-        generation = before.generation
-        for chunk in db.scalars(select(KbChunk)):
-            chunk.terms = ""  # as if indexed by a broken tokeniser
-        before.generation += 1
-    assert world.search(kb_id, "住民票") == []
-    assert reindex_knowledge_base(world.runtime, kb_id) == 1
-    with world.database.session() as db:
-        after = db.get(KnowledgeBase, kb_id)
-        assert after is not None and after.generation == generation + 2
-    assert world.search(kb_id, "住民票")[0].document_name == "guide.md"
 
 
 def test_postgres_workers_skip_a_job_another_worker_holds(world: World) -> None:

@@ -21,7 +21,8 @@ from hiraga.cli.common import CLI_OPERATOR, data_dir_option, reports_errors, set
 from hiraga.errors import HiragaError
 from hiraga.identity import directory
 from hiraga.knowledge import service
-from hiraga.knowledge.jobs import IngestWorker, reindex_knowledge_base
+from hiraga.knowledge.jobs import IngestWorker
+from hiraga.knowledge.reindex import reindex_knowledge_base
 from hiraga.knowledge.runtime import KnowledgeRuntime, SearchHit
 from hiraga.settings import Settings
 from hiraga.spine.authorize import AccessScope

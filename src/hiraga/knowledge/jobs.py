@@ -1,14 +1,15 @@
 """Ingestion as background jobs over the ``kb_ingest_jobs`` table.
 
-A job is claimed (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, a conditional UPDATE on SQLite),
-parsed, chunked, tokenised and embedded, and then committed in one transaction: the old chunks go,
-the new ones come, the document turns READY and the knowledge base's generation goes up. Until
-that commit nothing of the new content is searchable, so a crash leaves either the old version or
-nothing. While a worker holds a job, a side thread renews the job's heartbeat every third of
-``stale_after`` (parsing, tokenising and embedding one batch may each take longer than that). A
-RUNNING job whose heartbeat is older than ``stale_after`` was abandoned by a crashed worker and is
-claimed again; one abandoned ``max_attempts`` times (it may be what kills the worker) or failing
-unexpectedly that often is marked failed.
+A job is claimed in fair order (``ingest_queue``: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, a
+conditional UPDATE on SQLite) and prepared in slices of ``slice_chunks`` chunks: read (PDFs page by
+page), chunked, tokenised and embedded, each slice committed to ``kb_staged_chunks`` with the job's
+progress (``staging``). Between slices the job goes back to the queue when another knowledge base's
+job waits. The last step is one transaction: the old chunks go, the staged ones come, the document
+turns READY and the knowledge base's generation goes up; until then nothing of the new content is
+searchable. While a worker holds a job, a side thread renews its heartbeat every third of
+``stale_after``. A RUNNING job whose heartbeat is older than that was abandoned by a crashed worker
+and is claimed again, resuming after its last committed slice; one abandoned ``max_attempts``
+times (it may be what kills the worker) or failing unexpectedly that often is marked failed.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from datetime import timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, CursorResult, and_, or_, select, text, update
+from sqlalchemy import ColumnElement, CursorResult, and_, or_, text, update
 from sqlalchemy.orm import Session, defer
 
 from hiraga.errors import HiragaError
@@ -35,7 +36,7 @@ from hiraga.knowledge.parsers import open_document
 from hiraga.knowledge.runtime import KnowledgeRuntime
 from hiraga.knowledge.staging import JobStream, KeptStreams, Staged, discard, publish, resume_point, stage
 from hiraga.knowledge.tokenise import sentence_terms
-from hiraga.store.tables import KbChunk, KbDocument, KbIngestJob, KnowledgeBase
+from hiraga.store.tables import KbDocument, KbIngestJob, KnowledgeBase
 from hiraga.store.tables.base import utcnow
 from hiraga.store.tables.knowledge import DocumentStatus, JobState
 
@@ -225,7 +226,7 @@ class IngestWorker:
         with self.database.session() as db:
             released: CursorResult[Any] = db.execute(  # type: ignore[assignment]
                 update(KbIngestJob)
-                .where(KbIngestJob.id == job_id, KbIngestJob.worker == self.name, KbIngestJob.state == JobState.RUNNING)
+                .where(self._held(job_id))
                 .values(state=JobState.QUEUED, worker=None, attempts=KbIngestJob.attempts - 1, updated_at=utcnow())
             )
         if released.rowcount == 1:
@@ -236,11 +237,13 @@ class IngestWorker:
         with self.database.session() as db:
             return self._renew(db, job_id)
 
+    def _held(self, job_id: int) -> ColumnElement[bool]:
+        """The job is running under this worker's claim."""
+        return and_(KbIngestJob.id == job_id, KbIngestJob.worker == self.name, KbIngestJob.state == JobState.RUNNING)
+
     def _renew(self, db: Session, job_id: int, **values: int) -> bool:
         renewed: CursorResult[Any] = db.execute(  # type: ignore[assignment]
-            update(KbIngestJob)
-            .where(KbIngestJob.id == job_id, KbIngestJob.worker == self.name, KbIngestJob.state == JobState.RUNNING)
-            .values(heartbeat_at=utcnow(), **values)
+            update(KbIngestJob).where(self._held(job_id)).values(heartbeat_at=utcnow(), **values)
         )
         return renewed.rowcount == 1
 
@@ -252,9 +255,7 @@ class IngestWorker:
             # the first statement is the write that checks the claim: it takes the row lock
             # (PostgreSQL) or the write lock (SQLite), so no takeover can slip in after the check
             still_mine: CursorResult[Any] = db.execute(  # type: ignore[assignment]
-                update(KbIngestJob)
-                .where(KbIngestJob.id == job_id, KbIngestJob.worker == self.name, KbIngestJob.state == JobState.RUNNING)
-                .values(state=JobState.DONE, updated_at=utcnow())
+                update(KbIngestJob).where(self._held(job_id)).values(state=JobState.DONE, updated_at=utcnow())
             )
             job = db.get(KbIngestJob, job_id, options=[defer(KbIngestJob.payload)])  # have it already
             if still_mine.rowcount != 1 or job is None:
@@ -381,29 +382,3 @@ class BackgroundIngestor:
                 log.exception("ingestion worker loop failed")
             self._wake.wait(self.poll_seconds)
             self._wake.clear()
-
-
-def reindex_knowledge_base(runtime: KnowledgeRuntime, kb_id: int, progress: Progress | None = None) -> int:
-    """Recompute every chunk's terms and vector from its stored text (after a tokeniser or model
-    change) and publish a new index generation. Returns the number of chunks."""
-    database = runtime.database
-    with database.session() as db:
-        chunk_ids = list(db.scalars(select(KbChunk.id).where(KbChunk.kb_id == kb_id).order_by(KbChunk.id)))
-    for start in range(0, len(chunk_ids), EMBED_BATCH):
-        part = chunk_ids[start : start + EMBED_BATCH]
-        with database.session() as db:
-            chunks = list(db.scalars(select(KbChunk).where(KbChunk.id.in_(part)).order_by(KbChunk.id)))
-            texts = [passage_text(json.loads(c.heading_path or "[]"), c.text) for c in chunks]
-            for chunk, passage, vector in zip(chunks, texts, runtime.embed_passages(texts), strict=True):
-                chunk.terms = sentence_terms(passage)
-                chunk.vector = vector
-            db.flush()
-            if db.bind is not None and db.bind.dialect.name == "postgresql":
-                IngestWorker(runtime).fill_postgres_columns(db, part)
-        if progress is not None:
-            progress(min(start + EMBED_BATCH, len(chunk_ids)), len(chunk_ids))
-    with database.session() as db:
-        kb = db.get(KnowledgeBase, kb_id)
-        if kb is not None:
-            kb.generation += 1
-    return len(chunk_ids)
