@@ -11,7 +11,7 @@ import pptx
 import pytest
 from pypdf import PdfWriter
 
-from hiraga.knowledge.parsers import parse_document, parsers_by_extension
+from hiraga.knowledge.parsers import open_document, parse_document, parsers_by_extension, pdf
 from hiraga.knowledge.parsers.base import BlockKind, UnreadableDocument
 
 from ..pdf_support import text_pdf
@@ -144,3 +144,14 @@ def test_zip_bomb_is_refused_before_unpacking() -> None:
     with pytest.raises(UnreadableDocument) as caught:
         parse_document(buffer.getvalue(), "bomb.docx")
     assert caught.value.code == "zip_bomb"
+
+
+def test_a_pdf_read_page_by_page_keeps_every_pages_text_while_pypdfs_cache_is_dropped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(pdf, "FORGET_EVERY", 2)  # drop pypdf's objects after every second page
+    data = text_pdf(*[[f"Page {n} says rule {n}."] for n in range(1, 8)])
+    parted = open_document(data, "rules.pdf")
+    pages = [" ".join(b.text for b in blocks) for blocks in parted.read(0)]
+    assert pages == [f"Page {n} says rule {n}." for n in range(1, 8)]
+    assert [b.page for blocks in parted.read(5) for b in blocks] == [6, 7]  # from any page on
