@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     # knowledge bases (hiraga.knowledge): a RUNNING ingestion job whose heartbeat is older than this
     # was abandoned by a crashed worker and is taken over (live workers beat every third of it)
     kb_job_stale_seconds: float = Field(default=300.0, gt=0)
+    # chunks an ingestion job prepares (and commits as progress) per turn; between turns a job of
+    # another knowledge base that is waiting gets the worker (hiraga.knowledge.ingest_queue)
+    kb_ingest_slice_chunks: int = Field(default=64, ge=1, le=10_000)
 
     @field_validator("allowed_upstream_hosts", mode="before")
     @classmethod

@@ -16,6 +16,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from hiraga.knowledge.wiring import EMBEDDER_KEY
+from hiraga.store.database import Database
+from hiraga.store.tables import KbDocument, KbIngestJob
+from hiraga.store.tables.base import utcnow
+from hiraga.store.tables.knowledge import DocumentStatus, JobState
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gateway"))
 
@@ -74,3 +78,21 @@ def scripted_upstream() -> ScriptedUpstream:
 def prompt_of(seen: SeenRequest) -> str:
     messages = (seen.body or {}).get("messages") or []
     return "\n".join(str(m.get("content") or "") for m in messages)
+
+
+def halfway_pdf_job(database_url: str, kb_id: int) -> None:
+    """A 5-page PDF in ``kb_id`` that another worker is halfway through: page 2, 192 chunks staged
+    (a paged document's chunk total is not known before its last page)."""
+    database = Database(database_url)
+    try:
+        with database.session() as db:
+            document = KbDocument(kb_id=kb_id, name="例規集.pdf", status=DocumentStatus.PENDING, content_hash="0" * 64)
+            document.byte_size = 9_000_000
+            db.add(document)
+            db.flush()
+            job = KbIngestJob(kb_id=kb_id, document_id=document.id, state=JobState.RUNNING, payload=b"%PDF-")
+            job.worker, job.heartbeat_at, job.attempts = "elsewhere", utcnow(), 1
+            job.chunks_done, job.chunks_total, job.pages_done, job.pages_total = 192, 0, 2, 5
+            db.add(job)
+    finally:
+        database.dispose()

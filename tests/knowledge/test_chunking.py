@@ -1,7 +1,10 @@
 from __future__ import annotations
 
-from hiraga.knowledge.chunking import ChunkingPolicy, chunk_document, split_sentences
+from hiraga.knowledge.chunking import ChunkingPolicy, ChunkStream, chunk_document, split_sentences
+from hiraga.knowledge.parsers import open_document, parse_document
 from hiraga.knowledge.parsers.base import Block, BlockKind, ParsedDocument
+
+from .pdf_support import text_pdf
 
 
 def test_sentences_end_at_japanese_punctuation_and_keep_closing_brackets() -> None:
@@ -58,3 +61,17 @@ def test_an_oversized_table_is_cut_between_rows() -> None:
     chunks = chunk_document(ParsedDocument("t", [Block(BlockKind.TABLE, "\n".join(rows))]), ChunkingPolicy(100, 200))
     assert len(chunks) > 1
     assert [line for c in chunks for line in c.text.split("\n")] == rows
+
+
+def test_a_pdf_chunked_page_by_page_from_any_point_gives_the_whole_documents_chunks() -> None:
+    pages = [[f"# Part {p}-{s}" if s % 2 == 0 else f"Line {p}-{s} of the manual." for s in range(6)] for p in range(4)]
+    data = text_pdf(*pages)
+    whole = chunk_document(parse_document(data, "manual.pdf"))
+    parted = open_document(data, "manual.pdf")
+    assert parted.paged and parted.part_count == 4
+    assert [c for _, c in ChunkStream(parted)] == whole
+    parts = [part for part, _ in ChunkStream(parted)]
+    assert parts == [(c.page or 0) - 1 for c in whole] and len(set(parts)) == 4  # a part is a page
+    first_ordinal = parts.index(parts[5])  # resume at the page of the sixth chunk
+    resumed = ChunkStream(open_document(data, "manual.pdf"), parts[5], first_ordinal)
+    assert [c for _, c in resumed] == whole[first_ordinal:]

@@ -12,15 +12,18 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from hiraga.knowledge.jobs import IngestWorker, reindex_knowledge_base
+from hiraga.knowledge.chunking import chunk_document
+from hiraga.knowledge.jobs import IngestWorker
+from hiraga.knowledge.parsers import parse_document
 from hiraga.knowledge.runtime import KnowledgeRuntime
 from hiraga.settings import Settings
-from hiraga.store.tables import KbChunk, KbDocument, KbIngestJob, KnowledgeBase
+from hiraga.store.tables import KbChunk, KbDocument, KbIngestJob, KbStagedChunk
 from hiraga.store.tables.knowledge import DocumentStatus, JobState
 
 from .conftest import World
+from .pdf_support import text_pdf
 
 GUIDE = "# 窓口案内\n\n住民票の写しは市民課の窓口で交付します。\n".encode()
 
@@ -58,25 +61,6 @@ def test_a_superseded_worker_cannot_publish_its_result(world: World) -> None:
     with world.database.session() as db:
         assert db.scalar(select(KbChunk.id)) is None
         assert db.scalar(select(KbDocument.status)) is DocumentStatus.PENDING
-
-
-def test_reindex_rebuilds_terms_and_publishes_a_new_generation(world: World) -> None:
-    kb_id = world.team_kb()
-    world.add(kb_id, "guide.md", GUIDE)
-    world.ingest()
-    with world.database.session() as db:
-        before = db.get(KnowledgeBase, kb_id)
-        assert before is not None
-        generation = before.generation
-        for chunk in db.scalars(select(KbChunk)):
-            chunk.terms = ""  # as if indexed by a broken tokeniser
-        before.generation += 1
-    assert world.search(kb_id, "住民票") == []
-    assert reindex_knowledge_base(world.runtime, kb_id) == 1
-    with world.database.session() as db:
-        after = db.get(KnowledgeBase, kb_id)
-        assert after is not None and after.generation == generation + 2
-    assert world.search(kb_id, "住民票")[0].document_name == "guide.md"
 
 
 def test_postgres_workers_skip_a_job_another_worker_holds(world: World) -> None:
@@ -157,3 +141,89 @@ def test_the_stale_threshold_comes_from_settings(world: World, tmp_path: Path) -
     assert IngestWorker.from_settings(world.runtime, Settings(data_dir=tmp_path)).stale_after == timedelta(minutes=5)
     with pytest.raises(ValidationError, match="kb_job_stale_seconds"):
         Settings(data_dir=tmp_path, kb_job_stale_seconds=0)
+
+
+class Killed(BaseException):
+    """The worker process dying: nothing in the worker catches it, nothing is cleaned up."""
+
+
+class CountingEmbedder:
+    """Counts the passages it embeds; dies on call ``die_on`` (1-based), if given."""
+
+    def __init__(self, die_on: int | None = None) -> None:
+        self.calls = 0
+        self.passages = 0
+        self.die_on = die_on
+
+    def embed_queries(self, texts: list[str]) -> list[list[float]]:
+        return [[1.0, 0.0] for _ in texts]
+
+    def embed_passages(self, texts: list[str]) -> list[list[float]]:
+        self.calls += 1
+        if self.calls == self.die_on:
+            raise Killed
+        self.passages += len(texts)
+        return [[1.0, 0.0] for _ in texts]
+
+
+def test_a_worker_killed_mid_document_is_resumed_after_its_last_slice_without_loss_or_duplicates(
+    world: World, tmp_path: Path
+) -> None:
+    kb_id = world.team_kb()
+    pages = [[f"# Topic {p}-{s}" if s % 2 == 0 else f"Rule {p}-{s} holds." for s in range(6)] for p in range(4)]
+    data = text_pdf(*pages)
+    expected = [c.text for c in chunk_document(parse_document(data, "rules.pdf"))]
+    assert len(expected) == 12  # three a page: slices of 5 end mid-page
+    world.add(kb_id, "rules.pdf", data)
+    dying = CountingEmbedder(die_on=3)  # two slices committed, killed in the third
+    with pytest.raises(Killed):
+        IngestWorker(
+            KnowledgeRuntime(world.database, tmp_path / "a", embedder=lambda: dying), slice_chunks=5
+        ).run_pending()
+    job = job_row(world)
+    assert job.state is JobState.RUNNING and job.chunks_done == 10 and job.pages_done == 4
+    with world.database.session() as db:
+        assert db.scalar(select(func.count(KbStagedChunk.id))) == 10 and db.scalar(select(KbChunk.id)) is None
+    rescuer_embedder = CountingEmbedder()
+    rescuer = IngestWorker(
+        KnowledgeRuntime(world.database, tmp_path / "b", embedder=lambda: rescuer_embedder),
+        stale_after=timedelta(0),
+        slice_chunks=5,
+    )
+    assert rescuer.run_pending() == 1
+    assert rescuer_embedder.passages == 2  # only what the dead worker had not committed
+    job = job_row(world)
+    assert job.state is JobState.DONE and job.attempts == 2 and job.chunks_done == job.chunks_total == 12
+    with world.database.session() as db:
+        chunks = list(db.scalars(select(KbChunk).order_by(KbChunk.ordinal)))
+        assert [c.ordinal for c in chunks] == list(range(12)) and [c.text for c in chunks] == expected
+        assert db.scalar(select(func.count(KbStagedChunk.id))) == 0
+
+
+def test_a_new_version_cancels_the_running_job_and_drops_what_it_staged(world: World) -> None:
+    kb_id = world.team_kb()
+    world.add(kb_id, "guide.md", "\n\n".join(f"# 第{n}節\n\n窓口{n}で受け付けます。" for n in range(6)).encode())
+    worker = IngestWorker(world.runtime, slice_chunks=2)
+    job_id = worker.claim()
+    assert job_id is not None
+    replaced = threading.Event()
+
+    def replace_after_first_slice(done: int, total: int) -> None:
+        if not replaced.is_set():
+            replaced.set()
+            world.add(kb_id, "guide.md", GUIDE)
+
+    worker.process(job_id, replace_after_first_slice)
+    with world.database.session() as db:
+        assert db.scalar(select(func.count(KbStagedChunk.id))) == 0
+        assert db.scalar(select(KbIngestJob.state).where(KbIngestJob.id == job_id)) is JobState.FAILED
+    assert world.ingest() == 1
+    assert world.search(kb_id, "住民票")[0].document_name == "guide.md"
+
+
+def test_the_slice_size_comes_from_settings(world: World, tmp_path: Path) -> None:
+    assert IngestWorker.from_settings(world.runtime, Settings(data_dir=tmp_path)).slice_chunks == 64
+    settings = Settings(data_dir=tmp_path, kb_ingest_slice_chunks=8)
+    assert IngestWorker.from_settings(world.runtime, settings).slice_chunks == 8
+    with pytest.raises(ValidationError, match="kb_ingest_slice_chunks"):
+        Settings(data_dir=tmp_path, kb_ingest_slice_chunks=0)

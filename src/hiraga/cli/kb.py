@@ -21,7 +21,8 @@ from hiraga.cli.common import CLI_OPERATOR, data_dir_option, reports_errors, set
 from hiraga.errors import HiragaError
 from hiraga.identity import directory
 from hiraga.knowledge import service
-from hiraga.knowledge.jobs import IngestWorker, reindex_knowledge_base
+from hiraga.knowledge.jobs import IngestWorker
+from hiraga.knowledge.reindex import reindex_knowledge_base
 from hiraga.knowledge.runtime import KnowledgeRuntime, SearchHit
 from hiraga.settings import Settings
 from hiraga.spine.authorize import AccessScope
@@ -137,8 +138,8 @@ def ingest(name: str, paths: tuple[Path, ...], tags: tuple[str, ...], data_dir: 
         kb_id, problems = _submit_all(database, scope, name, files, list(tags))
         with click.progressbar(length=len(files), label="取り込み中", file=sys.stderr) as bar:
             while (job_id := worker.claim(kb_id)) is not None:
-                worker.process(job_id)
-                bar.update(1)
+                if worker.process(job_id, kb_id=kb_id):
+                    bar.update(1)
         with database.session() as db:
             documents = _documents(db, kb_id)
         names = {f.name for f in files}

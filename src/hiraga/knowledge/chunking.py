@@ -12,9 +12,10 @@ Each chunk carries the document's metadata: heading path, page or article, URL.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from hiraga.knowledge.parsers.base import Block, BlockKind, ParsedDocument
+from hiraga.knowledge.parsers.base import Block, BlockKind, ParsedDocument, PartedDocument
 
 _SENTENCE_END = re.compile(r"(?<=[。！？!?])(?![」』）)])|\n")
 
@@ -78,8 +79,10 @@ def _pieces_of(block: Block, policy: ChunkingPolicy) -> list[str]:
     return _pack(split_sentences(block.text), policy.target, "")
 
 
-def chunk_document(document: ParsedDocument, policy: ChunkingPolicy | None = None) -> list[Chunk]:
-    """Chunks in reading order, ordinals from 0."""
+def chunk_document(
+    document: ParsedDocument, policy: ChunkingPolicy | None = None, first_ordinal: int = 0
+) -> list[Chunk]:
+    """Chunks in reading order, ordinals from ``first_ordinal``."""
     policy = policy or ChunkingPolicy()
     chunks: list[Chunk] = []
     pending: list[str] = []
@@ -89,7 +92,7 @@ def chunk_document(document: ParsedDocument, policy: ChunkingPolicy | None = Non
         nonlocal anchor
         if anchor is not None and pending:
             for text in _pack(pending, policy.target, "\n"):
-                chunks.append(_chunk(len(chunks), text, anchor, document))
+                chunks.append(_chunk(first_ordinal + len(chunks), text, anchor, document))
         pending.clear()
         anchor = None
 
@@ -103,12 +106,35 @@ def chunk_document(document: ParsedDocument, policy: ChunkingPolicy | None = Non
             flush()
         if block.kind in (BlockKind.TABLE, BlockKind.ARTICLE):
             for text in _pieces_of(block, policy):
-                chunks.append(_chunk(len(chunks), text, block, document))
+                chunks.append(_chunk(first_ordinal + len(chunks), text, block, document))
             continue
         anchor = anchor or block
         pending.extend(_pieces_of(block, policy))
     flush()
     return chunks
+
+
+class ChunkStream:
+    """The chunks of a document read part by part (page by page), from part ``start_part`` whose
+    first chunk has ordinal ``first_ordinal``. A chunk never spans two pages (a page change ends
+    the packing), so chunking page by page gives exactly the chunks of the whole document.
+    Yields ``(part, chunk)``; ``chunked`` counts the chunks up to the end of the last part read."""
+
+    def __init__(self, document: PartedDocument, start_part: int = 0, first_ordinal: int = 0) -> None:
+        self.document = document
+        self.chunked = first_ordinal
+        self._chunks = self._generate(start_part)
+
+    def __iter__(self) -> Iterator[tuple[int, Chunk]]:
+        return self._chunks
+
+    def _generate(self, start_part: int) -> Iterator[tuple[int, Chunk]]:
+        for part, blocks in enumerate(self.document.read(start_part), start=start_part):
+            page = ParsedDocument(self.document.title, blocks, self.document.url)
+            chunks = chunk_document(page, first_ordinal=self.chunked)
+            self.chunked += len(chunks)
+            for chunk in chunks:
+                yield part, chunk
 
 
 def _same_place(anchor: Block | None, block: Block) -> bool:

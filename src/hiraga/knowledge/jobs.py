@@ -1,14 +1,15 @@
 """Ingestion as background jobs over the ``kb_ingest_jobs`` table.
 
-A job is claimed (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, a conditional UPDATE on SQLite),
-parsed, chunked, tokenised and embedded, and then committed in one transaction: the old chunks go,
-the new ones come, the document turns READY and the knowledge base's generation goes up. Until
-that commit nothing of the new content is searchable, so a crash leaves either the old version or
-nothing. While a worker holds a job, a side thread renews the job's heartbeat every third of
-``stale_after`` (parsing, tokenising and embedding one batch may each take longer than that). A
-RUNNING job whose heartbeat is older than ``stale_after`` was abandoned by a crashed worker and is
-claimed again; one abandoned ``max_attempts`` times (it may be what kills the worker) or failing
-unexpectedly that often is marked failed.
+A job is claimed in fair order (``ingest_queue``: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, a
+conditional UPDATE on SQLite) and prepared in slices of ``slice_chunks`` chunks: read (PDFs page by
+page), chunked, tokenised and embedded, each slice committed to ``kb_staged_chunks`` with the job's
+progress (``staging``). Between slices the job goes back to the queue when another knowledge base's
+job waits. The last step is one transaction: the old chunks go, the staged ones come, the document
+turns READY and the knowledge base's generation goes up; until then nothing of the new content is
+searchable. While a worker holds a job, a side thread renews its heartbeat every third of
+``stale_after``. A RUNNING job whose heartbeat is older than that was abandoned by a crashed worker
+and is claimed again, resuming after its last committed slice; one abandoned ``max_attempts``
+times (it may be what kills the worker) or failing unexpectedly that often is marked failed.
 """
 
 from __future__ import annotations
@@ -24,17 +25,18 @@ from datetime import timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, CursorResult, and_, delete, or_, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, CursorResult, and_, or_, text, update
+from sqlalchemy.orm import Session, defer
 
 from hiraga.errors import HiragaError
-from hiraga.knowledge.chunking import Chunk, chunk_document
+from hiraga.knowledge.chunking import Chunk
 from hiraga.knowledge.index.base import passage_text
-from hiraga.knowledge.parsers import parse_document
-from hiraga.knowledge.parsers.base import ParsedDocument
+from hiraga.knowledge.ingest_queue import next_job, others_waiting, take_turn
+from hiraga.knowledge.parsers import open_document
 from hiraga.knowledge.runtime import KnowledgeRuntime
+from hiraga.knowledge.staging import JobStream, KeptStreams, Staged, discard, publish, resume_point, stage
 from hiraga.knowledge.tokenise import sentence_terms
-from hiraga.store.tables import KbChunk, KbDocument, KbIngestJob, KnowledgeBase
+from hiraga.store.tables import KbDocument, KbIngestJob, KnowledgeBase
 from hiraga.store.tables.base import utcnow
 from hiraga.store.tables.knowledge import DocumentStatus, JobState
 
@@ -44,6 +46,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("hiraga.knowledge.jobs")
 MAX_CHUNKS_PER_DOCUMENT = 20_000
 EMBED_BATCH = 32
+DEFAULT_SLICE_CHUNKS = 64  # chunks prepared per turn before a waiting knowledge base gets the worker
+PUBLISH_BATCH = 1000
 MIN_HEARTBEAT_SECONDS = 0.05
 Progress = Callable[[int, int], None]
 
@@ -58,10 +62,19 @@ class LostClaim(Exception):
 
 class IngestWorker:
     def __init__(
-        self, runtime: KnowledgeRuntime, *, stale_after: timedelta = timedelta(minutes=5), max_attempts: int = 3
+        self,
+        runtime: KnowledgeRuntime,
+        *,
+        stale_after: timedelta = timedelta(minutes=5),
+        max_attempts: int = 3,
+        slice_chunks: int = DEFAULT_SLICE_CHUNKS,
     ) -> None:
         if stale_after < timedelta(0):
             raise ValueError("stale_after must not be negative")
+        if slice_chunks < 1:
+            raise ValueError("slice_chunks must be positive")
+        self.slice_chunks = slice_chunks
+        self._streams = KeptStreams()
         self.runtime = runtime
         self.database = runtime.database
         self.stale_after = stale_after
@@ -71,7 +84,11 @@ class IngestWorker:
 
     @classmethod
     def from_settings(cls, runtime: KnowledgeRuntime, settings: Settings) -> IngestWorker:
-        return cls(runtime, stale_after=timedelta(seconds=settings.kb_job_stale_seconds))
+        return cls(
+            runtime,
+            stale_after=timedelta(seconds=settings.kb_job_stale_seconds),
+            slice_chunks=settings.kb_ingest_slice_chunks,
+        )
 
     # -- claiming ----------------------------------------------------------------------------------
     def _claimable(self) -> ColumnElement[bool]:
@@ -82,20 +99,15 @@ class IngestWorker:
         )
 
     def claim(self, kb_id: int | None = None) -> int | None:
-        """Take the oldest claimable job; None when there is none. An abandoned job that has used
-        up its attempts is marked failed on the way instead of being claimed again."""
+        """Take the next claimable job in fair order (``ingest_queue``); None when there is none.
+        An abandoned job that has used up its attempts is marked failed on the way instead of
+        being claimed again."""
         while True:
             with self.database.session() as db:
-                stmt = select(KbIngestJob.id, KbIngestJob.state, KbIngestJob.attempts).where(self._claimable())
-                stmt = stmt.order_by(KbIngestJob.id).limit(1)
-                if kb_id is not None:
-                    stmt = stmt.where(KbIngestJob.kb_id == kb_id)
-                if db.bind is not None and db.bind.dialect.name == "postgresql":
-                    stmt = stmt.with_for_update(skip_locked=True)
-                found = db.execute(stmt).first()
+                found = next_job(db, self._claimable(), kb_id)
                 if found is None:
                     return None
-                job_id, state, attempts = found
+                job_id, state, attempts, job_kb = found
                 if state is JobState.RUNNING and attempts >= self.max_attempts:
                     self._give_up(db, job_id, attempts)
                     continue
@@ -110,7 +122,11 @@ class IngestWorker:
                         updated_at=utcnow(),
                     )
                 )
-                return job_id if claimed.rowcount == 1 else None
+                if claimed.rowcount != 1:
+                    return None
+            with self.database.session() as db:
+                take_turn(db, job_kb)
+            return job_id
 
     def _give_up(self, db: Session, job_id: int, attempts: int) -> None:
         """Fail a job whose worker stopped responding ``attempts`` times (it may be what kills them)."""
@@ -130,31 +146,36 @@ class IngestWorker:
 
     # -- processing --------------------------------------------------------------------------------
     def run_pending(self, kb_id: int | None = None, progress: Progress | None = None) -> int:
-        """Process jobs until none is left; returns how many were handled."""
+        """Process jobs until none is left; returns how many were finished (done or failed)."""
         handled = 0
         while (job_id := self.claim(kb_id)) is not None:
-            self.process(job_id, progress)
-            handled += 1
+            handled += self.process(job_id, progress, kb_id=kb_id)
         return handled
 
-    def process(self, job_id: int, progress: Progress | None = None) -> None:
+    def process(self, job_id: int, progress: Progress | None = None, *, kb_id: int | None = None) -> bool:
+        """Work on a claimed job, one slice of ``slice_chunks`` chunks at a time, until it is done
+        or, between slices, a job of another knowledge base is waiting (then the job goes back to
+        the queue with its progress, and False is returned). ``kb_id``: this worker serves only
+        that knowledge base, so it never gives a job back."""
         with self.database.session() as db:
             job = db.get(KbIngestJob, job_id)
             if job is None or job.payload is None:
-                return
-            payload, attempts = job.payload, job.attempts
+                return True
+            payload, attempts, job_kb = job.payload, job.attempts, job.kb_id
             document = db.get(KbDocument, job.document_id)
             filename = document.name if document else "?"
+            point = resume_point(db, job_id)
         try:
             with Heartbeat(self, job_id) as beat:
-                parsed = parse_document(payload, filename)
-                chunks = chunk_document(parsed)
-                if len(chunks) > MAX_CHUNKS_PER_DOCUMENT:
-                    raise HiragaError(
-                        f"文書が大きすぎます（{MAX_CHUNKS_PER_DOCUMENT} 区画まで）。", code="document_too_large"
-                    )
-                prepared = self._prepare(job_id, parsed, chunks, progress, beat)
-                self._finish(job_id, parsed, prepared)
+                stream = self._streams.resume(job_id, point)
+                stream = stream or JobStream.resume(open_document(payload, filename), point)
+                while True:
+                    if not self._next_slice(job_id, stream, beat, progress):
+                        self._finish(job_id, stream, payload)
+                        return True
+                    if kb_id is None and self._should_yield(job_kb):
+                        self._release(job_id, stream)
+                        return False
         except LostClaim:
             log.warning("ingestion job %s was taken over by another worker", job_id)
         except HiragaError as exc:
@@ -165,75 +186,97 @@ class IngestWorker:
                 self._fail(job_id, "ingest_failed", "取り込み中に予期しないエラーが発生しました。")
             else:
                 self._requeue(job_id)
+        return True
 
-    def _prepare(
-        self, job_id: int, parsed: ParsedDocument, chunks: list[Chunk], progress: Progress | None, beat: Heartbeat
-    ) -> list[tuple[Chunk, str, bytes | None]]:
-        texts = [passage_text(c.heading_path, c.text) for c in chunks]
+    def _next_slice(self, job_id: int, stream: JobStream, beat: Heartbeat, progress: Progress | None) -> bool:
+        """Prepare and stage the next slice; False when the document had no chunks left."""
+        batch = stream.take(self.slice_chunks)
+        if stream.next_ordinal > MAX_CHUNKS_PER_DOCUMENT:
+            raise HiragaError(f"文書が大きすぎます（{MAX_CHUNKS_PER_DOCUMENT} 区画まで）。", code="document_too_large")
+        if batch:
+            prepared = self._prepare(batch, beat)
+            values = {"chunks_done": stream.next_ordinal, "chunks_total": stream.chunks_total}
+            if stream.document.paged:
+                values |= {"pages_done": batch[-1][0] + 1, "pages_total": stream.document.part_count}
+            with self.database.session() as db:
+                if not self._renew(db, job_id, **values):
+                    raise LostClaim  # rolls the slice back with the session
+                stage(db, job_id, prepared)
+            if progress is not None:
+                progress(stream.next_ordinal, stream.chunks_total)
+        return len(batch) == self.slice_chunks
+
+    def _prepare(self, batch: list[tuple[int, Chunk]], beat: Heartbeat) -> list[Staged]:
+        texts = [passage_text(c.heading_path, c.text) for _, c in batch]
         terms = [sentence_terms(x) for x in texts]
         vectors: list[bytes | None] = []
         for start in range(0, len(texts), EMBED_BATCH):
             vectors.extend(self.runtime.embed_passages(texts[start : start + EMBED_BATCH]))
-            if beat.lost or not self.heartbeat(job_id, chunks_done=len(vectors), chunks_total=len(texts)):
+            if beat.lost:
                 raise LostClaim
-            if progress is not None:
-                progress(len(vectors), len(texts))
-        return list(zip(chunks, terms, vectors, strict=True))
+        return [(part, chunk, t, v) for (part, chunk), t, v in zip(batch, terms, vectors, strict=True)]
 
-    def heartbeat(self, job_id: int, **progress: int) -> bool:
-        """Renew this worker's claim on the job (and record progress); False when it holds it no longer."""
+    def _should_yield(self, kb_id: int) -> bool:
         with self.database.session() as db:
-            beat: CursorResult[Any] = db.execute(  # type: ignore[assignment]
-                update(KbIngestJob)
-                .where(KbIngestJob.id == job_id, KbIngestJob.worker == self.name, KbIngestJob.state == JobState.RUNNING)
-                .values(heartbeat_at=utcnow(), **progress)
-            )
-            return beat.rowcount == 1
+            return others_waiting(db, self._claimable(), kb_id)
 
-    def _finish(self, job_id: int, parsed: ParsedDocument, prepared: list[tuple[Chunk, str, bytes | None]]) -> None:
+    def _release(self, job_id: int, stream: JobStream) -> None:
+        """Give the job back to the queue between slices, keeping its progress; the turn does
+        not count as an attempt. The open stream is kept in case this worker gets it again."""
+        with self.database.session() as db:
+            released: CursorResult[Any] = db.execute(  # type: ignore[assignment]
+                update(KbIngestJob)
+                .where(self._held(job_id))
+                .values(state=JobState.QUEUED, worker=None, attempts=KbIngestJob.attempts - 1, updated_at=utcnow())
+            )
+        if released.rowcount == 1:
+            self._streams.keep(job_id, stream)
+
+    def heartbeat(self, job_id: int) -> bool:
+        """Renew this worker's claim on the job; False when it holds it no longer."""
+        with self.database.session() as db:
+            return self._renew(db, job_id)
+
+    def _held(self, job_id: int) -> ColumnElement[bool]:
+        """The job is running under this worker's claim."""
+        return and_(KbIngestJob.id == job_id, KbIngestJob.worker == self.name, KbIngestJob.state == JobState.RUNNING)
+
+    def _renew(self, db: Session, job_id: int, **values: int) -> bool:
+        renewed: CursorResult[Any] = db.execute(  # type: ignore[assignment]
+            update(KbIngestJob).where(self._held(job_id)).values(heartbeat_at=utcnow(), **values)
+        )
+        return renewed.rowcount == 1
+
+    def _finish(self, job_id: int, stream: JobStream, payload: bytes) -> None:
+        parsed = stream.document
+        if stream.next_ordinal == 0 and parsed.when_empty is not None:
+            raise parsed.when_empty
         with self.database.session() as db:
             # the first statement is the write that checks the claim: it takes the row lock
             # (PostgreSQL) or the write lock (SQLite), so no takeover can slip in after the check
             still_mine: CursorResult[Any] = db.execute(  # type: ignore[assignment]
-                update(KbIngestJob)
-                .where(KbIngestJob.id == job_id, KbIngestJob.worker == self.name, KbIngestJob.state == JobState.RUNNING)
-                .values(state=JobState.DONE, updated_at=utcnow())
+                update(KbIngestJob).where(self._held(job_id)).values(state=JobState.DONE, updated_at=utcnow())
             )
-            job = db.get(KbIngestJob, job_id)
+            job = db.get(KbIngestJob, job_id, options=[defer(KbIngestJob.payload)])  # have it already
             if still_mine.rowcount != 1 or job is None:
                 return  # cancelled, superseded or taken over meanwhile
             document = db.get(KbDocument, job.document_id)
             kb = db.get(KnowledgeBase, job.kb_id)
             if document is None or kb is None:
                 return
-            db.execute(delete(KbChunk).where(KbChunk.document_id == document.id))
-            rows = [
-                KbChunk(
-                    kb_id=kb.id,
-                    document_id=document.id,
-                    ordinal=c.ordinal,
-                    text=c.text,
-                    terms=terms,
-                    heading_path=json.dumps(list(c.heading_path), ensure_ascii=False),
-                    page=c.page,
-                    article=c.article,
-                    url=c.url or document.url,
-                    vector=vector,
-                )
-                for c, terms, vector in prepared
-            ]
-            db.add_all(rows)
-            db.flush()
+            chunk_ids = publish(db, job_id, document)
             if db.bind is not None and db.bind.dialect.name == "postgresql":
-                self.fill_postgres_columns(db, [r.id for r in rows])
-            document.content_hash = hashlib.sha256(job.payload or b"").hexdigest()
-            document.byte_size = len(job.payload or b"")
-            document.title, document.status, document.chunk_count = parsed.title[:500], DocumentStatus.READY, len(rows)
+                for start in range(0, len(chunk_ids), PUBLISH_BATCH):
+                    self.fill_postgres_columns(db, chunk_ids[start : start + PUBLISH_BATCH])
+            document.content_hash, document.byte_size = hashlib.sha256(payload).hexdigest(), len(payload)
+            document.title, document.status = parsed.title[:500], DocumentStatus.READY
+            document.chunk_count = len(chunk_ids)
             document.metadata_json = json.dumps(parsed.metadata, ensure_ascii=False)
             document.url = document.url or parsed.url
             document.updated_at = utcnow()
             job.state, job.payload, job.updated_at = JobState.DONE, None, utcnow()
-            job.chunks_done = job.chunks_total = len(rows)
+            job.chunks_done = job.chunks_total = len(chunk_ids)
+            job.pages_done = job.pages_total = parsed.part_count if parsed.paged else 0
             kb.generation += 1
 
     def fill_postgres_columns(self, db: Session, chunk_ids: list[int]) -> None:
@@ -259,6 +302,7 @@ class IngestWorker:
         if job is None:
             return
         job.state, job.error_message, job.payload, job.updated_at = JobState.FAILED, message[:1000], None, utcnow()
+        discard(db, [job_id])
         document = db.get(KbDocument, job.document_id)
         if document is not None and document.status is not DocumentStatus.READY:
             document.status, document.error_code, document.error_message = DocumentStatus.FAILED, code, message[:1000]
@@ -338,29 +382,3 @@ class BackgroundIngestor:
                 log.exception("ingestion worker loop failed")
             self._wake.wait(self.poll_seconds)
             self._wake.clear()
-
-
-def reindex_knowledge_base(runtime: KnowledgeRuntime, kb_id: int, progress: Progress | None = None) -> int:
-    """Recompute every chunk's terms and vector from its stored text (after a tokeniser or model
-    change) and publish a new index generation. Returns the number of chunks."""
-    database = runtime.database
-    with database.session() as db:
-        chunk_ids = list(db.scalars(select(KbChunk.id).where(KbChunk.kb_id == kb_id).order_by(KbChunk.id)))
-    for start in range(0, len(chunk_ids), EMBED_BATCH):
-        part = chunk_ids[start : start + EMBED_BATCH]
-        with database.session() as db:
-            chunks = list(db.scalars(select(KbChunk).where(KbChunk.id.in_(part)).order_by(KbChunk.id)))
-            texts = [passage_text(json.loads(c.heading_path or "[]"), c.text) for c in chunks]
-            for chunk, passage, vector in zip(chunks, texts, runtime.embed_passages(texts), strict=True):
-                chunk.terms = sentence_terms(passage)
-                chunk.vector = vector
-            db.flush()
-            if db.bind is not None and db.bind.dialect.name == "postgresql":
-                IngestWorker(runtime).fill_postgres_columns(db, part)
-        if progress is not None:
-            progress(min(start + EMBED_BATCH, len(chunk_ids)), len(chunk_ids))
-    with database.session() as db:
-        kb = db.get(KnowledgeBase, kb_id)
-        if kb is not None:
-            kb.generation += 1
-    return len(chunk_ids)

@@ -51,8 +51,10 @@ class KnowledgeBase(Response):
 class IngestJob(Response):
     id: int
     state: str = Field(description="queued | running | done | failed")
-    chunks_done: int
-    chunks_total: int
+    chunks_done: int = Field(description="準備済みの区画数（取り込み中も増えていく）")
+    chunks_total: int = Field(description="区画の総数（文書を最後まで読むまでは 0。ページのある形式は pages_* を参照）")
+    pages_done: int = Field(description="読み終えたページ数（PDF など。ページのない形式は 0）")
+    pages_total: int = Field(description="ページの総数（ページのない形式は 0）")
     attempts: int
     error_message: str | None
 

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hiraga.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
+from hiraga.knowledge import staging
 from hiraga.knowledge.index.base import ChunkFilter
 from hiraga.knowledge.runtime import KnowledgeRuntime, SearchHit
 from hiraga.spine.authorize import AccessScope
@@ -213,9 +214,11 @@ def submit_document(
     document.error_code = document.error_message = None
     db.add(document)
     db.flush()
+    unfinished = KbIngestJob.document_id == document.id, KbIngestJob.state.in_([JobState.QUEUED, JobState.RUNNING])
+    staging.discard(db, list(db.scalars(select(KbIngestJob.id).where(*unfinished))))
     db.execute(
         update(KbIngestJob)
-        .where(KbIngestJob.document_id == document.id, KbIngestJob.state.in_([JobState.QUEUED, JobState.RUNNING]))
+        .where(*unfinished)
         .values(state=JobState.FAILED, error_message="新しい版が登録されたため取り消しました。", payload=None)
     )
     job = KbIngestJob(kb_id=kb.id, document_id=document.id, state=JobState.QUEUED, payload=data)

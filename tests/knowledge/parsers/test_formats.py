@@ -11,32 +11,10 @@ import pptx
 import pytest
 from pypdf import PdfWriter
 
-from hiraga.knowledge.parsers import parse_document, parsers_by_extension
+from hiraga.knowledge.parsers import open_document, parse_document, parsers_by_extension, pdf
 from hiraga.knowledge.parsers.base import BlockKind, UnreadableDocument
 
-
-def text_pdf(lines: list[str]) -> bytes:
-    """A one-page PDF with a real text layer (Helvetica, ASCII)."""
-    stream = "BT /F1 12 Tf 72 720 Td " + " ".join(f"({line}) Tj 0 -16 Td" for line in lines) + " ET"
-    objects = [
-        "<< /Type /Catalog /Pages 2 0 R >>",
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        "/Resources << /Font << /F1 5 0 R >> >> >>",
-        f"<< /Length {len(stream)} >>\nstream\n{stream}\nendstream",
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(f"{number} 0 obj\n{body}\nendobj\n".encode("latin-1"))
-    xref = out.tell()
-    out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
-    out.write("".join(f"{o:010d} 00000 n \n" for o in offsets).encode())
-    out.write(f"trailer << /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode())
-    return out.getvalue()
+from ..pdf_support import text_pdf
 
 
 def test_every_builtin_format_is_registered_through_entry_points() -> None:
@@ -166,3 +144,14 @@ def test_zip_bomb_is_refused_before_unpacking() -> None:
     with pytest.raises(UnreadableDocument) as caught:
         parse_document(buffer.getvalue(), "bomb.docx")
     assert caught.value.code == "zip_bomb"
+
+
+def test_a_pdf_read_page_by_page_keeps_every_pages_text_while_pypdfs_cache_is_dropped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(pdf, "FORGET_EVERY", 2)  # drop pypdf's objects after every second page
+    data = text_pdf(*[[f"Page {n} says rule {n}."] for n in range(1, 8)])
+    parted = open_document(data, "rules.pdf")
+    pages = [" ".join(b.text for b in blocks) for blocks in parted.read(0)]
+    assert pages == [f"Page {n} says rule {n}." for n in range(1, 8)]
+    assert [b.page for blocks in parted.read(5) for b in blocks] == [6, 7]  # from any page on

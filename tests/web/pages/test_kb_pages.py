@@ -19,7 +19,15 @@ from pages_support import csrf_from, post_form
 from hiraga.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "knowledge"))
-from rag_support import LAW_ID, LAW_SAMPLE, ScriptedUpstream, lexical_client, scripted_upstream, stub_settings
+from rag_support import (
+    LAW_ID,
+    LAW_SAMPLE,
+    ScriptedUpstream,
+    halfway_pdf_job,
+    lexical_client,
+    scripted_upstream,
+    stub_settings,
+)
 
 AsUser = Callable[[str], TestClient]
 
@@ -158,3 +166,13 @@ def test_a_team_admin_picks_a_reranker_and_search_uses_it(as_user: AsUser, upstr
     found = as_user("amy").get(f"/kb/{kb_id}/search", params={"q": "審査基準を定める"}).text
     assert "再ランキング用モデル: reranker" in found
     assert found.index("第七条") < found.index("第五条")
+
+
+def test_the_documents_fragment_shows_page_progress_and_keeps_polling(as_user: AsUser, settings: Settings) -> None:
+    client = as_user("alice")
+    created = post_form(client, "/kb", "/kb", {"name": "例規集", "team_id": "1", "classification": "2"})
+    kb_id = int(created.headers["location"].split("?")[0].rsplit("/", 1)[1])
+    halfway_pdf_job(settings.database_url, kb_id)
+    fragment = client.get(f"/kb/{kb_id}/documents").text
+    assert "取り込み中" in fragment and "ページ 2 / 5（192 区画）" in fragment
+    assert '<progress max="5" value="2">' in fragment and "hx-get" in fragment

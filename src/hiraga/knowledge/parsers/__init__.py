@@ -9,9 +9,23 @@ from __future__ import annotations
 from pathlib import PurePath
 
 from hiraga import plugins
-from hiraga.knowledge.parsers.base import DocumentParser, ParsedDocument, UnreadableDocument
+from hiraga.knowledge.parsers.base import (
+    DocumentParser,
+    PagedParser,
+    ParsedDocument,
+    PartedDocument,
+    UnreadableDocument,
+)
 
-__all__ = ["DocumentParser", "ParsedDocument", "UnreadableDocument", "parse_document", "parsers_by_extension"]
+__all__ = [
+    "DocumentParser",
+    "ParsedDocument",
+    "PartedDocument",
+    "UnreadableDocument",
+    "open_document",
+    "parse_document",
+    "parsers_by_extension",
+]
 
 
 def parsers_by_extension() -> dict[str, DocumentParser]:
@@ -27,6 +41,19 @@ def parsers_by_extension() -> dict[str, DocumentParser]:
 
 def parse_document(data: bytes, filename: str) -> ParsedDocument:
     """Parse one file; raises ``UnreadableDocument`` (Japanese reason) for anything it cannot read."""
+    return _parser_for(data, filename).parse(data, filename)
+
+
+def open_document(data: bytes, filename: str) -> PartedDocument:
+    """Like :func:`parse_document`, but page by page where the format allows (PDF), so ingestion
+    holds one page at a time; other formats are parsed whole and read as one part."""
+    parser = _parser_for(data, filename)
+    if isinstance(parser, PagedParser):
+        return parser.parse_parts(data, filename)
+    return PartedDocument.whole(parser.parse(data, filename))
+
+
+def _parser_for(data: bytes, filename: str) -> DocumentParser:
     extension = PurePath(filename).suffix.lower()
     parser = parsers_by_extension().get(extension)
     if parser is None:
@@ -43,4 +70,4 @@ def parse_document(data: bytes, filename: str) -> ParsedDocument:
             code="wrong_format",
             detail={"parser": parser.name},
         )
-    return parser.parse(data, filename)
+    return parser

@@ -9,6 +9,7 @@ same Japanese-aware chunking.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -41,6 +42,29 @@ class ParsedDocument:
     metadata: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(slots=True)
+class PartedDocument:
+    """A document read one part (page) at a time, so a long one is never held whole:
+    ``read(start)`` yields the blocks of each part from part ``start`` (0-based) on. Formats
+    without pages are one part. ``when_empty`` is raised when no part holds any text."""
+
+    title: str
+    part_count: int
+    read: Callable[[int], Iterator[list[Block]]]
+    url: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    paged: bool = False
+    when_empty: UnreadableDocument | None = None
+
+    @classmethod
+    def whole(cls, parsed: ParsedDocument) -> PartedDocument:
+        def read(start: int) -> Iterator[list[Block]]:
+            if start == 0:
+                yield parsed.blocks
+
+        return cls(parsed.title, 1, read, parsed.url, parsed.metadata)
+
+
 class UnreadableDocument(InvalidInput):
     """A file that cannot be turned into text; the message says why, in Japanese."""
 
@@ -62,4 +86,14 @@ class DocumentParser(Protocol):
 
     def parse(self, data: bytes, filename: str) -> ParsedDocument:
         """The document's text and structure; raises ``UnreadableDocument`` with a reason."""
+        ...
+
+
+@runtime_checkable
+class PagedParser(Protocol):
+    """A format that can also be read page by page (bounded memory for long documents)."""
+
+    def parse_parts(self, data: bytes, filename: str) -> PartedDocument:
+        """The document's title and a reader of its pages; raises ``UnreadableDocument`` early
+        for what the first look can tell (encrypted, broken), later ones while reading."""
         ...

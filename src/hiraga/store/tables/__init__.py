@@ -15,7 +15,7 @@ from hiraga.store.tables.identity import (
     User,
     WebSession,
 )
-from hiraga.store.tables.knowledge import KbChunk, KbDocument, KbIngestJob, KnowledgeBase
+from hiraga.store.tables.knowledge import KbChunk, KbDocument, KbIngestJob, KbStagedChunk, KnowledgeBase
 from hiraga.store.tables.platform import PlatformSetting
 from hiraga.store.tables.portal import (
     AppUse,
@@ -46,6 +46,7 @@ __all__ = [
     "KbChunk",
     "KbDocument",
     "KbIngestJob",
+    "KbStagedChunk",
     "KnowledgeBase",
     "LimitCounter",
     "LimitDefinition",

@@ -57,6 +57,8 @@ class KnowledgeBase(Base):
     classification: Mapped[int] = mapped_column(Integer)
     generation: Mapped[int] = mapped_column(Integer, default=0)  # bumped whenever searchable chunks change
     reranker_model: Mapped[str | None] = mapped_column(String(200), nullable=True)  # hiraga.knowledge.reranking
+    # when its ingestion was last served (a global counter): least recently served goes first
+    ingest_turn: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
@@ -101,7 +103,8 @@ class KbChunk(Base):
 
 class KbIngestJob(Base):
     """One document to ingest. The payload stays here until the job is done, so any worker
-    (in-process or ``hiraga worker``) can resume it after a crash."""
+    (in-process or ``hiraga worker``) can resume it after a crash. ``chunks_total`` is known once
+    the whole text has been read (0 before that, for paged formats until the last page)."""
 
     __tablename__ = "kb_ingest_jobs"
 
@@ -112,9 +115,32 @@ class KbIngestJob(Base):
     payload: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     chunks_total: Mapped[int] = mapped_column(Integer, default=0)
-    chunks_done: Mapped[int] = mapped_column(Integer, default=0)
+    chunks_done: Mapped[int] = mapped_column(Integer, default=0)  # staged so far (kb_staged_chunks)
+    pages_total: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # 0: not a paged format
+    pages_done: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     worker: Mapped[str | None] = mapped_column(String(200), nullable=True)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     error_message: Mapped[str | None] = mapped_column(String(1000), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class KbStagedChunk(Base):
+    """A chunk prepared by an unfinished ingestion job (one slice at a time, committed with the
+    job's progress). Not searchable: the job's last step moves them into ``kb_chunks`` in one
+    transaction. ``part`` is the page (paged formats) the chunk came from, where a resume starts."""
+
+    __tablename__ = "kb_staged_chunks"
+    __table_args__ = (UniqueConstraint("job_id", "ordinal"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("kb_ingest_jobs.id", ondelete="CASCADE"))
+    part: Mapped[int] = mapped_column(Integer)
+    ordinal: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    terms: Mapped[str] = mapped_column(Text)
+    heading_path: Mapped[str] = mapped_column(String(2000))
+    page: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    article: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    url: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    vector: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)

@@ -23,7 +23,7 @@ from ..world import World
 from .support import STUB_MODEL, ask, create_kb, settled, upload
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "knowledge"))
-from rag_support import LAW_ID, ScriptedUpstream, prompt_of
+from rag_support import LAW_ID, ScriptedUpstream, halfway_pdf_job, prompt_of
 
 
 def test_upload_ingests_the_law_and_members_find_the_article(client: TestClient, world: World, law_kb: int) -> None:
@@ -290,3 +290,14 @@ def test_rag_app_expands_the_query_when_asked_over_the_gennai_protocol(
     answer = response.json()
     assert "行政手続法第八条" in answer["outputs"] and len(upstream.chat_requests()) == 2
     assert len(answer["usageMetadata"]) == 2  # the rewrite is billed too
+
+
+def test_the_document_list_shows_a_long_documents_page_progress(
+    client: TestClient, world: World, settings: Settings
+) -> None:
+    kb_id = create_kb(client, world)
+    halfway_pdf_job(settings.database_url, kb_id)
+    [listed] = client.get(f"/api/v1/kb/{kb_id}/documents", headers=world.headers("member")).json()
+    assert listed["status"] == "pending" and listed["job"]["state"] == "running"
+    progress = {k: listed["job"][k] for k in ("chunks_done", "chunks_total", "pages_done", "pages_total")}
+    assert progress == {"chunks_done": 192, "chunks_total": 0, "pages_done": 2, "pages_total": 5}
