@@ -21,6 +21,7 @@ from pydantic_settings import (
 )
 
 from hiraga.errors import ConfigurationError
+from hiraga.net.client_address import parse_network
 
 SECRET_KEY_FILE = "secret_key"
 MIN_SECRET_KEY_LENGTH = 32
@@ -44,6 +45,8 @@ class Settings(BaseSettings):
     login_lockout_minutes: int = 15
     password_min_length: int = 12
     api_key_default_expiry_days: int = 90
+    # proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or CIDR blocks; none by default)
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     # model gateway (hiraga.gateway)
     allowed_upstream_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -67,6 +70,18 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [h.strip().lower() for h in value.split(",") if h.strip()]
         return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        """``HIRAGA_TRUSTED_PROXIES=10.0.0.5,192.0.2.0/24`` (comma-separated) or a TOML list."""
+        entries = [p.strip() for p in value.split(",") if p.strip()] if isinstance(value, str) else value
+        if not isinstance(entries, list):
+            return entries
+        try:
+            return [str(parse_network(str(entry))) for entry in entries]
+        except ValueError as error:
+            raise ValueError(f"IP アドレスまたは CIDR ではありません: {error}") from None
 
     @classmethod
     def settings_customise_sources(
