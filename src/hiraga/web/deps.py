@@ -49,6 +49,7 @@ def optional_principal(request: Request, db: DbSession) -> Principal | None:
         db,
         authorization=request.headers.get("authorization"),
         session_token=request.cookies.get(SESSION_COOKIE),
+        client_address=client_address(request),
     )
     request.state.principal = principal
     _choose_language(request, principal)
