@@ -59,6 +59,12 @@ class Settings(BaseSettings):
     # portal (hiraga.portal): the longest answer the portal asks a model for
     portal_max_output_tokens: int = Field(default=1024, ge=16, le=32768)
 
+    # audit anchors (hiraga.audit.anchors): signed chain heads kept outside the database
+    audit_anchor_file: Path | None = None
+    audit_anchor_syslog: bool = False
+    audit_anchor_every_records: int = Field(default=1000, ge=1)
+    audit_anchor_every_seconds: float = Field(default=3600.0, gt=0)
+
     # knowledge bases (hiraga.knowledge): a RUNNING ingestion job whose heartbeat is older than this
     # was abandoned by a crashed worker and is taken over (live workers beat every third of it)
     kb_job_stale_seconds: float = Field(default=300.0, gt=0)
