@@ -143,3 +143,16 @@ def test_the_api_verifies_with_the_configured_anchor_file(
         delete_records(database, ids[-1:])
         result = client.get("/api/v1/audit/verify", headers=headers).json()
     assert (result["ok"], result["problem_code"], result["record_id"]) == (False, "truncated", ids[-1])
+
+
+def test_a_configured_anchor_file_that_is_gone_fails_verification(
+    run,
+    audit_keys: AuditKeys,
+    append: Append,
+    anchor_file: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    append(2)
+    assert run("anchor").exit_code == 0
+    anchor_file.unlink()
+    gone = run("verify", "--no-seal")
+    assert gone.exit_code == 2 and "[anchor_file_missing]" in gone.output and "hiraga audit anchor" in gone.output

@@ -216,7 +216,11 @@ def _missing(connection: Connection, anchor: Anchor, *, replaced: bool) -> Chain
 def verify_anchors(connection: Connection, key: bytes, file: Path) -> tuple[int, ChainBreak | None]:
     """Read and check the anchor file; the number of anchors and the first problem."""
     if not file.exists():
-        return 0, ChainBreak("anchor_file_missing", f"アンカーファイル {file} がありません。")
+        message = (
+            f"アンカーファイル {file} がありません（削除されたか、まだ一度もアンカーを書いていません。"
+            "最初のアンカーは hiraga audit anchor で書けます）。"
+        )
+        return 0, ChainBreak("anchor_file_missing", message)
     with file.open(encoding="utf-8") as handle:
         anchors, problem = read_anchors(handle, key)
     return len(anchors), problem or check_anchors(connection, anchors)
