@@ -27,8 +27,10 @@ import httpx
 import sqlalchemy as sa
 from playwright.sync_api import Page, sync_playwright
 
+from hiraga.audit import keys as audit_keys
 from hiraga.identity import directory
 from hiraga.identity.principal import Principal
+from hiraga.settings import load_settings
 from hiraga.spine.authorize import AccessScope
 from hiraga.store import migrate
 from hiraga.store.database import Database
@@ -54,9 +56,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def seed(database_url: str) -> None:
+def seed(database_url: str, data_dir: Path) -> None:
     migrate.upgrade(database_url)
     database = Database(database_url)
+    audit_keys.bind(database.engine, load_settings(data_dir=data_dir, database_url=database_url))  # the server's key
     with database.session() as db:
         org = directory.create_organisation(db, ROOT, "ベンチ市")
         team = directory.create_team(db, ROOT, org.id, "計測課")
@@ -103,7 +106,7 @@ def gateway_ttfts(database_url: str) -> list[float | None]:
 def run(questions: int, database_url: str | None, model_dir: str, max_tokens: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         url = database_url or f"sqlite:///{tmp}/hiraga.db"
-        seed(url)
+        seed(url, Path(tmp))
         process, base = serve(Path(tmp), url, model_dir, max_tokens)
         try:
             with sync_playwright() as playwright:

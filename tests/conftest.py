@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from hiraga.app import create_app
+from hiraga.audit import keys as audit_keys
 from hiraga.identity import passwords
 from hiraga.settings import Settings, load_settings
 from hiraga.store import migrate
@@ -99,17 +100,19 @@ def _empty_all_tables(url: str) -> None:
 
 
 @pytest.fixture
-def database(database_url: str) -> Iterator[Database]:
-    db = Database(database_url)
-    yield db
-    db.dispose()
-
-
-@pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return load_settings(
         data_dir=tmp_path / "data", database_url=database_url, secret_key="test-secret-" + "x1y2z3" * 8
     )
+
+
+@pytest.fixture
+def database(database_url: str, settings: Settings) -> Iterator[Database]:
+    """Bound to the settings' audit key, like the app's: services audit administrators' changes."""
+    db = Database(database_url)
+    audit_keys.bind(db.engine, settings)
+    yield db
+    db.dispose()
 
 
 @pytest.fixture

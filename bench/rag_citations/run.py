@@ -37,12 +37,13 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from hiraga.app import create_app
+from hiraga.audit import keys as audit_keys
 from hiraga.cli.common import CLI_OPERATOR
 from hiraga.identity import api_keys, directory
 from hiraga.knowledge.attribution import SUPPORTED_AT, UNSUPPORTED_MARK, is_claim, pieces
 from hiraga.knowledge.citations import cited_numbers, cited_sentences, containment
 from hiraga.knowledge.wiring import EMBEDDER_KEY
-from hiraga.settings import load_settings
+from hiraga.settings import Settings, load_settings
 from hiraga.spine.authorize import AccessScope
 from hiraga.store import migrate
 from hiraga.store.database import Database
@@ -53,15 +54,16 @@ LAWS = Path(os.environ.get("HIRAGA_LAW_XML", HERE.parents[1].parent / "shared" /
 OPERATOR = AccessScope(CLI_OPERATOR)
 
 
-def operator_key(database_url: str) -> tuple[str, int]:
+def operator_key(database_url: str, settings: Settings) -> tuple[str, int]:
     """A team admin's API key and the team id, in a fresh database."""
     database = Database(database_url)
+    audit_keys.bind(database.engine, settings)
     with database.session() as db:
         org = directory.create_organisation(db, OPERATOR, "ベンチ市")
         team = directory.create_team(db, OPERATOR, org.id, "法務課")
         user = directory.create_user(db, OPERATOR, email="bench@example.jp", password=None)
         directory.set_membership(db, OPERATOR, team.id, user.id, TeamRole.ADMIN)
-        key = api_keys.issue_key(db, user.id, "bench", 1).secret
+        key = api_keys.issue_key(db, CLI_OPERATOR, user.id, "bench", 1).secret
         team_id = team.id
     database.dispose()
     return key, team_id
@@ -185,13 +187,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/bench.db"
         migrate.upgrade(url)
-        key, team_id = operator_key(url)
         settings = load_settings(
             data_dir=Path(tmp) / "data",
             database_url=url,
             secret_key="bench-secret-" + "k" * 40,
             embedded_model_dir=Path(os.environ.get("HIRAGA_TEST_MODEL_CACHE", "/tmp/hiraga-test-models")),
         )
+        key, team_id = operator_key(url, settings)
         headers = {"authorization": f"Bearer {key}"}
         app = create_app(settings)
         if args.lexical_only:

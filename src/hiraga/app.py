@@ -13,6 +13,7 @@ from hiraga.apps import wiring as apps_wiring
 from hiraga.gateway import wiring as gateway_wiring
 from hiraga.identity.passwords import use_hashing_profile
 from hiraga.knowledge import wiring as knowledge_wiring
+from hiraga.net.client_address import TrustedProxies
 from hiraga.settings import Settings, load_settings
 from hiraga.store.database import Database
 from hiraga.usage.hooks import install as install_usage_hooks
@@ -20,7 +21,7 @@ from hiraga.web import health
 from hiraga.web.context import STATIC_DIR, AppContext
 from hiraga.web.deps import csrf_guard
 from hiraga.web.error_responses import install_error_handlers
-from hiraga.web.middleware import BodySizeLimit, Metrics
+from hiraga.web.middleware import BodySizeLimit, ClientAddress, Metrics
 
 log = logging.getLogger("hiraga")
 
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(Metrics, registry=app.state.metrics_registry)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
+    app.add_middleware(ClientAddress, trusted=TrustedProxies(settings.trusted_proxies))  # outermost
     app.router.add_event_handler("shutdown", install_usage_hooks(ctx.extras, settings, ctx.database).close)
     app.router.add_event_handler("shutdown", ctx.database.dispose)
     return app

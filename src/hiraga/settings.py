@@ -21,6 +21,7 @@ from pydantic_settings import (
 )
 
 from hiraga.errors import ConfigurationError
+from hiraga.net.client_address import parse_network
 
 SECRET_KEY_FILE = "secret_key"
 MIN_SECRET_KEY_LENGTH = 32
@@ -46,6 +47,8 @@ class Settings(BaseSettings):
     # argon2 parameters for new password hashes; "test" is for test suites only (refused in production)
     password_hashing: Literal["standard", "test"] = "standard"
     api_key_default_expiry_days: int = 90
+    # proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or CIDR blocks; none by default)
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     # model gateway (hiraga.gateway)
     allowed_upstream_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -57,6 +60,12 @@ class Settings(BaseSettings):
 
     # portal (hiraga.portal): the longest answer the portal asks a model for
     portal_max_output_tokens: int = Field(default=1024, ge=16, le=32768)
+
+    # audit anchors (hiraga.audit.anchors): signed chain heads kept outside the database
+    audit_anchor_file: Path | None = None
+    audit_anchor_syslog: bool = False
+    audit_anchor_every_records: int = Field(default=1000, ge=1)
+    audit_anchor_every_seconds: float = Field(default=3600.0, gt=0)
 
     # knowledge bases (hiraga.knowledge): a RUNNING ingestion job whose heartbeat is older than this
     # was abandoned by a crashed worker and is taken over (live workers beat every third of it)
@@ -72,6 +81,18 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [h.strip().lower() for h in value.split(",") if h.strip()]
         return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        """``HIRAGA_TRUSTED_PROXIES=10.0.0.5,192.0.2.0/24`` (comma-separated) or a TOML list."""
+        entries = [p.strip() for p in value.split(",") if p.strip()] if isinstance(value, str) else value
+        if not isinstance(entries, list):
+            return entries
+        try:
+            return [str(parse_network(str(entry))) for entry in entries]
+        except ValueError as error:
+            raise ValueError(f"IP アドレスまたは CIDR ではありません: {error}") from None
 
     @classmethod
     def settings_customise_sources(

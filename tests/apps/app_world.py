@@ -122,7 +122,7 @@ def make_world(database: Database) -> World:
             if team is not None and team_role is not None:
                 directory.set_membership(db, ROOT, team, user.id, team_role)
             world.users[role] = user.id
-            world.keys[role] = api_keys.issue_key(db, user.id, "main", 30).secret
+            world.keys[role] = api_keys.issue_key(db, ROOT.principal, user.id, "main", 30).secret
     return world
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from audit_support import Append, record
+from click.testing import CliRunner, Result
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gateway"))
 
@@ -15,6 +16,7 @@ from gateway_world import settings, stub, world  # noqa: F401  (fixtures: the re
 
 from hiraga.audit import chain, keys
 from hiraga.audit.keys import AuditKeys
+from hiraga.cli.main import cli
 from hiraga.settings import Settings
 from hiraga.store.database import Database
 
@@ -40,3 +42,15 @@ def append(database: Database, audit_keys: AuditKeys) -> Append:
             return sorted(int(i) for i in ids)
 
     return write
+
+
+@pytest.fixture
+def run(settings: Settings, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]  # noqa: F811
+    """``run("verify", ...)``: ``hiraga audit ...`` against the test database with the test secret."""
+    monkeypatch.setenv("HIRAGA_DATABASE_URL", database_url)
+    monkeypatch.setenv("HIRAGA_SECRET_KEY", settings.secret())
+
+    def invoke(*args: str) -> Result:
+        return CliRunner().invoke(cli, ["audit", *args, "--data-dir", str(tmp_path / "data")])
+
+    return invoke

@@ -6,27 +6,12 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from audit_support import Append
-from click.testing import CliRunner
 
 from hiraga.audit import chain
 from hiraga.audit.keys import AuditKeys
-from hiraga.cli.main import cli
-from hiraga.settings import Settings
 from hiraga.store.database import Database
-
-
-@pytest.fixture
-def run(settings: Settings, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("HIRAGA_DATABASE_URL", database_url)
-    monkeypatch.setenv("HIRAGA_SECRET_KEY", settings.secret())
-
-    def invoke(*args: str):  # type: ignore[no-untyped-def]
-        return CliRunner().invoke(cli, ["audit", *args, "--data-dir", str(tmp_path / "data")])
-
-    return invoke
 
 
 def test_verify_seals_and_names_the_first_bad_record(

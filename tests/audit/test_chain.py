@@ -108,9 +108,13 @@ def test_times_going_backwards_do_not_matter(database: Database, audit_keys: Aud
     assert verify(database, audit_keys).ok
 
 
-def test_an_engine_without_the_key_cannot_append(database: Database) -> None:
-    with database.engine.begin() as connection, pytest.raises(ConfigurationError):
-        chain.append(connection, [record(0)])
+def test_an_engine_without_the_key_cannot_append(database_url: str) -> None:
+    unbound = Database(database_url)  # the fixture's engine carries the key, as the app's does
+    try:
+        with unbound.engine.begin() as connection, pytest.raises(ConfigurationError):
+            chain.append(connection, [record(0)])
+    finally:
+        unbound.dispose()
 
 
 def test_records_from_before_the_chain_are_chained_first(database: Database, audit_keys: AuditKeys) -> None:

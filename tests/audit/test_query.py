@@ -18,6 +18,7 @@ from hiraga.spine.authorize import AccessScope
 from hiraga.store.database import Database
 from hiraga.store.tables import TeamRole
 
+CALLS = "action=model_call"  # the seeded records (setting up the people also writes security events)
 ROOT = AccessScope(Principal(user_id=0, email="root@localhost", display_name="root", is_system_admin=True))
 
 
@@ -29,7 +30,7 @@ def people(database: Database) -> dict[str, object]:
         made: dict[str, object] = {"teams": teams}
         for name, flags in (("auditor", {"is_auditor": True}), ("admin", {}), ("member", {})):
             user = directory.create_user(db, ROOT, email=f"{name}@example.go.jp", password=None, **flags)
-            made[name] = api_keys.issue_key(db, user.id, "test", 30).secret
+            made[name] = api_keys.issue_key(db, ROOT.principal, user.id, "test", 30).secret
             if name != "auditor":
                 role = TeamRole.ADMIN if name == "admin" else TeamRole.MEMBER
                 directory.set_membership(db, ROOT, teams[0], user.id, role)
@@ -51,16 +52,16 @@ def test_filters_and_scoping(client: TestClient, database: Database, settings: S
     teams = world["teams"]
     assert isinstance(teams, list)
     seed(database, settings, teams)
-    everything = client.get("/api/v1/audit?limit=500", headers=auth(world["auditor"])).json()
+    everything = client.get(f"/api/v1/audit?limit=500&{CALLS}", headers=auth(world["auditor"])).json()
     assert len(everything) == 12 and [r["id"] for r in everything] == sorted(
         (r["id"] for r in everything), reverse=True
     )
-    own = client.get("/api/v1/audit", headers=auth(world["admin"])).json()
+    own = client.get(f"/api/v1/audit?{CALLS}", headers=auth(world["admin"])).json()
     assert {r["team_id"] for r in own} == {teams[0]} and len(own) == 6
     assert client.get("/api/v1/audit", headers=auth(world["member"])).status_code == 403
 
     def count(query: str) -> int:
-        response = client.get(f"/api/v1/audit?{query}", headers=auth(world["auditor"]))
+        response = client.get(f"/api/v1/audit?{query}&{CALLS}", headers=auth(world["auditor"]))
         assert response.status_code == 200, response.text
         return len(response.json())
 
@@ -91,12 +92,12 @@ def test_exports_stream_every_matching_record(client: TestClient, database: Data
     world = people(database)
     teams = world["teams"]
     seed(database, settings, teams)  # type: ignore[arg-type]
-    jsonl = client.get("/api/v1/audit/export?format=jsonl", headers=auth(world["auditor"]))
+    jsonl = client.get(f"/api/v1/audit/export?format=jsonl&{CALLS}", headers=auth(world["auditor"]))
     assert jsonl.status_code == 200 and jsonl.headers["content-type"].startswith("application/x-ndjson")
     lines = [json.loads(line) for line in jsonl.text.splitlines()]
     assert [r["request_id"] for r in lines] == [f"req-{i}" for i in range(12)]
     assert lines[3]["cost_jpy"] == "0.037037" and lines[3]["hash"]
-    scoped = client.get("/api/v1/audit/export?format=csv", headers=auth(world["admin"]))
+    scoped = client.get(f"/api/v1/audit/export?format=csv&{CALLS}", headers=auth(world["admin"]))
     assert "attachment" in scoped.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(scoped.text.lstrip("\ufeff"))))
     assert {int(r["team_id"]) for r in rows} == {teams[0]} and len(rows) == 6  # type: ignore[index]

@@ -15,8 +15,10 @@ import test_first_run
 from playwright.sync_api import Browser, Page, expect
 from test_first_run import Server, start_server
 
+from hiraga.audit import keys as audit_keys
 from hiraga.identity import directory
 from hiraga.identity.principal import Principal
+from hiraga.settings import load_settings
 from hiraga.spine.authorize import AccessScope
 from hiraga.store import migrate
 from hiraga.store.database import Database
@@ -35,9 +37,10 @@ DEFINITION = {
 }
 
 
-def seed_people(database_url: str) -> None:
+def seed_people(database_url: str, data_dir: Path) -> None:
     migrate.upgrade(database_url)
     database = Database(database_url)
+    audit_keys.bind(database.engine, load_settings(data_dir=data_dir, database_url=database_url))  # the server's key
     with database.session() as db:
         org = directory.create_organisation(db, ROOT, "さくら市")
         planning = directory.create_team(db, ROOT, org.id, "企画課")
@@ -59,7 +62,7 @@ def reference(tmp_path: Path) -> Iterator[ReferenceApp]:
 
 @pytest.fixture
 def server(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
-    seed_people(database_url)
+    seed_people(database_url, tmp_path / "data")
     monkeypatch.setenv("HIRAGA_ALLOWED_UPSTREAM_HOSTS", "127.0.0.1")
     yield from start_server(tmp_path, database_url)
 

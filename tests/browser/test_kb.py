@@ -15,8 +15,10 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from test_first_run import Server, browser, field, start_server  # noqa: F401  (fixture)
 
+from hiraga.audit import keys as audit_keys
 from hiraga.cli.common import CLI_OPERATOR
 from hiraga.identity import api_keys, directory
+from hiraga.settings import load_settings
 from hiraga.spine.authorize import AccessScope
 from hiraga.store.database import Database
 from hiraga.store.tables import TeamRole
@@ -28,10 +30,11 @@ pytestmark = pytest.mark.browser
 PASSWORD = "Sakura-City-2025"
 
 
-def make_people(database_url: str) -> str:
+def make_people(database_url: str, data_dir: Path) -> str:
     """A team admin and a member of another team (passwords), and a system admin's API key."""
     scope = AccessScope(CLI_OPERATOR)
     database = Database(database_url)
+    audit_keys.bind(database.engine, load_settings(data_dir=data_dir, database_url=database_url))  # the server's key
     with database.session() as db:
         org = directory.create_organisation(db, scope, "さくら市")
         legal, tax = (directory.create_team(db, scope, org.id, name) for name in ("法務課", "税務課"))
@@ -39,7 +42,7 @@ def make_people(database_url: str) -> str:
             user = directory.create_user(db, scope, email=email, password=PASSWORD)
             directory.set_membership(db, scope, team.id, user.id, TeamRole.ADMIN if team is legal else TeamRole.MEMBER)
         root = directory.create_user(db, scope, email="root@city.example.jp", password=None, is_system_admin=True)
-        key = api_keys.issue_key(db, root.id, "setup", 1).secret
+        key = api_keys.issue_key(db, CLI_OPERATOR, root.id, "setup", 1).secret
     database.dispose()
     return key
 
@@ -71,7 +74,7 @@ def test_team_admin_builds_a_kb_asks_and_opens_the_cited_passage(
     monkeypatch: pytest.MonkeyPatch,
     browser: Browser,  # noqa: F811
 ) -> None:
-    key = make_people(database_url)
+    key = make_people(database_url, tmp_path / "data")
     for server in _server(tmp_path, database_url, monkeypatch):
         stub = use_stub_as_default(server, key)
         page = browser.new_page(locale="ja-JP")

@@ -71,7 +71,7 @@ def make_world(database: Database) -> World:
             user = directory.create_user(db, scope, email=email, password=None, is_system_admin=admin)
             if team is not None:
                 directory.set_membership(db, scope, team.id, user.id, TeamRole.MEMBER)
-            keys.append(api_keys.issue_key(db, user.id, "test", 30).secret)
+            keys.append(api_keys.issue_key(db, CLI_OPERATOR, user.id, "test", 30).secret)
         return World(team_a.id, team_b.id, *keys)
 
 

@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from hiraga.app import create_app
+from hiraga.audit import keys as audit_keys
 from hiraga.cli.common import CLI_OPERATOR
 from hiraga.errors import InvalidInput
 from hiraga.identity import api_keys, directory
@@ -95,15 +96,6 @@ def test_the_model_call_carries_the_highest_level_and_the_knowledge_base(world: 
 def test_the_embedded_model_answers_with_only_valid_citations(database_url: str, tmp_path: Path) -> None:
     """End to end with the packaged models: e5 retrieval, the embedded chat model, the real gateway."""
     scope = AccessScope(CLI_OPERATOR)
-    database = Database(database_url)
-    with database.session() as db:
-        org = directory.create_organisation(db, scope, "A市")
-        team = directory.create_team(db, scope, org.id, "法務課")
-        user = directory.create_user(db, scope, email="admin@a.example.jp", password=None)
-        directory.set_membership(db, scope, team.id, user.id, TeamRole.ADMIN)
-        headers = {"authorization": f"Bearer {api_keys.issue_key(db, user.id, 'e2e', 1).secret}"}
-        team_id = team.id
-    database.dispose()
     settings = load_settings(
         data_dir=tmp_path / "data",
         database_url=database_url,
@@ -111,6 +103,16 @@ def test_the_embedded_model_answers_with_only_valid_citations(database_url: str,
         embedded_model_dir=MODEL_CACHE_DIR,
         embedded_threads=2,
     )
+    database = Database(database_url)
+    audit_keys.bind(database.engine, settings)
+    with database.session() as db:
+        org = directory.create_organisation(db, scope, "A市")
+        team = directory.create_team(db, scope, org.id, "法務課")
+        user = directory.create_user(db, scope, email="admin@a.example.jp", password=None)
+        directory.set_membership(db, scope, team.id, user.id, TeamRole.ADMIN)
+        headers = {"authorization": f"Bearer {api_keys.issue_key(db, CLI_OPERATOR, user.id, 'e2e', 1).secret}"}
+        team_id = team.id
+    database.dispose()
     with TestClient(create_app(settings)) as client:
         kb = client.post("/api/v1/kb", json={"name": "法令", "team_id": team_id, "classification": 1}, headers=headers)
         kb_id = kb.json()["id"]

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from hiraga.audit import keys as audit_keys
 from hiraga.identity import api_keys, directory
 from hiraga.identity.principal import Principal
+from hiraga.settings import load_settings
 from hiraga.spine.authenticate import from_bearer
 from hiraga.spine.authorize import AccessScope
 from hiraga.store import migrate
@@ -22,7 +24,9 @@ ROOT = AccessScope(Principal(user_id=0, email="root@localhost", display_name="ro
 def database(tmp_path: Path) -> Database:
     url = f"sqlite:///{tmp_path}/auth.db"
     migrate.upgrade(url)
-    return Database(url)
+    database = Database(url)
+    audit_keys.bind(database.engine, load_settings(data_dir=tmp_path, secret_key="k" * 40))
+    return database
 
 
 def test_last_use_is_recorded_after_a_request_that_used_a_savepoint(
@@ -30,7 +34,7 @@ def test_last_use_is_recorded_after_a_request_that_used_a_savepoint(
 ) -> None:
     with database.session() as db:
         user = directory.create_user(db, ROOT, email="a@example.jp", password=None)
-        issued = api_keys.issue_key(db, user.id, "main", 30)
+        issued = api_keys.issue_key(db, ROOT.principal, user.id, "main", 30)
     with database.session() as db:  # one request: authenticate, write in a savepoint, commit
         assert from_bearer(db, f"Bearer {issued.secret}") is not None
         with db.begin_nested():

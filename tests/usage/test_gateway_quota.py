@@ -42,7 +42,8 @@ def test_rate_limit_refuses_with_429_and_every_call_is_audited(
     assert '"type":"rate_limit_exceeded"' in text.replace(" ", "")
     assert len(stub.chat_requests()) == 2  # the refused call never reached the upstream
     with database.session() as db:
-        audit = db.scalars(select(AuditRecord).order_by(AuditRecord.id)).all()
+        calls = select(AuditRecord).where(AuditRecord.action == "model_call")  # not the setup's security events
+        audit = db.scalars(calls.order_by(AuditRecord.id)).all()
         usage = db.scalars(select(UsageRecord).order_by(UsageRecord.id)).all()
     assert [(a.outcome, a.error_code) for a in audit] == [("ok", None), ("ok", None), ("refused", "rate_limited")]
     assert {a.team_id for a in audit} == {world.team_a}

@@ -40,6 +40,7 @@ def event_row(
         "via": principal.via,
         "team_id": team_id,
         "api_key_id": principal.api_key_id,
+        "client_address": principal.client_address,
         "model": subject,
         "input_tokens": 0,
         "output_tokens": 0,

@@ -1,6 +1,7 @@
 """The audit log's keys, derived from the secret key: one for the record chain, one for signing
-checkpoints. An attacker who can write the database but does not hold the secret key can neither
-recompute the chain after an edit nor forge a checkpoint.
+checkpoints, one for signing anchors of the chain head. An attacker who can write the database but
+does not hold the secret key can neither recompute the chain after an edit nor forge a checkpoint
+or an anchor.
 
 The chain key travels with the engine (a SQLAlchemy execution option), so every writer of audit
 records — the gateway's ledger, app runs, app events — chains with it without passing it around.
@@ -25,6 +26,7 @@ OPTION = "hiraga_audit_chain_key"
 class AuditKeys:
     chain: bytes
     checkpoint: bytes
+    anchor: bytes  # signs the chain heads anchored outside the database (hiraga.audit.anchors)
 
 
 def derive(secret: str) -> AuditKeys:
@@ -32,6 +34,7 @@ def derive(secret: str) -> AuditKeys:
     return AuditKeys(
         chain=hmac.digest(root, b"hiraga audit chain v1", hashlib.sha256),
         checkpoint=hmac.digest(root, b"hiraga audit checkpoint v1", hashlib.sha256),
+        anchor=hmac.digest(root, b"hiraga audit anchor v1", hashlib.sha256),
     )
 
 

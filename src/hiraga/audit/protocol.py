@@ -32,7 +32,8 @@ class AuditEntry(Response):
     latency_ms: float | None
     ttft_ms: float | None
     source: str | None = Field(description="api・portal・app:<アプリ名>・rag:<ナレッジ>")
-    detail: str | None = Field(description="判断の根拠（JSON 文字列。個人情報は件数のみ）")
+    detail: str | None = Field(description="判断の根拠・操作の内容（JSON 文字列。個人情報は件数のみ）")
+    client_address: str | None = Field(description="操作元のアドレス（ログイン・管理操作など）")
     prev_hash: str | None
     hash: str | None
 

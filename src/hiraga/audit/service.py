@@ -4,21 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import Engine
 
 from hiraga.audit import export, query
+from hiraga.audit.anchors import verify_anchors
 from hiraga.audit.keys import AuditKeys
 from hiraga.audit.protocol import VerifyResult
 from hiraga.audit.verify import verify_chain
 from hiraga.spine.authorize import AccessScope
 
 
-def verify(engine: Engine, scope: AccessScope, keys: AuditKeys) -> VerifyResult:
-    """Verify the whole chain (auditors and system administrators: it spans every team)."""
+def verify(engine: Engine, scope: AccessScope, keys: AuditKeys, anchor_file: Path | None = None) -> VerifyResult:
+    """Verify the whole chain (auditors and system administrators: it spans every team), and the
+    anchors of its head in ``anchor_file`` when there is one."""
     scope.require_auditor()
     with engine.connect() as connection:
         report = verify_chain(connection, keys)
+        if report.ok and anchor_file is not None:
+            report.problem = verify_anchors(connection, keys.anchor, anchor_file)[1]
     problem = report.problem
     return VerifyResult(
         ok=report.ok,

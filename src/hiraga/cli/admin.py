@@ -90,10 +90,10 @@ def create_user(
 @reports_errors
 def create_key(email: str, name: str, expires_days: int | None, data_dir: Path | None) -> None:
     """API キーを発行します（キーは一度だけ表示されます）。"""
-    with operator_session(data_dir) as (db, _, settings):
+    with operator_session(data_dir) as (db, scope, settings):
         user = directory.find_user_by_email(db, email)
         days = expires_days if expires_days is not None else settings.api_key_default_expiry_days
-        issued = api_keys.issue_key(db, user.id, name, days)
+        issued = api_keys.issue_key(db, scope.principal, user.id, name, days)
     click.echo(issued.secret)
 
 

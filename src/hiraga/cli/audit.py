@@ -1,4 +1,4 @@
-"""``hiraga audit verify|export|prune``: the operator's tools for the audit log."""
+"""``hiraga audit verify|anchor|export|prune``: the operator's tools for the audit log."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from pathlib import Path
 
 import click
 
-from hiraga.audit import checkpoints, export, query
+from hiraga.audit import anchors, checkpoints, export, query
 from hiraga.audit.keys import AuditKeys, keys_for
 from hiraga.audit.retention import RetentionPolicy, prune
 from hiraga.audit.verify import verify_chain
 from hiraga.cli.common import CLI_OPERATOR, data_dir_option, reports_errors, settings_for
+from hiraga.settings import Settings
 from hiraga.spine.authorize import AccessScope
 from hiraga.store import migrate
 from hiraga.store.database import Database
@@ -23,27 +24,41 @@ def audit() -> None:
     """監査ログの検証・書き出し・保存期間による削除。"""
 
 
-def _open(data_dir: Path | None) -> tuple[Database, AuditKeys]:
+def _open(data_dir: Path | None) -> tuple[Database, AuditKeys, Settings]:
     settings = settings_for(data_dir)
     migrate.upgrade(settings.effective_database_url)
-    return Database(settings.effective_database_url), keys_for(settings)
+    return Database(settings.effective_database_url), keys_for(settings), settings
+
+
+ANCHOR_FILE = click.option(
+    "--anchor-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="アンカーファイル（省略時は HIRAGA_AUDIT_ANCHOR_FILE。syslog から集めた行のファイルも可）",
+)
 
 
 @audit.command("verify")
 @click.option("--seal/--no-seal", default=True, help="検証できたら末尾に署名付きの印（シール）を残す")
+@ANCHOR_FILE
 @data_dir_option
 @reports_errors
-def verify(seal: bool, data_dir: Path | None) -> None:
-    """チェーンを検証し、改ざん・挿入・削除があれば最初の問題の記録を示します。"""
-    database, keys = _open(data_dir)
+def verify(seal: bool, anchor_file: Path | None, data_dir: Path | None) -> None:
+    """チェーンを検証し、改ざん・挿入・削除（アンカー以降の末尾の削除を含む）があれば最初の問題を示します。"""
+    database, keys, settings = _open(data_dir)
+    anchor_file = anchor_file or settings.audit_anchor_file
+    anchored = 0
     try:
         with database.engine.begin() as connection:
             report = verify_chain(connection, keys)
+            if report.ok and anchor_file is not None:
+                anchored, report.problem = anchors.verify_anchors(connection, keys.anchor, anchor_file)
             if report.ok and seal and report.last_id is not None:
                 checkpoints.seal(connection, report.last_id, report.tip, keys.checkpoint)
     finally:
         database.dispose()
     summary = f"記録 {report.records} 件、削除済み {report.pruned} 件（チェックポイント）、シール {report.seals} 件"
+    summary += f"、アンカー {anchored} 件" if anchor_file is not None else "（アンカーなし）"
     if report.problem is None:
         click.echo(f"OK: 監査ログは改ざんされていません。{summary}。末尾 {report.last_id} {report.tip}")
         return
@@ -52,6 +67,24 @@ def verify(seal: bool, data_dir: Path | None) -> None:
         where += f"（チェックポイント {report.problem.checkpoint_id}）"
     click.echo(f"NG: {where}: {report.problem.message} [{report.problem.code}]（それまでに{summary}）", err=True)
     sys.exit(2)
+
+
+@audit.command("anchor")
+@ANCHOR_FILE
+@data_dir_option
+@reports_errors
+def anchor(anchor_file: Path | None, data_dir: Path | None) -> None:
+    """チェーンの末尾（最新の記録とハッシュ）を署名してアンカーファイル・syslog に追記します。"""
+    database, keys, settings = _open(data_dir)
+    try:
+        with database.engine.connect() as connection:
+            written = anchors.write_anchor(connection, keys.anchor, anchors.Sinks.of(settings, anchor_file))
+    finally:
+        database.dispose()
+    if written is None:
+        click.echo("監査記録がまだないため、アンカーは書きませんでした。")
+        return
+    click.echo(f"アンカーを書きました: 記録 {written.through_id} {written.through_hash}（{written.at}）")
 
 
 @audit.command("export")
@@ -75,7 +108,7 @@ def export_records(
     data_dir: Path | None,
 ) -> None:
     """監査記録を古い順に書き出します。"""
-    database, _ = _open(data_dir)
+    database, _, _ = _open(data_dir)
     wanted = query.AuditFilter(
         since=since.replace(tzinfo=UTC) if since else None,
         until=until.replace(tzinfo=UTC) if until else None,
@@ -113,7 +146,7 @@ def _policy(rules: tuple[str, ...]) -> RetentionPolicy:
 def prune_records(rules: tuple[str, ...], data_dir: Path | None) -> None:
     """保存期間を過ぎた記録を削除し、署名付きチェックポイントでチェーンを検証可能に保ちます。"""
     policy = _policy(rules)
-    database, keys = _open(data_dir)
+    database, keys, _ = _open(data_dir)
     try:
         with database.engine.begin() as connection:
             report = prune(connection, keys, policy, datetime.now(UTC))

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import click
 from sqlalchemy.orm import Session
 
+from hiraga.audit import keys as audit_keys
 from hiraga.errors import HiragaError
 from hiraga.identity.passwords import use_hashing_profile
 from hiraga.identity.principal import Principal
@@ -23,7 +24,9 @@ from hiraga.store.database import Database
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-CLI_OPERATOR = Principal(user_id=0, email="cli@localhost", display_name="CLI", is_system_admin=True)
+CLI_OPERATOR = Principal(
+    user_id=0, email="cli@localhost", display_name="CLI", is_system_admin=True, via="cli", client_address="local"
+)
 
 
 def settings_for(data_dir: Path | None) -> Settings:
@@ -39,6 +42,7 @@ def operator_session(data_dir: Path | None = None) -> Iterator[tuple[Session, Ac
     settings = settings_for(data_dir)
     migrate.upgrade(settings.effective_database_url)
     database = Database(settings.effective_database_url)
+    audit_keys.bind(database.engine, settings)  # administrators' changes are audited (hiraga.audit.events)
     try:
         with database.session() as session:
             yield session, AccessScope(CLI_OPERATOR), settings

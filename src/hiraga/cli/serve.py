@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+from typing import Any
 
 import click
 import uvicorn
@@ -12,6 +13,10 @@ from hiraga.cli.common import data_dir_option, reports_errors, settings_for
 from hiraga.identity.setup import issue_setup_token
 from hiraga.store import migrate
 from hiraga.store.database import Database
+
+# uvicorn believes forwarded headers from nobody (whatever FORWARDED_ALLOW_IPS says): the app's
+# ClientAddress middleware applies HIRAGA_TRUSTED_PROXIES, the one rule for the client's address.
+PROXY_OPTIONS: dict[str, Any] = {"proxy_headers": False, "forwarded_allow_ips": ""}
 
 
 @click.command()
@@ -36,8 +41,8 @@ def serve(host: str, port: int, workers: int, data_dir: Path | None) -> None:
         access_log=False,  # requests are counted by the metrics middleware and audited; no per-request log line
         http="httptools" if _installed("httptools") else "auto",
         loop="uvloop" if _installed("uvloop") else "auto",
-        proxy_headers=True,
         server_header=False,
+        **PROXY_OPTIONS,
     )
 
 

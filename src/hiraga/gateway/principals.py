@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from hiraga.errors import NotAuthenticated
@@ -27,7 +28,9 @@ class PrincipalCache:
         self._entries: dict[str, tuple[Principal, float, datetime | None]] = {}
         self._loading: dict[str, asyncio.Task[tuple[Principal, datetime | None]]] = {}
 
-    async def authenticate(self, authorization: str | None) -> Principal:
+    async def authenticate(self, authorization: str | None, client_address: str | None = None) -> Principal:
+        """``client_address`` goes into the audit record of a refused key (cached principals are
+        shared by every caller of the key, so they carry no address)."""
         if not authorization:
             raise NotAuthenticated("API キーを「Authorization: Bearer <API キー>」で指定してください。")
         key = tokens.digest(authorization)
@@ -40,7 +43,8 @@ class PrincipalCache:
             self._entries.pop(key, None)
         loading = self._loading.get(key)  # one lookup per key at a time: concurrent callers share it
         if loading is None or loading.get_loop() is not asyncio.get_running_loop():
-            loading = self._loading[key] = asyncio.ensure_future(asyncio.to_thread(self._load_once, authorization))
+            load = asyncio.to_thread(self._load_once, authorization, client_address)
+            loading = self._loading[key] = asyncio.ensure_future(load)
             loading.add_done_callback(
                 lambda done: self._loading.pop(key, None) if self._loading.get(key) is done else None
             )
@@ -55,10 +59,10 @@ class PrincipalCache:
         self._entries.clear()
         self._loading.clear()
 
-    def _load_once(self, authorization: str) -> tuple[Principal, datetime | None]:
+    def _load_once(self, authorization: str, client_address: str | None) -> tuple[Principal, datetime | None]:
         with self._database.session() as db:
-            principal = authenticate.from_bearer(db, authorization)
+            principal = authenticate.from_bearer(db, authorization, client_address)
             if principal is None:  # from_bearer returns None only for an empty header
                 raise NotAuthenticated()
             row = db.get(ApiKey, principal.api_key_id) if principal.api_key_id is not None else None
-            return principal, row.expires_at if row is not None else None
+            return replace(principal, client_address=None), row.expires_at if row is not None else None

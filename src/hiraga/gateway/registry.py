@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hiraga import plugins
+from hiraga.audit import events
 from hiraga.errors import Conflict, InvalidInput, NotFound
 from hiraga.gateway.admin_protocol import AliasMember, AliasView, EndpointCreate, EndpointUpdate, EndpointView
 from hiraga.gateway.secrets import SecretBox
@@ -92,6 +93,8 @@ def create_endpoint(db: Session, scope: AccessScope, spec: EndpointCreate, rules
         raise Conflict(f"「{spec.name}」という名前のモデルは既にあります。", detail={"field": "name"}) from exc
     for alias in spec.aliases:
         _add_alias_member(db, alias, row, 0)
+    facts = spec.model_dump(mode="json", exclude={"api_key"}) | {"api_key_set": spec.api_key is not None}
+    events.record(db, events.ENDPOINT_CREATED, scope.principal, subject=row.name, detail=facts)
     return row
 
 
@@ -112,6 +115,10 @@ def update_endpoint(
         _set_teams(db, row, changes.team_ids)
     _check_location(row, rules)
     db.flush()
+    facts = changes.model_dump(mode="json", exclude_unset=True, exclude={"api_key"})
+    if "api_key" in changes.model_fields_set:
+        facts["api_key"] = "changed" if changes.api_key is not None else "removed"
+    events.record(db, events.ENDPOINT_CHANGED, scope.principal, subject=row.name, detail=facts)
     return row
 
 
@@ -119,6 +126,7 @@ def delete_endpoint(db: Session, scope: AccessScope, name_or_id: str | int) -> N
     scope.require_system_admin()
     row = find_endpoint(db, name_or_id)
     db.execute(delete(ModelAlias).where(ModelAlias.endpoint_id == row.id))
+    events.record(db, events.ENDPOINT_REMOVED, scope.principal, subject=row.name, detail={"endpoint_id": row.id})
     db.delete(row)
     db.flush()
 
@@ -169,13 +177,16 @@ def set_alias(db: Session, scope: AccessScope, name: str, members: list[AliasMem
     db.execute(delete(ModelAlias).where(ModelAlias.name == name))
     for row, priority in rows:
         _add_alias_member(db, name, row, priority)
-    return alias_view(db, name)
+    view = alias_view(db, name)
+    events.record(db, events.ALIAS_SET, scope.principal, subject=name, detail=view.model_dump(mode="json"))
+    return view
 
 
 def delete_alias(db: Session, scope: AccessScope, name: str) -> None:
     scope.require_system_admin()
     if db.execute(delete(ModelAlias).where(ModelAlias.name == name)).rowcount == 0:  # type: ignore[attr-defined]
         raise NotFound(f"別名「{name}」が見つかりません。")
+    events.record(db, events.ALIAS_REMOVED, scope.principal, subject=name)
 
 
 def alias_view(db: Session, name: str) -> AliasView:

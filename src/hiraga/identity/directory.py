@@ -11,6 +11,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
+from hiraga.audit import events
 from hiraga.errors import Conflict, InvalidInput, NotFound
 from hiraga.identity.passwords import check_policy, hash_password
 from hiraga.spine.authorize import AccessScope
@@ -148,6 +149,10 @@ def create_user(
     if team_id is not None:
         db.add(Membership(user_id=user.id, team_id=team_id, role=team_role))
         db.flush()
+    facts: dict[str, object] = {"user_id": user.id, "is_system_admin": is_system_admin, "is_auditor": is_auditor}
+    if team_id is not None:
+        facts |= {"team_role": str(team_role)}
+    events.record(db, events.USER_CREATED, scope.principal, subject=address, team_id=team_id, detail=facts)
     return user
 
 
@@ -197,10 +202,19 @@ def set_platform_roles(
     active = user.is_active if is_active is None else is_active
     if user.id == scope.principal.user_id and not (admin and active):
         raise InvalidInput("自分自身のシステム管理者権限を外したり、無効化したりすることはできません。")
+    before = _platform_roles(user)
     user.is_system_admin, user.is_active = admin, active
     user.is_auditor = user.is_auditor if is_auditor is None else is_auditor
     db.flush()
+    changed = {k: {"from": v, "to": after} for k, v in before.items() if (after := _platform_roles(user)[k]) != v}
+    if changed:
+        facts = {"user_id": user.id, **changed}
+        events.record(db, events.USER_ROLES_CHANGED, scope.principal, subject=user.email, detail=facts)
     return user
+
+
+def _platform_roles(user: User) -> dict[str, bool]:
+    return {"is_system_admin": user.is_system_admin, "is_auditor": user.is_auditor, "is_active": user.is_active}
 
 
 def count_users(db: Session) -> int:
@@ -213,12 +227,16 @@ def set_membership(db: Session, scope: AccessScope, team_id: int, user_id: int, 
     if db.scalar(_visible_users(scope).where(User.id == user_id)) is None:  # no pulling in strangers
         raise NotFound("指定されたユーザーが見つかりません。", detail={"field": "user_id"})
     membership = db.get(Membership, (user_id, team_id))
+    previous = None if membership is None else str(membership.role)
     if membership is None:
         membership = Membership(user_id=user_id, team_id=team_id, role=role)
         db.add(membership)
     else:
         membership.role = role
     db.flush()
+    if previous != str(role):
+        facts = {"user_id": user_id, "role": str(role), "previous_role": previous}
+        events.record(db, events.TEAM_ROLE_SET, scope.principal, team_id=team_id, detail=facts)
     return membership
 
 
@@ -227,8 +245,10 @@ def remove_membership(db: Session, scope: AccessScope, team_id: int, user_id: in
     membership = db.get(Membership, (user_id, team_id))
     if membership is None:
         raise NotFound("このユーザーはチームのメンバーではありません。")
+    facts = {"user_id": user_id, "previous_role": str(membership.role)}
     db.delete(membership)
     db.flush()
+    events.record(db, events.TEAM_MEMBER_REMOVED, scope.principal, team_id=team_id, detail=facts)
 
 
 def memberships_of(db: Session, user_id: int) -> list[Membership]:

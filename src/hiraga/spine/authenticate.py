@@ -11,8 +11,9 @@ from sqlalchemy import Engine, event, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from hiraga.audit import events
 from hiraga.errors import NotAuthenticated
-from hiraga.identity.api_keys import find_usable_key
+from hiraga.identity.api_keys import find_key, find_usable_key, key_state
 from hiraga.identity.principal import Principal
 from hiraga.identity.tokens import API_KEY_PREFIX
 from hiraga.identity.web_sessions import find_session
@@ -42,17 +43,18 @@ def principal_for_user(db: Session, user: User, **extra: object) -> Principal:
     )
 
 
-def from_session_cookie(db: Session, token: str | None) -> Principal | None:
+def from_session_cookie(db: Session, token: str | None, client_address: str | None = None) -> Principal | None:
     if not token:
         return None
     row = find_session(db, token)
     if row is None or not row.user.is_active:
         return None
-    return principal_for_user(db, row.user, via="session")
+    return principal_for_user(db, row.user, via="session", client_address=client_address)
 
 
-def from_bearer(db: Session, authorization: str | None) -> Principal | None:
-    """None when no bearer credential was presented; raises when one was and it is not valid."""
+def from_bearer(db: Session, authorization: str | None, client_address: str | None = None) -> Principal | None:
+    """None when no bearer credential was presented; raises when one was and it is not valid
+    (after writing the refusal to the audit log)."""
     if not authorization:
         return None
     scheme, _, secret = authorization.partition(" ")
@@ -61,12 +63,33 @@ def from_bearer(db: Session, authorization: str | None) -> Principal | None:
     secret = secret.strip()
     key = find_usable_key(db, secret) if secret.startswith(API_KEY_PREFIX) else None
     if key is None or not key.user.is_active:
+        _audit_refused_key(db, secret, client_address)
         raise InvalidApiKey()
     now = datetime.now(UTC)
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_GRANULARITY:
         engine, key_id = db.get_bind().engine, key.id
         _after_request_commit(db, lambda: _touch_key(engine, key_id, now))
-    return principal_for_user(db, key.user, via="api_key", api_key_id=key.id)
+    return principal_for_user(db, key.user, via="api_key", api_key_id=key.id, client_address=client_address)
+
+
+def _audit_refused_key(db: Session, secret: str, client_address: str | None) -> None:
+    """Who the key belonged to (if it exists: revoked, expired, owner deactivated) and its public
+    prefix — never the secret."""
+    known = find_key(db, secret) if secret.startswith(API_KEY_PREFIX) else None
+    reason = "unknown" if known is None else key_state(known) if key_state(known) != "active" else "inactive_user"
+    row = events.event_row(
+        events.API_KEY_REFUSED,
+        None,
+        subject=known.prefix if known else None,
+        detail={"reason": reason},
+        outcome="refused",
+        error_code=InvalidApiKey.code,
+        client_address=client_address,
+        source="api_key",
+    )
+    if known is not None:
+        row.update(actor_user_id=known.user_id, actor_email=known.user.email, api_key_id=known.id, via="api_key")
+    events.record_refusal(db, row)
 
 
 def _after_request_commit(db: Session, action: Callable[[], None]) -> None:
@@ -97,6 +120,8 @@ def _touch_key(engine: Engine, key_id: int, now: datetime) -> None:
         log.warning("could not record last use of API key %s", key_id)
 
 
-def authenticate(db: Session, *, authorization: str | None, session_token: str | None) -> Principal | None:
+def authenticate(
+    db: Session, *, authorization: str | None, session_token: str | None, client_address: str | None = None
+) -> Principal | None:
     """A bearer key wins over a cookie; a bad bearer key is an error, never a fallback."""
-    return from_bearer(db, authorization) or from_session_cookie(db, session_token)
+    return from_bearer(db, authorization, client_address) or from_session_cookie(db, session_token, client_address)

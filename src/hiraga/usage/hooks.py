@@ -10,9 +10,11 @@ import logging
 from typing import Any
 
 from redis.asyncio import Redis
+from sqlalchemy import Connection
 from sqlalchemy.orm import sessionmaker
 
 from hiraga.audit import keys as audit_keys
+from hiraga.audit.anchors import Anchorer
 from hiraga.errors import TooManyRequests
 from hiraga.settings import Settings
 from hiraga.spine.audit import AuditTrail
@@ -66,7 +68,13 @@ class UsageHooks:
 
 def build_hooks(settings: Settings, database: Database, redis_prefix: str = "hiraga:") -> UsageHooks:
     audit_keys.bind(database.engine, settings)  # every writer of this engine chains audit records
-    ledger = Ledger(database.engine, housekeeping=drop_expired_counters)
+    anchorer = Anchorer(settings, audit_keys.keys_for(settings).anchor)
+
+    def housekeeping(connection: Connection) -> None:
+        drop_expired_counters(connection)
+        anchorer.housekeep(connection)
+
+    ledger = Ledger(database.engine, housekeeping=housekeeping)
     sessions = sessionmaker(database.engine, expire_on_commit=False)
 
     def load() -> list[LimitRule]:

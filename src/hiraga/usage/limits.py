@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from hiraga.audit import events
 from hiraga.errors import Conflict, InvalidInput, NotFound
 from hiraga.spine.authorize import AccessScope
 from hiraga.spine.policy import LimitRule
@@ -73,7 +74,15 @@ def create_limit(session: Session, scope: AccessScope, spec: LimitSpec) -> Limit
         session.flush()
     except IntegrityError as error:
         raise Conflict("同じ対象・種類・期間の上限が既にあります。変更してください。") from error
+    _audit(session, scope, events.LIMIT_CREATED, limit)
     return limit
+
+
+def _audit(session: Session, scope: AccessScope, action: str, limit: LimitDefinition, **extra: object) -> None:
+    team_id = limit.subject_id if limit.scope is LimitScope.TEAM else None
+    facts: dict[str, object] = {"limit_id": limit.id, "scope": limit.scope.value, "subject_id": limit.subject_id}
+    facts |= {"metric": str(limit.metric), "window": str(limit.window), "amount": str(limit.amount), **extra}
+    events.record(session, action, scope.principal, team_id=team_id, detail=facts)
 
 
 def visible_limits(session: Session, scope: AccessScope) -> list[LimitDefinition]:
@@ -99,14 +108,18 @@ def _managed_limit(session: Session, scope: AccessScope, limit_id: int) -> Limit
 def change_limit(session: Session, scope: AccessScope, limit_id: int, amount: Decimal) -> LimitDefinition:
     limit = _managed_limit(session, scope, limit_id)
     _check_amount(amount)
+    previous = str(limit.amount)
     limit.amount = amount
     limit.updated_at = utcnow()
     session.flush()
+    _audit(session, scope, events.LIMIT_CHANGED, limit, previous_amount=previous)
     return limit
 
 
 def remove_limit(session: Session, scope: AccessScope, limit_id: int) -> None:
-    session.delete(_managed_limit(session, scope, limit_id))
+    limit = _managed_limit(session, scope, limit_id)
+    _audit(session, scope, events.LIMIT_REMOVED, limit)
+    session.delete(limit)
     session.flush()
 
 

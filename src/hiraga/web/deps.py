@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from hiraga import i18n
 from hiraga.errors import NotAuthenticated
 from hiraga.identity.principal import Principal
+from hiraga.net.client_address import UNKNOWN
 from hiraga.spine import authenticate
 from hiraga.spine.authorize import AccessScope
 from hiraga.web import csrf
@@ -23,6 +24,11 @@ LANG_COOKIE = "hiraga_lang"
 def app_context(request: Request) -> AppContext:
     ctx: AppContext = request.app.state.ctx
     return ctx
+
+
+def client_address(request: Request) -> str:
+    """Where the request came from, as ``ClientAddress`` (``hiraga.net.client_address``) decided."""
+    return request.client.host if request.client else UNKNOWN
 
 
 def db_session(request: Request) -> Iterator[Session]:
@@ -43,6 +49,7 @@ def optional_principal(request: Request, db: DbSession) -> Principal | None:
         db,
         authorization=request.headers.get("authorization"),
         session_token=request.cookies.get(SESSION_COOKIE),
+        client_address=client_address(request),
     )
     request.state.principal = principal
     _choose_language(request, principal)

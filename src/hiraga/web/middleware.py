@@ -1,4 +1,5 @@
-"""Pure ASGI middlewares (no per-request task spawning): body size limit and Prometheus metrics."""
+"""Pure ASGI middlewares (no per-request task spawning): the client address, body size limit and
+Prometheus metrics."""
 
 from __future__ import annotations
 
@@ -10,9 +11,33 @@ import orjson
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hiraga.net.client_address import TrustedProxies
+
 TOO_LARGE = orjson.dumps(
     {"error": {"code": "payload_too_large", "message": "リクエストが大きすぎます。", "detail": None}}
 )
+
+
+class ClientAddress:
+    """Puts the client's address (``hiraga.net.client_address``) into ``scope["client"]``, so
+    ``request.client.host`` is the decided address everywhere. From a trusted proxy, its
+    ``X-Forwarded-Proto`` also sets the scheme. uvicorn's own proxy handling is off (``hiraga serve``)."""
+
+    def __init__(self, app: ASGIApp, trusted: TrustedProxies) -> None:
+        self.app, self.trusted = app, trusted
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            peer = scope.get("client")
+            host, port = (str(peer[0]), int(peer[1])) if peer else (None, 0)
+            if host is not None and self.trusted.trusts(host):
+                headers = scope["headers"]
+                forwarded = [v.decode("latin-1") for k, v in headers if k == b"x-forwarded-for"]
+                scope["client"] = (self.trusted.client_address(host, forwarded), port)
+                proto = dict(headers).get(b"x-forwarded-proto", b"").decode("latin-1").strip().lower()
+                if proto in ("http", "https"):
+                    scope["scheme"] = proto if scope["type"] == "http" else {"http": "ws", "https": "wss"}[proto]
+        await self.app(scope, receive, send)
 
 
 class BodySizeLimit:

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
+from hiraga.cli.common import CLI_OPERATOR
 from hiraga.identity import api_keys, tokens
 from hiraga.store.database import Database
 from hiraga.store.tables import ApiKey
@@ -59,7 +60,7 @@ def test_a_key_is_shown_once_works_and_stops_working_when_revoked(
 
 def test_an_expired_key_is_refused(client: TestClient, world: World, database: Database) -> None:
     with database.session() as db:
-        issued = api_keys.issue_key(db, world.actors["member"].user_id, "old", 1)
+        issued = api_keys.issue_key(db, CLI_OPERATOR, world.actors["member"].user_id, "old", 1)
         issued.row.expires_at = datetime.now(UTC) - timedelta(seconds=1)
     before = snapshot(database)
     response = client.post("/api/v1/me/keys", json={"name": "x"}, headers={"authorization": f"Bearer {issued.secret}"})

@@ -74,8 +74,8 @@ class World:
 
 def _actor(db: Any, email: str, **flags: bool) -> Actor:
     user = directory.create_user(db, ROOT, email=email, password=None, **flags)
-    key = api_keys.issue_key(db, user.id, "main", 30)
-    spare = api_keys.issue_key(db, user.id, "spare", 30)
+    key = api_keys.issue_key(db, ROOT.principal, user.id, "main", 30)
+    spare = api_keys.issue_key(db, ROOT.principal, user.id, "spare", 30)
     return Actor(user_id=user.id, key=key.secret, spare_key_id=spare.row.id)
 
 

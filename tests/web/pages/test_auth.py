@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import uvicorn
 from fastapi.testclient import TestClient
 from pages_support import PASSWORD, Directory, csrf_from, login
 from sqlalchemy import func, select
 
+from hiraga.app import create_app
+from hiraga.cli.serve import PROXY_OPTIONS
+from hiraga.settings import Settings
 from hiraga.store.database import Database
 from hiraga.store.tables import ApiKey, WebSession
 
@@ -97,3 +101,33 @@ def test_english_rendering_and_the_language_switch(client: TestClient, people: D
     assert '<html lang="en">' in client.get("/login").text
     failed = login(client, "amy@example.go.jp", "wrong-password-1")
     assert "The e-mail address or the password is not correct." in failed.text
+
+
+def _served(settings: Settings, **changes: object) -> TestClient:
+    """The app as ``hiraga serve`` runs it (uvicorn's proxy options), reached from 127.0.0.1 — where
+    a reverse proxy on the same machine, or an attacker on it, connects from."""
+    app = create_app(settings.model_copy(update={"login_max_failures": 1, **changes}))
+    config = uvicorn.Config(app, **PROXY_OPTIONS)
+    config.load()
+    return TestClient(config.loaded_app, client=("127.0.0.1", 40000))
+
+
+def _fail_login(client: TestClient, n: int, forwarded_for: str) -> int:
+    token = csrf_from(client.get("/login").text)
+    data = {"email": f"nobody{n}@example.go.jp", "password": "wrong-password-1", "csrf_token": token}
+    return client.post("/login", data=data, headers={"x-forwarded-for": forwarded_for}).status_code
+
+
+def test_a_spoofed_forwarded_for_does_not_escape_the_address_lock(settings: Settings) -> None:
+    with _served(settings) as client:  # no trusted proxies (the default): the header is ignored
+        statuses = [_fail_login(client, n, f"198.51.100.{n}") for n in range(6)]
+    assert statuses[:4] == [401] * 4  # an address may fail 4 × login_max_failures times
+    assert statuses[4:] == [429, 429]
+
+
+def test_behind_a_trusted_proxy_the_lock_follows_the_address_the_proxy_saw(settings: Settings) -> None:
+    with _served(settings, trusted_proxies=["127.0.0.1/32"]) as client:
+        statuses = [_fail_login(client, n, f"192.0.2.{n}, 203.0.113.9") for n in range(5)]
+        other_client = _fail_login(client, 9, "203.0.113.10")
+    assert statuses == [401, 401, 401, 401, 429]  # the spoofed left-hand hops are not believed
+    assert other_client == 401  # another address the proxy forwards is not locked

@@ -133,5 +133,6 @@ class AuditRecord(Base):
     ttft_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
     source: Mapped[str | None] = mapped_column(String(200), nullable=True)
     detail: Mapped[str | None] = mapped_column(String(4000), nullable=True)  # JSON text
+    client_address: Mapped[str | None] = mapped_column(String(64), nullable=True)  # from where (security events)
     prev_hash: Mapped[str | None] = mapped_column(String(128), nullable=True)
     hash: Mapped[str | None] = mapped_column(String(128), nullable=True)

@@ -54,4 +54,4 @@ def export_audit(request: Request, scope: Scope, wanted: Filter, format: export.
 @router.get("/verify", summary="チェーンの検証（改ざん・挿入・削除の検出）")
 def verify_audit(request: Request, scope: Scope) -> VerifyResult:
     ctx = app_context(request)
-    return service.verify(ctx.database.engine, scope, keys.keys_for(ctx.settings))
+    return service.verify(ctx.database.engine, scope, keys.keys_for(ctx.settings), ctx.settings.audit_anchor_file)

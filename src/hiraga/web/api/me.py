@@ -70,10 +70,10 @@ def create_key(
     days = body.expires_days
     if days is None:
         days = app_context(request).settings.api_key_default_expiry_days
-    issued = api_keys.issue_key(db, principal.user_id, body.name, days)
+    issued = api_keys.issue_key(db, principal, principal.user_id, body.name, days)
     return schemas.IssuedApiKey(**key_view(issued.row).model_dump(), secret=issued.secret)
 
 
 @router.delete("/keys/{key_id}", status_code=204, response_class=Response, summary="API キーの失効")
 def revoke_key(key_id: int, db: DbSession, principal: CurrentPrincipal) -> None:
-    api_keys.revoke_key(db, principal.user_id, key_id)
+    api_keys.revoke_key(db, principal, principal.user_id, key_id)

@@ -87,7 +87,7 @@ def create_key(
 ) -> Response:
     try:
         days = parse_days(expires_days, app_context(request).settings.api_key_default_expiry_days)
-        issued = api_keys.issue_key(db, principal.user_id, name, days)
+        issued = api_keys.issue_key(db, principal, principal.user_id, name, days)
     except HiragaError as error:
         db.rollback()
         return keys_response(request, db, principal.user_id, status=error.status, key_error=error, key_name=name)
@@ -105,7 +105,7 @@ def parse_days(value: str, default: int) -> int:
 
 @router.post("/account/keys/{key_id}/revoke")
 def revoke_key(request: Request, db: DbSession, principal: PagePrincipal, key_id: int) -> Response:
-    api_keys.revoke_key(db, principal.user_id, key_id)
+    api_keys.revoke_key(db, principal, principal.user_id, key_id)
     if is_htmx(request):
         return keys_response(request, db, principal.user_id, notice="key_revoked")
     return redirect(request, "/account?notice=key_revoked#api-keys")

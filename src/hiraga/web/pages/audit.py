@@ -85,5 +85,5 @@ def _api_filter(wanted: query.AuditFilter) -> dict[str, str]:
 @router.get("/audit/verify")
 def verify_page(request: Request, scope: PageScope) -> Response:
     ctx = app_context(request)
-    result = service.verify(ctx.database.engine, scope, keys_for(ctx.settings))
+    result = service.verify(ctx.database.engine, scope, keys_for(ctx.settings), ctx.settings.audit_anchor_file)
     return render(request, "audit/verify.html", {"result": result, "checked_at": datetime.now(UTC)})

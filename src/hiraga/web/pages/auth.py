@@ -11,7 +11,7 @@ from hiraga import i18n
 from hiraga.errors import HiragaError
 from hiraga.identity.login import authenticate_password
 from hiraga.identity.web_sessions import end_session, start_session
-from hiraga.web.deps import SESSION_COOKIE, DbSession, MaybePrincipal, app_context
+from hiraga.web.deps import SESSION_COOKIE, DbSession, MaybePrincipal, app_context, client_address
 from hiraga.web.pages.rendering import (
     PageRoute,
     clear_session_cookie,
@@ -43,13 +43,12 @@ def login(
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     settings = app_context(request).settings
-    client_ip = request.client.host if request.client else "unknown"
     try:
         user = authenticate_password(
             db,
             email,
             password,
-            client_ip,
+            client_address(request),
             max_failures=settings.login_max_failures,
             window_minutes=settings.login_window_minutes,
             lockout_minutes=settings.login_lockout_minutes,

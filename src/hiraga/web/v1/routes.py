@@ -29,6 +29,7 @@ from hiraga.gateway.service import Gateway, input_estimate
 from hiraga.identity.principal import Principal
 from hiraga.spine.call import ModelCall
 from hiraga.web.context import AppContext
+from hiraga.web.deps import client_address
 from hiraga.web.v1.answers import JsonAnswer, StreamAnswer
 
 
@@ -72,7 +73,7 @@ async def _call(
 
 async def chat_completions(request: Request) -> Any:
     ctx, gateway, principals = _context(request)
-    principal = await principals.authenticate(request.headers.get("authorization"))
+    principal = await principals.authenticate(request.headers.get("authorization"), client_address(request))
     body = parse_json_object(await request.body())
     params = validated(ChatCompletionRequest, body)
     call = await _call(request, ctx, principal, "chat", params.model, params.metadata, stream=params.stream)
@@ -86,7 +87,7 @@ async def chat_completions(request: Request) -> Any:
 
 async def embeddings(request: Request) -> Any:
     ctx, gateway, principals = _context(request)
-    principal = await principals.authenticate(request.headers.get("authorization"))
+    principal = await principals.authenticate(request.headers.get("authorization"), client_address(request))
     body = parse_json_object(await request.body())
     params = validated(EmbeddingsRequest, body)
     call = await _call(request, ctx, principal, "embeddings", params.model, params.metadata)
@@ -98,7 +99,7 @@ async def embeddings(request: Request) -> Any:
 
 async def rerank(request: Request) -> Any:
     ctx, gateway, principals = _context(request)
-    principal = await principals.authenticate(request.headers.get("authorization"))
+    principal = await principals.authenticate(request.headers.get("authorization"), client_address(request))
     body = parse_json_object(await request.body())
     params = validated(RerankRequest, body)
     call = await _call(request, ctx, principal, "rerank", params.model, params.metadata)
@@ -109,14 +110,14 @@ async def rerank(request: Request) -> Any:
 
 async def list_models(request: Request) -> Response:
     _, gateway, principals = _context(request)
-    principal = await principals.authenticate(request.headers.get("authorization"))
+    principal = await principals.authenticate(request.headers.get("authorization"), client_address(request))
     models = await gateway.models(principal)
     return Response(orjson.dumps(models.model_dump()), media_type="application/json")
 
 
 async def get_model(request: Request) -> Response:
     _, gateway, principals = _context(request)
-    principal = await principals.authenticate(request.headers.get("authorization"))
+    principal = await principals.authenticate(request.headers.get("authorization"), client_address(request))
     wanted = request.path_params["model"]
     for card in (await gateway.models(principal)).data:
         if card.id == wanted:
