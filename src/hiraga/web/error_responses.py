@@ -21,6 +21,7 @@ STATUS_ERRORS: dict[int, tuple[str, str]] = {
     405: ("method_not_allowed", "この URL ではそのメソッドは使えません。"),
     413: ("payload_too_large", "リクエストが大きすぎます。"),
 }
+OUT_OF_RANGE = ("less_than_equal", "greater_than_equal")
 OPENAI_TYPES = {
     400: "invalid_request_error",
     401: "authentication_error",
@@ -76,6 +77,14 @@ def _wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
+def names_nothing(exc: RequestValidationError) -> bool:
+    """A path id beyond what the database holds cannot name anything: the URL does not exist (404).
+    (A path id that is not a number at all stays a 400 naming the field.)"""
+    return any(
+        tuple(item.get("loc", ()))[:1] == ("path",) and item.get("type") in OUT_OF_RANGE for item in exc.errors()
+    )
+
+
 def validation_error(exc: RequestValidationError) -> InvalidInput:
     problems = []
     for item in exc.errors():
@@ -99,6 +108,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
+        if names_nothing(exc):
+            code, message = STATUS_ERRORS[404]
+            return render(request, NotFound(message, code=code))
         return render(request, validation_error(exc))
 
     async def on_http_error(request: Request, exc: Exception) -> Response:

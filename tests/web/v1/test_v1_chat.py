@@ -157,3 +157,31 @@ def test_alias_skips_endpoints_not_cleared(client: TestClient, world: World, stu
         )
         assert response.status_code == 200
         assert stub.chat_requests()[-1].body["model"] == expected
+
+
+HUGE = 2**63  # fits orjson's 64-bit integers, not the signed 64 bits everything downstream holds
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/v1/chat/completions", {"messages": MESSAGES, "max_tokens": HUGE}, "max_tokens"),
+        ("/v1/chat/completions", {"messages": MESSAGES, "max_completion_tokens": HUGE}, "max_completion_tokens"),
+        ("/v1/chat/completions", {"messages": MESSAGES, "seed": HUGE}, "seed"),
+        ("/v1/chat/completions", {"messages": MESSAGES, "top_logprobs": HUGE}, "top_logprobs"),
+        ("/v1/embeddings", {"input": "x", "dimensions": HUGE}, "dimensions"),
+        ("/v1/embeddings", {"input": [HUGE]}, "input"),
+        ("/v1/rerank", {"query": "q", "documents": ["d"], "top_n": HUGE}, "top_n"),
+    ],
+)
+def test_integer_knobs_beyond_their_range_are_400_and_never_forwarded(
+    client: TestClient, world: World, stub: StubUpstream, path: str, body: dict, field: str
+):
+    kind = path.removeprefix("/v1/").replace("chat/completions", "chat")
+    add_endpoint(client, world, "bounded", stub.base_url, kind=kind)
+    response = client.post(path, headers=World.auth(world.alice_key), json={"model": "bounded", **body})
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["type"] == "invalid_request_error" and str(error["param"]).startswith(field)
+    assert stub.requests == []
+

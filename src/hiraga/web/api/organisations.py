@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from hiraga.bounds import RowId
 from hiraga.identity import directory
 from hiraga.web.api import schemas
 from hiraga.web.deps import DbSession, Scope
@@ -22,5 +23,5 @@ def create_organisation(body: schemas.OrganisationCreate, db: DbSession, scope: 
 
 
 @router.get("/{organisation_id}", summary="組織の取得")
-def get_organisation(organisation_id: int, db: DbSession, scope: Scope) -> schemas.Organisation:
+def get_organisation(organisation_id: RowId, db: DbSession, scope: Scope) -> schemas.Organisation:
     return schemas.Organisation.model_validate(directory.get_organisation(db, scope, organisation_id))

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from hiraga.bounds import RowId
 from hiraga.identity import directory
 from hiraga.spine.authorize import AccessScope
 from hiraga.web.deps import DbSession
@@ -81,7 +82,7 @@ def create_team(
     request: Request,
     db: DbSession,
     scope: PageScope,
-    organisation_id: Annotated[int, Form()],
+    organisation_id: Annotated[RowId, Form()],
     name: Annotated[str, Form()] = "",
 ) -> Response:
     return _attempt(
@@ -113,7 +114,7 @@ def set_platform_roles(
     request: Request,
     db: DbSession,
     scope: PageScope,
-    user_id: int,
+    user_id: RowId,
     is_system_admin: Checkbox = "",
     is_auditor: Checkbox = "",
     is_active: Checkbox = "",
