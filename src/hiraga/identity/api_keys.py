@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from hiraga.errors import InvalidInput, NotFound
 from hiraga.identity import tokens
+from hiraga.names import check_characters
 from hiraga.store.tables import ApiKey
 
 MAX_EXPIRY_DAYS = 3650
@@ -22,7 +23,7 @@ class IssuedKey:
 
 
 def issue_key(db: Session, user_id: int, name: str, expires_days: int | None) -> IssuedKey:
-    label = name.strip()
+    label = check_characters(name.strip())
     if not label or len(label) > 100:
         raise InvalidInput("API キーの名前は 1〜100 文字で入力してください。", detail={"field": "name"})
     if expires_days is not None and not 1 <= expires_days <= MAX_EXPIRY_DAYS:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from hiraga.errors import InvalidInput, NotFound
 from hiraga.identity.principal import Principal
+from hiraga.names import CONTROL_CHARACTERS, check_characters
 from hiraga.portal.attachments import ExtractedText, as_context
 from hiraga.portal.context_window import Turn
 from hiraga.store.tables import Attachment, Bot, Conversation, Message
@@ -31,7 +32,7 @@ class ConversationSettings:
 
 
 def _title(raw: str) -> str:
-    title = " ".join(raw.split())
+    title = check_characters(" ".join(raw.split()), "title")
     if not title:
         raise InvalidInput("会話の名前を入力してください。", code="invalid_title", detail={"field": "title"})
     if len(title) > MAX_TITLE:
@@ -181,7 +182,7 @@ def add_user_message(
     )
     db.add(message)
     if conversation.title == NEW_TITLE:
-        conversation.title = _title(text[:40])
+        conversation.title = _title(CONTROL_CHARACTERS.sub("", text[:40]).strip() or NEW_TITLE)
     db.flush()
     db.refresh(conversation)
     return message

@@ -185,3 +185,18 @@ def test_integer_knobs_beyond_their_range_are_400_and_never_forwarded(
     assert error["type"] == "invalid_request_error" and str(error["param"]).startswith(field)
     assert stub.requests == []
 
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
+def test_a_json_body_not_sent_as_json_is_415(client: TestClient, world: World, stub: StubUpstream, content_type):
+    add_endpoint(client, world, "typed", stub.base_url)
+    headers = {**World.auth(world.alice_key), **({"content-type": content_type} if content_type else {})}
+    body = json.dumps({"model": "typed", "messages": MESSAGES}).encode()
+    response = client.post("/v1/chat/completions", headers=headers, content=body)
+    assert response.status_code == 415
+    error = response.json()["error"]
+    assert error["code"] == "unsupported_media_type" and error["type"] == "invalid_request_error"
+    assert stub.requests == []
+    as_json = client.post(
+        "/v1/chat/completions", headers={**headers, "content-type": "application/json; charset=utf-8"}, content=body
+    )
+    assert as_json.status_code == 200

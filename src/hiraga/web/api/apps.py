@@ -22,7 +22,7 @@ from hiraga.apps.wiring import RUNTIME_KEY
 from hiraga.bounds import RowId
 from hiraga.gateway.wiring import registry_rules
 from hiraga.web.api.schemas import ERROR_RESPONSES
-from hiraga.web.deps import DbSession, Scope, app_context
+from hiraga.web.deps import DbSession, Scope, TeamAdminScope, app_context
 from hiraga.web.gennai.routes import RUNNER_KEY
 
 router = APIRouter(prefix="/api/v1/apps", tags=["AI アプリ"], responses=ERROR_RESPONSES)
@@ -40,7 +40,7 @@ def list_apps(db: DbSession, scope: Scope) -> list[AppView]:
 
 
 @router.post("", status_code=201, summary="アプリの登録")
-def create_app(body: AppCreate, request: Request, db: DbSession, scope: Scope) -> AppView:
+def create_app(body: AppCreate, request: Request, db: DbSession, scope: TeamAdminScope) -> AppView:
     ctx = app_context(request)
     rules = registry_rules(ctx.settings)
     app = views.audited_write(
@@ -126,7 +126,9 @@ def list_provided_keys(db: DbSession, scope: Scope) -> list[ProvidedKey]:
 
 
 @provided.post("/keys", status_code=201, summary="提供アプリの API キーを発行")
-def issue_provided_key(body: ProvidedKeyCreate, request: Request, db: DbSession, scope: Scope) -> IssuedProvidedKey:
+def issue_provided_key(
+    body: ProvidedKeyCreate, request: Request, db: DbSession, scope: TeamAdminScope
+) -> IssuedProvidedKey:
     app_name = body.app_name
     apps = _runner(request).apps
     issued = views.audited_write(

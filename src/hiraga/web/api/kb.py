@@ -30,7 +30,7 @@ from hiraga.spine.authorize import AccessScope
 from hiraga.store.tables import KbIngestJob, KnowledgeBase
 from hiraga.web.api import schemas
 from hiraga.web.api.portal import gateway_of, in_thread, sse
-from hiraga.web.deps import DbSession, app_context
+from hiraga.web.deps import DbSession, TeamAdminScope, app_context
 from hiraga.web.deps import Scope as CallerScope
 from hiraga.web.v1.answers import SSE_HEADERS, until_disconnect
 
@@ -113,7 +113,7 @@ def list_knowledge_bases(db: DbSession, scope: CallerScope) -> list[wire.Knowled
 
 
 @router.post("", status_code=201, summary="ナレッジベースの作成（チーム管理者、組織全体はシステム管理者）")
-def create_knowledge_base(body: wire.KnowledgeBaseCreate, db: DbSession, scope: CallerScope) -> wire.KnowledgeBase:
+def create_knowledge_base(body: wire.KnowledgeBaseCreate, db: DbSession, scope: TeamAdminScope) -> wire.KnowledgeBase:
     created = service.create_knowledge_base(
         db,
         scope,

@@ -8,7 +8,7 @@ from hiraga.bounds import RowId
 from hiraga.usage import limits, protocol
 from hiraga.usage.hooks import installed_hooks
 from hiraga.web.api.schemas import ERROR_RESPONSES
-from hiraga.web.deps import DbSession, Scope, app_context
+from hiraga.web.deps import DbSession, Scope, TeamAdminScope, app_context
 
 router = APIRouter(prefix="/api/v1/limits", tags=["上限"], responses=ERROR_RESPONSES)
 
@@ -25,7 +25,7 @@ def list_limits(db: DbSession, scope: Scope) -> list[protocol.Limit]:
 
 
 @router.post("", status_code=201, summary="上限の作成")
-def create_limit(body: protocol.LimitCreate, request: Request, db: DbSession, scope: Scope) -> protocol.Limit:
+def create_limit(body: protocol.LimitCreate, request: Request, db: DbSession, scope: TeamAdminScope) -> protocol.Limit:
     spec = limits.LimitSpec(body.scope, body.subject_id, body.metric, body.window, body.amount)
     row = limits.create_limit(db, scope, spec)
     db.commit()

@@ -17,7 +17,7 @@ from hiraga.portal.task_apps import runner
 from hiraga.portal.task_apps.base import TaskResult
 from hiraga.web.api import schemas
 from hiraga.web.api.portal import classification_or_default, gateway_of, in_thread
-from hiraga.web.deps import CurrentPrincipal, DbSession, Scope, app_context
+from hiraga.web.deps import CurrentPrincipal, DbSession, Scope, TeamAdminScope, app_context
 
 router = APIRouter(prefix="/api/v1", tags=["ポータル"], responses=schemas.ERROR_RESPONSES)
 
@@ -78,7 +78,7 @@ def list_bots(db: DbSession, principal: CurrentPrincipal) -> list[wire.Bot]:
 
 
 @router.post("/bots", status_code=201, summary="ボットの作成（チーム管理者）")
-def create_bot(body: wire.BotCreate, db: DbSession, scope: Scope) -> wire.Bot:
+def create_bot(body: wire.BotCreate, db: DbSession, scope: TeamAdminScope) -> wire.Bot:
     row = bots.create(db, scope, body.team_id, body.name, body.system_prompt, body.description)
     return wire.Bot.model_validate(row)
 
@@ -110,7 +110,7 @@ def list_builder_apps(db: DbSession, principal: CurrentPrincipal) -> list[wire.B
 
 
 @router.post("/builder-apps", status_code=201, summary="ビルダーアプリの作成・読み込み（チーム管理者）")
-def create_builder_app(body: wire.BuilderAppCreate, db: DbSession, scope: Scope) -> wire.BuilderApp:
+def create_builder_app(body: wire.BuilderAppCreate, db: DbSession, scope: TeamAdminScope) -> wire.BuilderApp:
     if body.format is not None:
         exported = body.model_dump(include={"format", "name", "template", "description", "classification"})
         spec = builder.spec_from_export(exported, body.owner_team_id, body.team_ids)

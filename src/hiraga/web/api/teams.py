@@ -8,7 +8,7 @@ from hiraga.bounds import RowId
 from hiraga.identity import directory
 from hiraga.store.tables import Membership
 from hiraga.web.api import schemas
-from hiraga.web.deps import DbSession, Scope
+from hiraga.web.deps import DbSession, Scope, SystemAdminScope
 
 router = APIRouter(prefix="/api/v1/teams", tags=["チーム"], responses=schemas.ERROR_RESPONSES)
 
@@ -30,7 +30,7 @@ def list_teams(db: DbSession, scope: Scope) -> list[schemas.Team]:
 
 
 @router.post("", status_code=201, summary="チームの作成（システム管理者）")
-def create_team(body: schemas.TeamCreate, db: DbSession, scope: Scope) -> schemas.Team:
+def create_team(body: schemas.TeamCreate, db: DbSession, scope: SystemAdminScope) -> schemas.Team:
     return schemas.Team.model_validate(directory.create_team(db, scope, body.organisation_id, body.name))
 
 
