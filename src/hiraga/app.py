@@ -21,7 +21,7 @@ from hiraga.web import health
 from hiraga.web.context import STATIC_DIR, AppContext
 from hiraga.web.deps import csrf_guard
 from hiraga.web.error_responses import install_error_handlers
-from hiraga.web.middleware import BodySizeLimit, ClientAddress, Metrics
+from hiraga.web.middleware import BodySizeLimit, ClientAddress, Metrics, StrictTransportSecurity
 
 log = logging.getLogger("hiraga")
 
@@ -50,6 +50,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(Metrics, registry=app.state.metrics_registry)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
+    if settings.is_https:
+        app.add_middleware(StrictTransportSecurity)
     app.add_middleware(ClientAddress, trusted=TrustedProxies(settings.trusted_proxies))  # outermost
     app.router.add_event_handler("shutdown", install_usage_hooks(ctx.extras, settings, ctx.database).close)
     app.router.add_event_handler("shutdown", ctx.database.dispose)

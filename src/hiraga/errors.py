@@ -61,6 +61,11 @@ class CsrfRejected(Forbidden):
     message = "フォームの有効期限が切れたか、不正な送信です。ページを再読み込みしてもう一度お試しください。"
 
 
+class OriginRejected(Forbidden):
+    code = "origin_rejected"
+    message = "別のサイトからの送信は受け付けません。このサイトの画面から操作してください。"
+
+
 class NotFound(HiragaError):
     status = 404
     code = "not_found"
@@ -71,6 +76,12 @@ class Conflict(HiragaError):
     status = 409
     code = "conflict"
     message = "既に存在します。"
+
+
+class UnsupportedMediaType(HiragaError):
+    status = 415
+    code = "unsupported_media_type"
+    message = "リクエスト本文は JSON（Content-Type: application/json）で送ってください。"
 
 
 class TooManyRequests(HiragaError):

@@ -120,8 +120,13 @@ class Settings(BaseSettings):
         return self.effective_database_url.startswith("sqlite")
 
     @property
-    def secure_cookies(self) -> bool:
+    def is_https(self) -> bool:
+        """Served over HTTPS (the base URL says so): secure cookies and HSTS."""
         return self.base_url.startswith("https://")
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.is_https
 
     def secret(self) -> str:
         if self.secret_key is None:

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 
+from hiraga.bounds import RowId
 from hiraga.web.api.schemas import Request, Response
 
 AppMode = Literal["sync", "async"]
@@ -30,8 +31,8 @@ class AppCreate(Request):
     timeout_seconds: int = Field(default=60, ge=1, le=3600)
     classification: int = Field(default=1, ge=1, le=3, description="機密性（1〜3）")
     external: bool = Field(default=False, description="組織外のサービスか")
-    owner_team_id: int = Field(description="管理するチーム")
-    team_ids: list[int] = Field(default_factory=list, description="公開先チーム")
+    owner_team_id: RowId = Field(description="管理するチーム")
+    team_ids: list[RowId] = Field(default_factory=list, description="公開先チーム")
     status: AppStatus = "draft"
 
     @field_validator("name")
@@ -51,7 +52,7 @@ class AppUpdate(Request):
     timeout_seconds: int | None = Field(default=None, ge=1, le=3600)
     classification: int | None = Field(default=None, ge=1, le=3)
     external: bool | None = None
-    team_ids: list[int] | None = None
+    team_ids: list[RowId] | None = None
     status: AppStatus | None = None
 
 
@@ -128,7 +129,7 @@ class ProvidedApp(Response):
 class ProvidedKeyCreate(Request):
     app_name: str = Field(max_length=100, description="hiraga のアプリ名（例: summarise）")
     name: str = Field(min_length=1, max_length=100)
-    team_id: int = Field(description="利用料金を計上するチーム")
+    team_id: RowId = Field(description="利用料金を計上するチーム")
 
 
 class ProvidedKey(Response):

@@ -21,6 +21,7 @@ from hiraga.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hiraga.gateway.registry import RegistryRules
 from hiraga.gateway.ssrf import check_upstream_url
 from hiraga.identity.principal import Principal
+from hiraga.names import check_characters
 from hiraga.spine.authorize import AccessScope
 from hiraga.store.tables import RegisteredApp, RegisteredAppTeam, Team
 
@@ -112,7 +113,7 @@ def _set_teams(db: Session, scope: AccessScope, app: RegisteredApp, team_ids: It
 
 def create_app(db: Session, scope: AccessScope, spec: AppCreate, rules: RegistryRules) -> RegisteredApp:
     scope.require_team_admin(spec.owner_team_id)
-    if not spec.name:
+    if not check_characters(spec.name):
         raise InvalidInput("アプリ名を入力してください。", detail={"field": "name"})
     definition = forms.parse_definition(spec.form_definition)
     key = spec.api_key.get_secret_value().strip() if spec.api_key else ""
@@ -154,7 +155,7 @@ def update_app(db: Session, scope: AccessScope, app_id: int, spec: AppUpdate, ru
     for name in PLAIN_FIELDS:
         value = getattr(spec, name)
         if value is not None:
-            setattr(app, name, value.strip() if name == "name" else value)
+            setattr(app, name, check_characters(value.strip()) if name == "name" else value)
     if spec.endpoint_url is not None:
         app.endpoint_url = _check_endpoint(spec.endpoint_url, rules)
     if spec.form_definition is not None:

@@ -8,6 +8,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
 
+from hiraga.bounds import RowId
+from hiraga.gateway.protocol import MAX_CONTEXT_TOKENS
+
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,99}$"
 PiiPolicyName = Literal["mask", "block", "allow"]
 TagText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
@@ -21,14 +24,14 @@ class EndpointFields(BaseModel):
     upstream_model: str = Field(default="", max_length=200)
     api_version: str | None = Field(default=None, max_length=40)
     model_path: str | None = Field(default=None, max_length=1000)
-    context_window: int = Field(default=4096, ge=256, le=10_000_000)
+    context_window: int = Field(default=4096, ge=256, le=MAX_CONTEXT_TOKENS)
     price_input_per_1k: Decimal = Field(default=Decimal("0"), ge=0, max_digits=12, decimal_places=4)
     price_output_per_1k: Decimal = Field(default=Decimal("0"), ge=0, max_digits=12, decimal_places=4)
     clearance: int = Field(default=1, ge=1, le=3)
     external: bool = True
     pii_policy: PiiPolicyName = "mask"  # personal data sent to an external endpoint: mask, block or allow
     all_teams: bool = False
-    team_ids: list[int] = Field(default_factory=list, max_length=1000)
+    team_ids: list[RowId] = Field(default_factory=list, max_length=1000)
     timeout_seconds: float = Field(default=60.0, gt=0, le=3600)
     max_concurrent: int = Field(default=0, ge=0, le=100_000)
     tags: list[TagText] = Field(default_factory=list, max_length=20)
@@ -53,14 +56,14 @@ class EndpointUpdate(BaseModel):
     upstream_model: str | None = Field(default=None, max_length=200)
     api_version: str | None = Field(default=None, max_length=40)
     api_key: SecretStr | None = None
-    context_window: int | None = Field(default=None, ge=256, le=10_000_000)
+    context_window: int | None = Field(default=None, ge=256, le=MAX_CONTEXT_TOKENS)
     price_input_per_1k: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=4)
     price_output_per_1k: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=4)
     clearance: int | None = Field(default=None, ge=1, le=3)
     external: bool | None = None
     pii_policy: PiiPolicyName | None = None
     all_teams: bool | None = None
-    team_ids: list[int] | None = Field(default=None, max_length=1000)
+    team_ids: list[RowId] | None = Field(default=None, max_length=1000)
     timeout_seconds: float | None = Field(default=None, gt=0, le=3600)
     max_concurrent: int | None = Field(default=None, ge=0, le=100_000)
     tags: list[TagText] | None = Field(default=None, max_length=20)

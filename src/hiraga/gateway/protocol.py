@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal, TypeVar
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from hiraga.bounds import INT64_MAX, INT64_MIN
 from hiraga.errors import InvalidInput
 from hiraga.spine.call import Classification, Usage
 
@@ -18,7 +19,11 @@ CLASSIFICATION_HEADER = "x-hiraga-classification"
 TEAM_HEADER = "x-hiraga-team"
 ENDPOINT_HEADER = "x-hiraga-endpoint"
 
+MAX_CONTEXT_TOKENS = 10_000_000  # no model reads or writes more; bounds every token count that comes in
+MAX_TOKEN_ID = 2**31 - 1  # token ids (pre-tokenised embedding input) are vocabulary indexes
 M = TypeVar("M", bound=BaseModel)
+TokenCount = Annotated[int, Field(ge=1, le=MAX_CONTEXT_TOKENS)]
+TokenId = Annotated[int, Field(ge=0, le=MAX_TOKEN_ID)]
 
 
 class ChatMessage(BaseModel):
@@ -41,11 +46,14 @@ class ChatCompletionRequest(BaseModel):
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
     stream_options: StreamOptions | None = None
-    max_tokens: int | None = Field(default=None, ge=1)
-    max_completion_tokens: int | None = Field(default=None, ge=1)
+    max_tokens: TokenCount | None = None
+    max_completion_tokens: TokenCount | None = None
     temperature: float | None = Field(default=None, ge=0, le=2)
     top_p: float | None = Field(default=None, ge=0, le=1)
     n: int | None = Field(default=None, ge=1, le=16)
+    seed: int | None = Field(default=None, ge=INT64_MIN, le=INT64_MAX)
+    logprobs: bool | None = None
+    top_logprobs: int | None = Field(default=None, ge=0, le=20)
     presence_penalty: float | None = Field(default=None, ge=-2, le=2)
     frequency_penalty: float | None = Field(default=None, ge=-2, le=2)
     stop: str | list[str] | None = Field(default=None)
@@ -56,9 +64,9 @@ class EmbeddingsRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     model: str = Field(min_length=1, max_length=200)
-    input: str | list[str] | list[int] | list[list[int]]
+    input: str | list[str] | list[TokenId] | list[list[TokenId]]
     encoding_format: Literal["float", "base64"] | None = None
-    dimensions: int | None = Field(default=None, ge=1)
+    dimensions: int | None = Field(default=None, ge=1, le=65_536)
     input_type: Literal["query", "passage"] | None = None  # e5 prefixes; hiraga extension
     metadata: dict[str, Any] | None = None
 
@@ -71,7 +79,7 @@ class RerankRequest(BaseModel):
     model: str = Field(min_length=1, max_length=200)
     query: str = Field(min_length=1, max_length=20_000)
     documents: list[Annotated[str, Field(max_length=100_000)]] = Field(min_length=1, max_length=1000)
-    top_n: int | None = Field(default=None, ge=1)
+    top_n: int | None = Field(default=None, ge=1, le=1000)
     metadata: dict[str, Any] | None = None
 
 

@@ -12,6 +12,7 @@ from hiraga.audit import events
 from hiraga.errors import InvalidInput, NotFound
 from hiraga.identity import tokens
 from hiraga.identity.principal import Principal
+from hiraga.names import check_characters
 from hiraga.store.tables import ApiKey
 
 MAX_EXPIRY_DAYS = 3650
@@ -25,7 +26,7 @@ class IssuedKey:
 
 def issue_key(db: Session, actor: Principal, user_id: int, name: str, expires_days: int | None) -> IssuedKey:
     """``actor`` issues a key for ``user_id`` (themselves, or the CLI operator for a user)."""
-    label = name.strip()
+    label = check_characters(name.strip())
     if not label or len(label) > 100:
         raise InvalidInput("API キーの名前は 1〜100 文字で入力してください。", detail={"field": "name"})
     if expires_days is not None and not 1 <= expires_days <= MAX_EXPIRY_DAYS:

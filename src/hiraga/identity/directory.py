@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, joinedload
 from hiraga.audit import events
 from hiraga.errors import Conflict, InvalidInput, NotFound
 from hiraga.identity.passwords import check_policy, hash_password
+from hiraga.names import check_characters
 from hiraga.spine.authorize import AccessScope
 from hiraga.store.tables import Membership, Organisation, Team, TeamRole, User
 
@@ -28,7 +29,7 @@ def normalise_email(email: str) -> str:
 
 
 def clean_name(name: str, field: str) -> str:
-    value = unicodedata.normalize("NFKC", name).strip()
+    value = check_characters(unicodedata.normalize("NFKC", name).strip(), field)
     if not value or len(value) > 200:
         raise InvalidInput("名前は 1〜200 文字で入力してください。", detail={"field": field})
     return value
@@ -139,7 +140,7 @@ def create_user(
         check_policy(password, min_length=password_min_length, email=address)
     user = User(
         email=address,
-        display_name=display_name.strip()[:200],
+        display_name=check_characters(display_name.strip()[:200], "display_name"),
         password_hash=hash_password(password) if password is not None else None,
         is_system_admin=is_system_admin,
         is_auditor=is_auditor,

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hiraga.bounds import RowId
 from hiraga.knowledge.answering import RagAnswer
 from hiraga.knowledge.citations import Passage
 from hiraga.knowledge.runtime import SearchHit
@@ -24,8 +25,8 @@ class Response(BaseModel):
 # -- knowledge bases -------------------------------------------------------------------------------
 class KnowledgeBaseCreate(Request):
     name: str = Field(max_length=200, description="名前（組織内で一意）")
-    team_id: int | None = Field(default=None, description="所有チーム（省略時は organisation_id の組織全体）")
-    organisation_id: int | None = Field(default=None, description="組織全体のナレッジベース（システム管理者）")
+    team_id: RowId | None = Field(default=None, description="所有チーム（省略時は organisation_id の組織全体）")
+    organisation_id: RowId | None = Field(default=None, description="組織全体のナレッジベース（システム管理者）")
     classification: int = Field(ge=1, le=3, description="機密性区分 1〜3")
     description: str = Field(default="", max_length=2000)
 

@@ -22,6 +22,7 @@ from hiraga.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
 from hiraga.knowledge import staging
 from hiraga.knowledge.index.base import ChunkFilter
 from hiraga.knowledge.runtime import KnowledgeRuntime, SearchHit
+from hiraga.names import check_characters
 from hiraga.spine.authorize import AccessScope
 from hiraga.store.tables import KbChunk, KbDocument, KbIngestJob, KnowledgeBase, ModelEndpoint, Team
 from hiraga.store.tables.base import utcnow
@@ -56,7 +57,7 @@ def require_manage(scope: AccessScope, kb: KnowledgeBase) -> None:
 
 
 def _clean_name(name: str) -> str:
-    cleaned = " ".join(name.split())
+    cleaned = check_characters(" ".join(name.split()))
     if not cleaned or len(cleaned) > MAX_NAME:
         raise InvalidInput(f"名前は 1〜{MAX_NAME} 文字で指定してください。", detail={"field": "name"})
     return cleaned

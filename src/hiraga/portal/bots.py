@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from hiraga.errors import InvalidInput, NotFound
 from hiraga.identity.principal import Principal
+from hiraga.names import check_characters
 from hiraga.spine.authorize import AccessScope
 from hiraga.store.tables import Bot, Team
 
@@ -15,7 +16,7 @@ MAX_PROMPT = 8000
 
 
 def _text(raw: str, field: str, label: str, limit: int) -> str:
-    value = raw.strip()
+    value = check_characters(raw.strip(), field)
     if not value or len(value) > limit:
         raise InvalidInput(
             f"{label}を 1〜{limit:,} 文字で入力してください。", code="invalid_bot", detail={"field": field}

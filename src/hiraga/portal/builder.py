@@ -15,6 +15,7 @@ from hiraga.apps import forms
 from hiraga.errors import InvalidInput, NotFound
 from hiraga.gateway.service import Gateway
 from hiraga.identity.principal import Principal
+from hiraga.names import check_characters
 from hiraga.portal.attachments import extract_all
 from hiraga.portal.builder_template import Placeholder, fill, form_of, parse_template
 from hiraga.portal.context_window import input_budget
@@ -39,7 +40,7 @@ class BuilderSpec:
 
 
 def _name(raw: str) -> str:
-    name = " ".join(raw.split())
+    name = check_characters(" ".join(raw.split()))
     if not name or len(name) > 200:
         raise InvalidInput("アプリ名を 1〜200 文字で入力してください。", code="invalid_name", detail={"field": "name"})
     return name

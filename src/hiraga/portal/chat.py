@@ -11,7 +11,6 @@ from typing import Protocol
 
 import anyio
 import orjson
-from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from hiraga.apps.forms import Upload
@@ -28,7 +27,6 @@ from hiraga.providers.sse import data_of
 from hiraga.spine.call import Classification, ModelCall
 from hiraga.store.database import Database
 from hiraga.store.tables import Conversation, Message
-from hiraga.store.tables.base import utcnow
 
 DEFAULT_SYSTEM_PROMPT = (
     "あなたは日本の行政機関の職員を支援するアシスタントです。日本語で、正確かつ簡潔に答えてください。"
@@ -234,17 +232,12 @@ async def stream_reply(
 def _keeper(database: Database, reply: Reply) -> Callable[[], int | None]:
     def keep() -> int | None:
         with database.session() as db:
-            # write first: on SQLite a transaction that read before another process wrote may not
-            # write any more, and the usage ledger writes while answers stream
-            touched = db.execute(
-                update(Conversation).where(Conversation.id == reply.conversation_id).values(updated_at=utcnow())
-            )
-            if not getattr(touched, "rowcount", 0):  # deleted while the answer was coming
+            position = conversations.claim_next_position(db, reply.conversation_id)
+            if position is None:  # deleted while the answer was coming
                 return None
-            last = db.scalar(select(func.max(Message.position)).where(Message.conversation_id == reply.conversation_id))
             message = Message(
                 conversation_id=reply.conversation_id,
-                position=(-1 if last is None else last) + 1,
+                position=position,
                 role="assistant",
                 content=reply.text,
                 status=reply.status,

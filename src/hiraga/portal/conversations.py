@@ -7,11 +7,12 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, exists, func, or_, select
+from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from hiraga.errors import InvalidInput, NotFound
 from hiraga.identity.principal import Principal
+from hiraga.names import CONTROL_CHARACTERS, check_characters
 from hiraga.portal.attachments import ExtractedText, as_context
 from hiraga.portal.context_window import Turn
 from hiraga.store.tables import Attachment, Bot, Conversation, Message
@@ -31,7 +32,7 @@ class ConversationSettings:
 
 
 def _title(raw: str) -> str:
-    title = " ".join(raw.split())
+    title = check_characters(" ".join(raw.split()), "title")
     if not title:
         raise InvalidInput("会話の名前を入力してください。", code="invalid_title", detail={"field": "title"})
     if len(title) > MAX_TITLE:
@@ -145,7 +146,21 @@ def remove(db: Session, principal: Principal, conversation_id: int) -> None:
 
 
 # -- messages -------------------------------------------------------------------------------------
-def _next_position(db: Session, conversation_id: int) -> int:
+def claim_next_position(db: Session, conversation_id: int) -> int | None:
+    """The position of the conversation's next message, or None when the conversation is gone.
+
+    The conversation row is written first (its ``updated_at``), which takes its row lock on
+    PostgreSQL and the write lock (``BEGIN IMMEDIATE``) on SQLite, so that concurrent posts to one
+    conversation queue here and each reads the last position only after the one before committed:
+    positions stay unique and dense, and no message is lost to the unique constraint."""
+    touched = db.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id)
+        .values(updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if not getattr(touched, "rowcount", 0):
+        return None
     last = db.scalar(select(func.max(Message.position)).where(Message.conversation_id == conversation_id))
     return 0 if last is None else last + 1
 
@@ -154,9 +169,12 @@ def add_user_message(
     db: Session, conversation: Conversation, content: str, files: Sequence[ExtractedText] = ()
 ) -> Message:
     text = check_content(content)
+    position = claim_next_position(db, conversation.id)
+    if position is None:
+        raise NotFound("指定された会話が見つかりません。", code="conversation_not_found")
     message = Message(
         conversation_id=conversation.id,
-        position=_next_position(db, conversation.id),
+        position=position,
         role="user",
         content=text,
         notices=json.dumps([n for f in files if (n := f.notice())], ensure_ascii=False),
@@ -164,8 +182,7 @@ def add_user_message(
     )
     db.add(message)
     if conversation.title == NEW_TITLE:
-        conversation.title = _title(text[:40])
-    conversation.updated_at = utcnow()
+        conversation.title = _title(CONTROL_CHARACTERS.sub("", text[:40]).strip() or NEW_TITLE)
     db.flush()
     db.refresh(conversation)
     return message

@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hiraga.bounds import RowId
+
 
 class Request(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
@@ -21,7 +23,7 @@ class Response(BaseModel):
 class ConversationCreate(Request):
     model: str | None = Field(default=None, max_length=200, description="モデル名（省略時は既定のモデル）")
     classification: int | None = Field(default=None, ge=1, le=3, description="機密性（省略時は管理者の既定値）")
-    bot_id: int | None = None
+    bot_id: RowId | None = None
     title: str = Field(default="新しい会話", max_length=200)
 
 
@@ -29,7 +31,7 @@ class ConversationUpdate(Request):
     title: str | None = Field(default=None, max_length=200)
     model: str | None = Field(default=None, max_length=200)
     classification: int | None = Field(default=None, ge=1, le=3)
-    bot_id: int | None = None
+    bot_id: RowId | None = None
 
 
 class MessageCreate(Request):
@@ -131,7 +133,7 @@ class AppRunResult(BaseModel):
 
 
 class BotCreate(Request):
-    team_id: int
+    team_id: RowId
     name: str = Field(max_length=200)
     system_prompt: str = Field(max_length=8000)
     description: str = Field(default="", max_length=1000)
@@ -151,8 +153,8 @@ class BuilderAppCreate(Request):
     template: str = Field(default="", max_length=20_000)
     description: str = Field(default="", max_length=2000)
     classification: int = Field(default=1, ge=1, le=3)
-    owner_team_id: int
-    team_ids: list[int]
+    owner_team_id: RowId
+    team_ids: list[RowId]
     format: str | None = Field(default=None, description="書き出した JSON をそのまま送る場合（hiraga.builder-app/1）")
 
 

@@ -7,13 +7,14 @@ from decimal import Decimal
 
 from pydantic import Field
 
+from hiraga.bounds import RowId
 from hiraga.store.tables.usage import LimitMetric, LimitScope, LimitWindow
 from hiraga.web.api.schemas import Request, Response
 
 
 class LimitCreate(Request):
     scope: LimitScope = Field(strict=False, description="user（利用者）/ team（チーム）/ key（API キー）")
-    subject_id: int = Field(description="対象の利用者・チーム・API キーの ID")
+    subject_id: RowId = Field(description="対象の利用者・チーム・API キーの ID")
     metric: LimitMetric = Field(strict=False, description="requests（リクエスト数）/ tokens / cost_jpy（円）")
     window: LimitWindow = Field(strict=False, description="minute / day / month（日・月は日本時間の暦で区切る）")
     amount: Decimal = Field(strict=False, ge=0, description="上限値（cost_jpy は円）")

@@ -73,10 +73,31 @@ def access_scope(principal: CurrentPrincipal) -> AccessScope:
 Scope = Annotated[AccessScope, Depends(access_scope)]
 
 
+# Admin routes take one of these instead of Scope: the role is checked as a dependency, which FastAPI
+# resolves before it validates the body, so a caller without the role gets 403 whatever they sent
+# (not a 400 that tells them how to shape a request they may not make).
+def system_admin_scope(scope: Scope) -> AccessScope:
+    scope.require_system_admin()
+    return scope
+
+
+def team_admin_scope(scope: Scope) -> AccessScope:
+    """Team admins (of some team; which one the body names, checked by the service) and system admins."""
+    scope.require_admin_of_any_team()
+    return scope
+
+
+SystemAdminScope = Annotated[AccessScope, Depends(system_admin_scope)]
+TeamAdminScope = Annotated[AccessScope, Depends(team_admin_scope)]
+
+
 async def csrf_guard(request: Request) -> None:
-    """Applied to every router: unsafe requests without an API key must carry the CSRF token."""
+    """Applied to every router: unsafe requests without an API key must come from this site (Origin,
+    when the browser sends it) and carry the CSRF token."""
     if csrf.needs_check(request):
-        await csrf.verify(request, app_context(request).settings.secret())
+        settings = app_context(request).settings
+        csrf.check_origin(request, settings.base_url)
+        await csrf.verify(request, settings.secret())
 
 
 def _choose_language(request: Request, principal: Principal | None) -> None:

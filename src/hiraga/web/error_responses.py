@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
@@ -21,6 +22,7 @@ STATUS_ERRORS: dict[int, tuple[str, str]] = {
     405: ("method_not_allowed", "この URL ではそのメソッドは使えません。"),
     413: ("payload_too_large", "リクエストが大きすぎます。"),
 }
+OUT_OF_RANGE = ("less_than_equal", "greater_than_equal")
 OPENAI_TYPES = {
     400: "invalid_request_error",
     401: "authentication_error",
@@ -28,6 +30,7 @@ OPENAI_TYPES = {
     404: "not_found_error",
     409: "invalid_request_error",
     413: "invalid_request_error",
+    415: "invalid_request_error",
     429: "rate_limit_exceeded",
     502: "api_error",
     503: "api_error",
@@ -76,6 +79,14 @@ def _wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
+def names_nothing(exc: RequestValidationError) -> bool:
+    """A path id beyond what the database holds cannot name anything: the URL does not exist (404).
+    (A path id that is not a number at all stays a 400 naming the field.)"""
+    return any(
+        tuple(item.get("loc", ()))[:1] == ("path",) and item.get("type") in OUT_OF_RANGE for item in exc.errors()
+    )
+
+
 def validation_error(exc: RequestValidationError) -> InvalidInput:
     problems = []
     for item in exc.errors():
@@ -90,6 +101,17 @@ def validation_error(exc: RequestValidationError) -> InvalidInput:
     return InvalidInput(message, code="invalid_input", detail={"field": first, "problems": problems})
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (each method is its own route, so the route
+    that refused the request knows only its own)."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        pattern = getattr(route, "path_regex", None)
+        if pattern is not None and pattern.match(request.url.path):
+            methods |= set(route.methods or ())
+    return sorted(methods)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def on_hiraga_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HiragaError)
@@ -99,6 +121,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
+        if names_nothing(exc):
+            code, message = STATUS_ERRORS[404]
+            return render(request, NotFound(message, code=code))
         return render(request, validation_error(exc))
 
     async def on_http_error(request: Request, exc: Exception) -> Response:
@@ -106,6 +131,9 @@ def install_error_handlers(app: FastAPI) -> None:
         code, message = STATUS_ERRORS.get(exc.status_code, ("http_error", "リクエストを処理できませんでした。"))
         error = NotFound(message, code=code) if exc.status_code == 404 else HiragaError(message, code=code)
         error.status = exc.status_code
+        error.headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            error.headers["Allow"] = ", ".join(allowed_methods(request))
         return render(request, error)
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:

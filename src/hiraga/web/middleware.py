@@ -1,4 +1,4 @@
-"""Pure ASGI middlewares (no per-request task spawning): the client address, body size limit and
+"""Pure ASGI middlewares (no per-request task spawning): the client address, body size limit, HSTS and
 Prometheus metrics."""
 
 from __future__ import annotations
@@ -76,6 +76,27 @@ class BodySizeLimit:
         except _BodyTooLarge:
             if not started:
                 await _send_too_large(send)
+
+
+class StrictTransportSecurity:
+    """Tells browsers to use HTTPS only (installed when the base URL is https)."""
+
+    HEADER = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), self.HEADER]}
+            await send(message)
+
+        await self.app(scope, receive, with_header)
 
 
 class _BodyTooLarge(Exception):

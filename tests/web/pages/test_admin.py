@@ -2,12 +2,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from pages_support import Directory, csrf_from, post_form
 from sqlalchemy import func, select
 
 from hiraga.store.database import Database
 from hiraga.store.tables import Membership, Organisation, TeamRole, User
+from hiraga.web import csrf
 
 HTML = {"accept": "text/html"}
 
@@ -137,3 +140,29 @@ def test_admin_page_in_english(as_user: Callable[[str], TestClient], people: Dir
     page = as_user("root").get("/admin?lang=en").text
     assert '<html lang="en">' in page
     assert "Administration" in page and "Create user" in page and "管理" not in page
+
+
+def _admin_form_routes(app: FastAPI) -> list[str]:
+    """The admin pages' POST routes a plain member may never use (those under a team's own page are
+    the team admin's and are scoped by the team in the path)."""
+    return sorted(
+        route.path
+        for route in iter_route_contexts(app.routes)
+        if route.path
+        and route.path.startswith("/admin/")
+        and not route.path.startswith("/admin/teams/")
+        and "POST" in (route.methods or set())
+    )
+
+
+def test_a_member_is_refused_on_admin_forms_before_the_form_is_validated(app: FastAPI, as_user) -> None:
+    client = as_user("amy")  # a member of one team, admin of none
+    token = csrf_from(client.get("/account").text)
+    paths = _admin_form_routes(app)
+    assert {"/admin/organisations", "/admin/teams", "/admin/models"} <= set(paths)
+    refused = {}
+    for template in paths:
+        path = template.replace("{endpoint_id:int}", "1").replace("{user_id}", "1")
+        response = client.post(path, data={"organisation_id": "abc", "context_window": "x", csrf.FIELD: token})
+        refused[path] = (response.status_code, "この操作を行う権限" in response.text or "管理者のみ" in response.text)
+    assert refused == dict.fromkeys(refused, (403, True))

@@ -157,3 +157,46 @@ def test_alias_skips_endpoints_not_cleared(client: TestClient, world: World, stu
         )
         assert response.status_code == 200
         assert stub.chat_requests()[-1].body["model"] == expected
+
+
+HUGE = 2**63  # fits orjson's 64-bit integers, not the signed 64 bits everything downstream holds
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/v1/chat/completions", {"messages": MESSAGES, "max_tokens": HUGE}, "max_tokens"),
+        ("/v1/chat/completions", {"messages": MESSAGES, "max_completion_tokens": HUGE}, "max_completion_tokens"),
+        ("/v1/chat/completions", {"messages": MESSAGES, "seed": HUGE}, "seed"),
+        ("/v1/chat/completions", {"messages": MESSAGES, "top_logprobs": HUGE}, "top_logprobs"),
+        ("/v1/embeddings", {"input": "x", "dimensions": HUGE}, "dimensions"),
+        ("/v1/embeddings", {"input": [HUGE]}, "input"),
+        ("/v1/rerank", {"query": "q", "documents": ["d"], "top_n": HUGE}, "top_n"),
+    ],
+)
+def test_integer_knobs_beyond_their_range_are_400_and_never_forwarded(
+    client: TestClient, world: World, stub: StubUpstream, path: str, body: dict, field: str
+):
+    kind = path.removeprefix("/v1/").replace("chat/completions", "chat")
+    add_endpoint(client, world, "bounded", stub.base_url, kind=kind)
+    response = client.post(path, headers=World.auth(world.alice_key), json={"model": "bounded", **body})
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["type"] == "invalid_request_error" and str(error["param"]).startswith(field)
+    assert stub.requests == []
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
+def test_a_json_body_not_sent_as_json_is_415(client: TestClient, world: World, stub: StubUpstream, content_type):
+    add_endpoint(client, world, "typed", stub.base_url)
+    headers = {**World.auth(world.alice_key), **({"content-type": content_type} if content_type else {})}
+    body = json.dumps({"model": "typed", "messages": MESSAGES}).encode()
+    response = client.post("/v1/chat/completions", headers=headers, content=body)
+    assert response.status_code == 415
+    error = response.json()["error"]
+    assert error["code"] == "unsupported_media_type" and error["type"] == "invalid_request_error"
+    assert stub.requests == []
+    as_json = client.post(
+        "/v1/chat/completions", headers={**headers, "content-type": "application/json; charset=utf-8"}, content=body
+    )
+    assert as_json.status_code == 200

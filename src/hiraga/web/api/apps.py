@@ -19,9 +19,10 @@ from hiraga.apps.admin_protocol import (
 )
 from hiraga.apps.provider_jobs import ProvidedRunner
 from hiraga.apps.wiring import RUNTIME_KEY
+from hiraga.bounds import RowId
 from hiraga.gateway.wiring import registry_rules
 from hiraga.web.api.schemas import ERROR_RESPONSES
-from hiraga.web.deps import DbSession, Scope, app_context
+from hiraga.web.deps import DbSession, Scope, TeamAdminScope, app_context
 from hiraga.web.gennai.routes import RUNNER_KEY
 
 router = APIRouter(prefix="/api/v1/apps", tags=["AI アプリ"], responses=ERROR_RESPONSES)
@@ -39,7 +40,7 @@ def list_apps(db: DbSession, scope: Scope) -> list[AppView]:
 
 
 @router.post("", status_code=201, summary="アプリの登録")
-def create_app(body: AppCreate, request: Request, db: DbSession, scope: Scope) -> AppView:
+def create_app(body: AppCreate, request: Request, db: DbSession, scope: TeamAdminScope) -> AppView:
     ctx = app_context(request)
     rules = registry_rules(ctx.settings)
     app = views.audited_write(
@@ -49,12 +50,12 @@ def create_app(body: AppCreate, request: Request, db: DbSession, scope: Scope) -
 
 
 @router.get("/{app_id}", summary="アプリの詳細")
-def get_app(app_id: int, db: DbSession, scope: Scope) -> AppView:
+def get_app(app_id: RowId, db: DbSession, scope: Scope) -> AppView:
     return views.app_view(registry.get_app(db, scope, app_id))
 
 
 @router.patch("/{app_id}", summary="アプリの変更・公開・停止")
-def update_app(app_id: int, body: AppUpdate, request: Request, db: DbSession, scope: Scope) -> AppView:
+def update_app(app_id: RowId, body: AppUpdate, request: Request, db: DbSession, scope: Scope) -> AppView:
     ctx = app_context(request)
     rules = registry_rules(ctx.settings)
     app = views.audited_write(
@@ -64,14 +65,14 @@ def update_app(app_id: int, body: AppUpdate, request: Request, db: DbSession, sc
 
 
 @router.delete("/{app_id}", status_code=204, response_class=Response, summary="アプリの削除")
-def delete_app(app_id: int, request: Request, db: DbSession, scope: Scope) -> None:
+def delete_app(app_id: RowId, request: Request, db: DbSession, scope: Scope) -> None:
     views.audited_write(
         app_context(request).database, db, scope, "app_delete", lambda: registry.delete_app(db, scope, app_id)
     )
 
 
 @router.post("/{app_id}/runs", status_code=201, summary="アプリの実行（終わるまで待つ）")
-async def run_app(app_id: int, body: RunCreate, request: Request, db: DbSession, scope: Scope) -> RunView:
+async def run_app(app_id: RowId, body: RunCreate, request: Request, db: DbSession, scope: Scope) -> RunView:
     runtime = _runtime(request)
 
     def begin() -> tuple[int, runs.PreparedRun]:
@@ -87,13 +88,13 @@ async def run_app(app_id: int, body: RunCreate, request: Request, db: DbSession,
     return await views.in_thread(lambda: _run_view(runtime, scope, run_id))
 
 
-def _run_view(runtime: runs.AppRuntime, scope: Scope, run_id: int) -> RunView:
+def _run_view(runtime: runs.AppRuntime, scope: Scope, run_id: RowId) -> RunView:
     with runtime.database.session() as db:
         return views.run_view(views.get_run(db, scope, run_id))
 
 
 @router.get("/{app_id}/runs", summary="自分の実行履歴")
-def list_runs(app_id: int, db: DbSession, scope: Scope) -> list[RunView]:
+def list_runs(app_id: RowId, db: DbSession, scope: Scope) -> list[RunView]:
     registry.get_app(db, scope, app_id)
     return [views.run_view(run) for run in runs.my_runs(db, scope, app_id)]
 
@@ -125,7 +126,9 @@ def list_provided_keys(db: DbSession, scope: Scope) -> list[ProvidedKey]:
 
 
 @provided.post("/keys", status_code=201, summary="提供アプリの API キーを発行")
-def issue_provided_key(body: ProvidedKeyCreate, request: Request, db: DbSession, scope: Scope) -> IssuedProvidedKey:
+def issue_provided_key(
+    body: ProvidedKeyCreate, request: Request, db: DbSession, scope: TeamAdminScope
+) -> IssuedProvidedKey:
     app_name = body.app_name
     apps = _runner(request).apps
     issued = views.audited_write(
@@ -144,7 +147,7 @@ def issue_provided_key(body: ProvidedKeyCreate, request: Request, db: DbSession,
 @provided.delete(
     "/keys/{provided_key_id}", status_code=204, response_class=Response, summary="提供アプリの API キーを失効"
 )
-def revoke_provided_key(provided_key_id: int, request: Request, db: DbSession, scope: Scope) -> None:
+def revoke_provided_key(provided_key_id: RowId, request: Request, db: DbSession, scope: Scope) -> None:
     key_id = provided_key_id
     views.audited_write(
         app_context(request).database,

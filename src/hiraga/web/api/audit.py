@@ -11,6 +11,7 @@ from starlette.responses import StreamingResponse
 
 from hiraga.audit import export, keys, query, service
 from hiraga.audit.protocol import AuditEntry, VerifyResult
+from hiraga.bounds import DbInt, RowId
 from hiraga.web.api.schemas import ERROR_RESPONSES
 from hiraga.web.deps import DbSession, Scope, app_context
 
@@ -20,11 +21,11 @@ router = APIRouter(prefix="/api/v1/audit", tags=["監査ログ"], responses=ERRO
 def audit_filter(
     since: datetime | None = None,
     until: datetime | None = None,
-    user_id: int | None = None,
-    team_id: int | None = None,
+    user_id: RowId | None = None,
+    team_id: RowId | None = None,
     model: str | None = None,
     app: str | None = None,
-    classification: int | None = None,
+    classification: DbInt | None = None,
     outcome: str | None = None,
     action: str | None = None,
 ) -> query.AuditFilter:
@@ -36,7 +37,7 @@ Filter = Annotated[query.AuditFilter, Depends(audit_filter)]
 
 @router.get("", summary="監査記録（新しい順、before_id で次のページ）")
 def list_audit(
-    db: DbSession, scope: Scope, wanted: Filter, limit: int = 100, before_id: int | None = None
+    db: DbSession, scope: Scope, wanted: Filter, limit: DbInt = 100, before_id: RowId | None = None
 ) -> list[AuditEntry]:
     return [AuditEntry.model_validate(r) for r in query.list_records(db, scope, wanted, limit, before_id)]
 

@@ -14,6 +14,7 @@ from starlette.datastructures import UploadFile
 from starlette.types import Receive, Scope, Send
 
 from hiraga.apps.events import event_row, record_event
+from hiraga.bounds import RowId
 from hiraga.errors import HiragaError, InvalidInput, NotFound
 from hiraga.gateway.service import ClientGone, Gateway
 from hiraga.identity.principal import Principal
@@ -29,7 +30,7 @@ from hiraga.spine.authorize import AccessScope
 from hiraga.store.tables import KbIngestJob, KnowledgeBase
 from hiraga.web.api import schemas
 from hiraga.web.api.portal import gateway_of, in_thread, sse
-from hiraga.web.deps import DbSession, app_context
+from hiraga.web.deps import DbSession, TeamAdminScope, app_context
 from hiraga.web.deps import Scope as CallerScope
 from hiraga.web.v1.answers import SSE_HEADERS, until_disconnect
 
@@ -42,7 +43,7 @@ def knowledge(request: Request) -> wiring.KnowledgeWiring:
     return wiring.of(app_context(request))
 
 
-def readable(request: Request, db: Session, scope: AccessScope, kb_id: int) -> KnowledgeBase:
+def readable(request: Request, db: Session, scope: AccessScope, kb_id: RowId) -> KnowledgeBase:
     """The knowledge base if the caller may read it; otherwise 404, and the attempt is audited."""
     try:
         return service.get_knowledge_base(db, scope, kb_id)
@@ -112,7 +113,7 @@ def list_knowledge_bases(db: DbSession, scope: CallerScope) -> list[wire.Knowled
 
 
 @router.post("", status_code=201, summary="ナレッジベースの作成（チーム管理者、組織全体はシステム管理者）")
-def create_knowledge_base(body: wire.KnowledgeBaseCreate, db: DbSession, scope: CallerScope) -> wire.KnowledgeBase:
+def create_knowledge_base(body: wire.KnowledgeBaseCreate, db: DbSession, scope: TeamAdminScope) -> wire.KnowledgeBase:
     created = service.create_knowledge_base(
         db,
         scope,
@@ -126,32 +127,32 @@ def create_knowledge_base(body: wire.KnowledgeBaseCreate, db: DbSession, scope: 
 
 
 @router.get("/{kb_id}", summary="ナレッジベースの取得")
-def get_knowledge_base(kb_id: int, request: Request, db: DbSession, scope: CallerScope) -> wire.KnowledgeBase:
+def get_knowledge_base(kb_id: RowId, request: Request, db: DbSession, scope: CallerScope) -> wire.KnowledgeBase:
     return wire.KnowledgeBase.model_validate(readable(request, db, scope, kb_id))
 
 
 @router.patch("/{kb_id}", summary="ナレッジベースの設定（管理者）: 再ランキング用モデル")
 def update_knowledge_base(
-    kb_id: int, body: wire.KnowledgeBaseUpdate, request: Request, db: DbSession, scope: CallerScope
+    kb_id: RowId, body: wire.KnowledgeBaseUpdate, request: Request, db: DbSession, scope: CallerScope
 ) -> wire.KnowledgeBase:
     kb = service.set_reranker(db, scope, readable(request, db, scope, kb_id), body.reranker_model)
     return wire.KnowledgeBase.model_validate(kb)
 
 
 @router.delete("/{kb_id}", status_code=204, response_class=Response, summary="ナレッジベースの削除（管理者）")
-def delete_knowledge_base(kb_id: int, request: Request, db: DbSession, scope: CallerScope) -> None:
+def delete_knowledge_base(kb_id: RowId, request: Request, db: DbSession, scope: CallerScope) -> None:
     kb = readable(request, db, scope, kb_id)
     service.delete_knowledge_base(db, scope, kb, knowledge(request).runtime())
 
 
 # -- documents ------------------------------------------------------------------------------------
 @router.get("/{kb_id}/documents", summary="文書の一覧と取り込みジョブの進捗")
-def list_documents(kb_id: int, request: Request, db: DbSession, scope: CallerScope) -> list[wire.Document]:
+def list_documents(kb_id: RowId, request: Request, db: DbSession, scope: CallerScope) -> list[wire.Document]:
     return documents_with_jobs(db, scope, readable(request, db, scope, kb_id))
 
 
 @router.post("/{kb_id}/documents", status_code=202, summary="文書のアップロード（multipart: files, tags）")
-async def upload_documents(kb_id: int, request: Request, db: DbSession, scope: CallerScope) -> wire.UploadResult:
+async def upload_documents(kb_id: RowId, request: Request, db: DbSession, scope: CallerScope) -> wire.UploadResult:
     kb = await in_thread(db, lambda: readable(request, db, scope, kb_id))
     service.require_manage(scope, kb)  # before the body is read
     files, tags = await read_uploads(request)
@@ -163,14 +164,14 @@ async def upload_documents(kb_id: int, request: Request, db: DbSession, scope: C
 @router.delete(
     "/{kb_id}/documents/{document_id}", status_code=204, response_class=Response, summary="文書の削除（管理者）"
 )
-def delete_document(kb_id: int, document_id: int, request: Request, db: DbSession, scope: CallerScope) -> None:
+def delete_document(kb_id: RowId, document_id: RowId, request: Request, db: DbSession, scope: CallerScope) -> None:
     service.delete_document(db, scope, readable(request, db, scope, kb_id), document_id)
 
 
 # -- search and answers ---------------------------------------------------------------------------
 @router.post("/{kb_id}/search", summary="ハイブリッド検索（expand_query: モデルによるクエリ拡張）")
 async def search(
-    kb_id: int, body: wire.SearchRequest, request: Request, db: DbSession, scope: CallerScope
+    kb_id: RowId, body: wire.SearchRequest, request: Request, db: DbSession, scope: CallerScope
 ) -> wire.SearchResult:
     kb = await in_thread(db, lambda: readable(request, db, scope, kb_id))
     options = answering.AskOptions(model=body.model)
@@ -221,7 +222,7 @@ async def expanded(
 
 
 @router.post("/{kb_id}/ask", summary="資料に基づく回答（引用は検証済み、stream: true で SSE）")
-async def ask(kb_id: int, body: wire.AskRequest, request: Request, db: DbSession, scope: CallerScope) -> Response:
+async def ask(kb_id: RowId, body: wire.AskRequest, request: Request, db: DbSession, scope: CallerScope) -> Response:
     options = ask_options(body)
     runtime = knowledge(request).runtime()
     kb = await in_thread(db, lambda: readable(request, db, scope, kb_id))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
+from hiraga.bounds import RowId
 from hiraga.identity import api_keys, directory
 from hiraga.identity.principal import Principal
 from hiraga.store.tables import ApiKey
@@ -75,5 +76,5 @@ def create_key(
 
 
 @router.delete("/keys/{key_id}", status_code=204, response_class=Response, summary="API キーの失効")
-def revoke_key(key_id: int, db: DbSession, principal: CurrentPrincipal) -> None:
+def revoke_key(key_id: RowId, db: DbSession, principal: CurrentPrincipal) -> None:
     api_keys.revoke_key(db, principal, principal.user_id, key_id)

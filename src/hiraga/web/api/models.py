@@ -18,7 +18,7 @@ from hiraga.gateway.admin_protocol import (
 )
 from hiraga.gateway.service import Gateway
 from hiraga.web.api import schemas
-from hiraga.web.deps import DbSession, Scope, app_context
+from hiraga.web.deps import DbSession, Scope, SystemAdminScope, app_context
 
 router = APIRouter(prefix="/api/v1/models", tags=["モデル"], responses=schemas.ERROR_RESPONSES)
 
@@ -48,7 +48,9 @@ def list_endpoints(db: DbSession, scope: Scope) -> list[EndpointView]:
 
 
 @router.post("", status_code=201, summary="モデル接続先の登録（システム管理者）")
-def create_endpoint(body: EndpointCreate, db: DbSession, scope: Scope, gw: CurrentGateway, rl: Rules) -> EndpointView:
+def create_endpoint(
+    body: EndpointCreate, db: DbSession, scope: SystemAdminScope, gw: CurrentGateway, rl: Rules
+) -> EndpointView:
     row = registry.create_endpoint(db, scope, body, rl)
     _changed(db, gw)
     return registry.view(db, row)
@@ -61,7 +63,7 @@ def list_aliases(db: DbSession, scope: Scope) -> list[AliasView]:
 
 
 @router.put("/aliases/{name:path}", summary="別名の設定（接続先と優先度の置き換え）")
-def put_alias(name: str, body: AliasSet, db: DbSession, scope: Scope, gw: CurrentGateway) -> AliasView:
+def put_alias(name: str, body: AliasSet, db: DbSession, scope: SystemAdminScope, gw: CurrentGateway) -> AliasView:
     result = registry.set_alias(db, scope, name, body.members)
     _changed(db, gw)
     return result
@@ -81,7 +83,7 @@ def get_endpoint(endpoint: str, db: DbSession, scope: Scope) -> EndpointView:
 
 @router.patch("/{endpoint}", summary="モデル接続先の変更")
 def update_endpoint(
-    endpoint: str, body: EndpointUpdate, db: DbSession, scope: Scope, gw: CurrentGateway, rl: Rules
+    endpoint: str, body: EndpointUpdate, db: DbSession, scope: SystemAdminScope, gw: CurrentGateway, rl: Rules
 ) -> EndpointView:
     row = registry.update_endpoint(db, scope, endpoint, body, rl)
     _changed(db, gw)

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.orm import Session
 from starlette.types import Receive, Scope, Send
 
+from hiraga.bounds import RowId
 from hiraga.gateway.service import ClientGone, Gateway
 from hiraga.identity.principal import Principal
 from hiraga.portal import chat, conversations, feedback
@@ -177,7 +178,7 @@ async def create_conversation(
 
 
 @router.get("/conversations/{conversation_id}", summary="会話とそのメッセージ")
-def get_conversation(conversation_id: int, db: DbSession, principal: CurrentPrincipal) -> wire.ConversationDetail:
+def get_conversation(conversation_id: RowId, db: DbSession, principal: CurrentPrincipal) -> wire.ConversationDetail:
     row = conversations.get(db, principal, conversation_id)
     return wire.ConversationDetail(
         **conversation_view(row).model_dump(), messages=[message_view(m) for m in row.messages]
@@ -186,7 +187,7 @@ def get_conversation(conversation_id: int, db: DbSession, principal: CurrentPrin
 
 @router.patch("/conversations/{conversation_id}", summary="会話の名前・モデル・機密性・ボットの変更")
 async def update_conversation(
-    request: Request, conversation_id: int, body: wire.ConversationUpdate, db: DbSession, principal: CurrentPrincipal
+    request: Request, conversation_id: RowId, body: wire.ConversationUpdate, db: DbSession, principal: CurrentPrincipal
 ) -> wire.Conversation:
     choices = await model_choices(gateway_of(app_context(request)), principal)
 
@@ -208,7 +209,7 @@ async def update_conversation(
 
 
 @router.delete("/conversations/{conversation_id}", status_code=204, response_class=Response, summary="会話の削除")
-def delete_conversation(conversation_id: int, db: DbSession, principal: CurrentPrincipal) -> None:
+def delete_conversation(conversation_id: RowId, db: DbSession, principal: CurrentPrincipal) -> None:
     conversations.remove(db, principal, conversation_id)
 
 
@@ -218,7 +219,7 @@ def delete_conversation(conversation_id: int, db: DbSession, principal: CurrentP
     responses={200: {"content": {"text/event-stream": {}}}},
 )
 async def send_message(
-    request: Request, conversation_id: int, body: wire.MessageCreate, db: DbSession, principal: CurrentPrincipal
+    request: Request, conversation_id: RowId, body: wire.MessageCreate, db: DbSession, principal: CurrentPrincipal
 ) -> Any:
     limit = max_output(request)
     return await answer(
@@ -232,7 +233,7 @@ async def send_message(
 
 @router.post("/conversations/{conversation_id}/regenerate", summary="最後の回答を作り直す")
 async def regenerate(
-    request: Request, conversation_id: int, body: wire.Regenerate, db: DbSession, principal: CurrentPrincipal
+    request: Request, conversation_id: RowId, body: wire.Regenerate, db: DbSession, principal: CurrentPrincipal
 ) -> Any:
     limit = max_output(request)
     return await answer(
@@ -247,8 +248,8 @@ async def regenerate(
 @router.post("/conversations/{conversation_id}/messages/{message_id}/edit", summary="質問を直して送り直す")
 async def edit_and_resend(
     request: Request,
-    conversation_id: int,
-    message_id: int,
+    conversation_id: RowId,
+    message_id: RowId,
     body: wire.MessageEdit,
     db: DbSession,
     principal: CurrentPrincipal,
@@ -265,7 +266,7 @@ async def edit_and_resend(
 
 @router.put("/conversations/{conversation_id}/messages/{message_id}/feedback", summary="回答の評価（👍/👎）")
 def give_feedback(
-    conversation_id: int, message_id: int, body: wire.FeedbackCreate, db: DbSession, principal: CurrentPrincipal
+    conversation_id: RowId, message_id: RowId, body: wire.FeedbackCreate, db: DbSession, principal: CurrentPrincipal
 ) -> wire.FeedbackView:
     row = feedback.give(db, principal, conversation_id, message_id, body.rating, body.comment, body.corrected_answer)
     return wire.FeedbackView.model_validate(row)

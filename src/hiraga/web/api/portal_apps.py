@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request, Response
 
 from hiraga.apps import forms
 from hiraga.apps.protocol import FileGroup
+from hiraga.bounds import RowId
 from hiraga.errors import InvalidInput
 from hiraga.portal import bots, builder, catalogue
 from hiraga.portal import protocol as wire
@@ -16,7 +17,7 @@ from hiraga.portal.task_apps import runner
 from hiraga.portal.task_apps.base import TaskResult
 from hiraga.web.api import schemas
 from hiraga.web.api.portal import classification_or_default, gateway_of, in_thread
-from hiraga.web.deps import CurrentPrincipal, DbSession, Scope, app_context
+from hiraga.web.deps import CurrentPrincipal, DbSession, Scope, TeamAdminScope, app_context
 
 router = APIRouter(prefix="/api/v1", tags=["ポータル"], responses=schemas.ERROR_RESPONSES)
 
@@ -77,13 +78,13 @@ def list_bots(db: DbSession, principal: CurrentPrincipal) -> list[wire.Bot]:
 
 
 @router.post("/bots", status_code=201, summary="ボットの作成（チーム管理者）")
-def create_bot(body: wire.BotCreate, db: DbSession, scope: Scope) -> wire.Bot:
+def create_bot(body: wire.BotCreate, db: DbSession, scope: TeamAdminScope) -> wire.Bot:
     row = bots.create(db, scope, body.team_id, body.name, body.system_prompt, body.description)
     return wire.Bot.model_validate(row)
 
 
 @router.delete("/bots/{bot_id}", status_code=204, response_class=Response, summary="ボットの削除（チーム管理者）")
-def delete_bot(bot_id: int, db: DbSession, scope: Scope) -> None:
+def delete_bot(bot_id: RowId, db: DbSession, scope: Scope) -> None:
     bots.remove(db, scope, bot_id)
 
 
@@ -109,7 +110,7 @@ def list_builder_apps(db: DbSession, principal: CurrentPrincipal) -> list[wire.B
 
 
 @router.post("/builder-apps", status_code=201, summary="ビルダーアプリの作成・読み込み（チーム管理者）")
-def create_builder_app(body: wire.BuilderAppCreate, db: DbSession, scope: Scope) -> wire.BuilderApp:
+def create_builder_app(body: wire.BuilderAppCreate, db: DbSession, scope: TeamAdminScope) -> wire.BuilderApp:
     if body.format is not None:
         exported = body.model_dump(include={"format", "name", "template", "description", "classification"})
         spec = builder.spec_from_export(exported, body.owner_team_id, body.team_ids)
@@ -126,7 +127,7 @@ def create_builder_app(body: wire.BuilderAppCreate, db: DbSession, scope: Scope)
 
 
 @router.get("/builder-apps/{builder_app_id}", summary="ビルダーアプリ（export=true で書き出し用 JSON）")
-def get_builder_app(builder_app_id: int, db: DbSession, principal: CurrentPrincipal, export: bool = False) -> Any:
+def get_builder_app(builder_app_id: RowId, db: DbSession, principal: CurrentPrincipal, export: bool = False) -> Any:
     row = builder.get(db, principal, builder_app_id)
     return builder.export(row) if export else builder_view(row)
 
@@ -134,13 +135,13 @@ def get_builder_app(builder_app_id: int, db: DbSession, principal: CurrentPrinci
 @router.delete(
     "/builder-apps/{builder_app_id}", status_code=204, response_class=Response, summary="ビルダーアプリの削除"
 )
-def delete_builder_app(builder_app_id: int, db: DbSession, scope: Scope) -> None:
+def delete_builder_app(builder_app_id: RowId, db: DbSession, scope: Scope) -> None:
     builder.remove(db, scope, builder_app_id)
 
 
 @router.post("/builder-apps/{builder_app_id}/run", summary="ビルダーアプリの実行")
 async def run_builder_app(
-    request: Request, builder_app_id: int, body: wire.AppRunRequest, db: DbSession, principal: CurrentPrincipal
+    request: Request, builder_app_id: RowId, body: wire.AppRunRequest, db: DbSession, principal: CurrentPrincipal
 ) -> wire.AppRunResult:
     ctx = app_context(request)
     row = await in_thread(db, lambda: builder.get(db, principal, builder_app_id))

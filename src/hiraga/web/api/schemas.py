@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hiraga.bounds import DbInt, RowId
 from hiraga.store.tables import TeamRole
 
 
@@ -59,7 +60,7 @@ class Organisation(Response):
 
 
 class TeamCreate(Request):
-    organisation_id: int
+    organisation_id: RowId
     name: str = Field(max_length=200, description="チーム名（課・室）")
 
 
@@ -90,7 +91,7 @@ class UserCreate(Request):
     display_name: str = Field(default="", max_length=200)
     is_system_admin: bool = False
     is_auditor: bool = False
-    team_id: int | None = Field(default=None, description="所属させるチーム（チーム管理者は必須）")
+    team_id: RowId | None = Field(default=None, description="所属させるチーム（チーム管理者は必須）")
     team_role: TeamRole = Field(default=TeamRole.MEMBER, strict=False)
 
 
@@ -129,7 +130,7 @@ class Me(BaseModel):
 
 class ApiKeyCreate(Request):
     name: str = Field(max_length=100)
-    expires_days: int | None = Field(default=None, description="有効日数（省略時は既定値）")
+    expires_days: DbInt | None = Field(default=None, description="有効日数（省略時は既定値）")
 
 
 class ApiKey(Response):

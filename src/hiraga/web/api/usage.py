@@ -6,6 +6,7 @@ from datetime import datetime
 
 from fastapi import APIRouter
 
+from hiraga.bounds import DbInt, RowId
 from hiraga.usage import protocol, report
 from hiraga.web.api.schemas import ERROR_RESPONSES
 from hiraga.web.deps import DbSession, Scope
@@ -19,12 +20,12 @@ def list_usage(
     scope: Scope,
     since: datetime | None = None,
     until: datetime | None = None,
-    team_id: int | None = None,
-    user_id: int | None = None,
+    team_id: RowId | None = None,
+    user_id: RowId | None = None,
     model: str | None = None,
     outcome: str | None = None,
-    limit: int = 100,
-    offset: int = 0,
+    limit: DbInt = 100,
+    offset: DbInt = 0,
 ) -> list[protocol.UsageEntry]:
     wanted = report.UsageFilter(since, until, team_id, user_id, model, outcome)
     rows = report.list_usage(db, scope, wanted, limit, offset)
@@ -38,7 +39,7 @@ def usage_totals(
     group_by: report.GroupBy = "team",
     since: datetime | None = None,
     until: datetime | None = None,
-    team_id: int | None = None,
+    team_id: RowId | None = None,
     model: str | None = None,
 ) -> list[protocol.UsageTotal]:
     wanted = report.UsageFilter(since, until, team_id, None, model)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
+from hiraga.bounds import RowId
 from hiraga.identity import directory
 from hiraga.web.api import schemas
-from hiraga.web.deps import DbSession, Scope, app_context
+from hiraga.web.deps import DbSession, Scope, SystemAdminScope, TeamAdminScope, app_context
 
 router = APIRouter(prefix="/api/v1/users", tags=["ユーザー"], responses=schemas.ERROR_RESPONSES)
 
@@ -17,7 +18,7 @@ def list_users(db: DbSession, scope: Scope) -> list[schemas.User]:
 
 
 @router.post("", status_code=201, summary="ユーザーの作成（チーム管理者は自分のチームに）")
-def create_user(request: Request, body: schemas.UserCreate, db: DbSession, scope: Scope) -> schemas.User:
+def create_user(request: Request, body: schemas.UserCreate, db: DbSession, scope: TeamAdminScope) -> schemas.User:
     user = directory.create_user(
         db,
         scope,
@@ -34,12 +35,12 @@ def create_user(request: Request, body: schemas.UserCreate, db: DbSession, scope
 
 
 @router.get("/{user_id}", summary="ユーザーの取得")
-def get_user(user_id: int, db: DbSession, scope: Scope) -> schemas.User:
+def get_user(user_id: RowId, db: DbSession, scope: Scope) -> schemas.User:
     return schemas.User.model_validate(directory.get_user(db, scope, user_id))
 
 
 @router.patch("/{user_id}", summary="システム管理者・監査担当者・有効/無効の変更（システム管理者）")
-def update_user(user_id: int, body: schemas.UserUpdate, db: DbSession, scope: Scope) -> schemas.User:
+def update_user(user_id: RowId, body: schemas.UserUpdate, db: DbSession, scope: SystemAdminScope) -> schemas.User:
     user = directory.set_platform_roles(
         db,
         scope,

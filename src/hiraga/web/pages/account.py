@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from hiraga.bounds import RowId
 from hiraga.errors import HiragaError, InvalidInput
 from hiraga.identity import api_keys
 from hiraga.identity.account import change_password
@@ -28,7 +29,7 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def account_context(request: Request, db: Session, user_id: int, **extra: Any) -> dict[str, Any]:
+def account_context(request: Request, db: Session, user_id: RowId, **extra: Any) -> dict[str, Any]:
     keys = api_keys.list_keys(db, user_id)
     return {
         "keys": [(key, api_keys.key_state(key)) for key in keys],
@@ -38,7 +39,7 @@ def account_context(request: Request, db: Session, user_id: int, **extra: Any) -
     }
 
 
-def keys_response(request: Request, db: Session, user_id: int, status: int = 200, **extra: Any) -> Response:
+def keys_response(request: Request, db: Session, user_id: RowId, status: int = 200, **extra: Any) -> Response:
     template = "_api_keys.html" if is_htmx(request) else "account.html"
     return render(request, template, account_context(request, db, user_id, **extra), status=status, headers=NO_STORE)
 
@@ -104,7 +105,7 @@ def parse_days(value: str, default: int) -> int:
 
 
 @router.post("/account/keys/{key_id}/revoke")
-def revoke_key(request: Request, db: DbSession, principal: PagePrincipal, key_id: int) -> Response:
+def revoke_key(request: Request, db: DbSession, principal: PagePrincipal, key_id: RowId) -> Response:
     api_keys.revoke_key(db, principal, principal.user_id, key_id)
     if is_htmx(request):
         return keys_response(request, db, principal.user_id, notice="key_revoked")

@@ -11,11 +11,20 @@ from fastapi import APIRouter, Form, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from hiraga.bounds import RowId
 from hiraga.identity import directory
 from hiraga.spine.authorize import AccessScope
 from hiraga.web.deps import DbSession
 from hiraga.web.pages.forms import NewUser
-from hiraga.web.pages.rendering import PageRoute, PageScope, form_answer, redirect, render
+from hiraga.web.pages.rendering import (
+    PageRoute,
+    PageScope,
+    SystemAdminPageScope,
+    TeamAdminPageScope,
+    form_answer,
+    redirect,
+    render,
+)
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Checkbox = Annotated[str, Form()]
@@ -64,7 +73,7 @@ def _attempt(
 
 @router.post("/admin/organisations")
 def create_organisation(
-    request: Request, db: DbSession, scope: PageScope, name: Annotated[str, Form()] = ""
+    request: Request, db: DbSession, scope: SystemAdminPageScope, name: Annotated[str, Form()] = ""
 ) -> Response:
     return _attempt(
         request,
@@ -80,8 +89,8 @@ def create_organisation(
 def create_team(
     request: Request,
     db: DbSession,
-    scope: PageScope,
-    organisation_id: Annotated[int, Form()],
+    scope: SystemAdminPageScope,
+    organisation_id: Annotated[RowId, Form()],
     name: Annotated[str, Form()] = "",
 ) -> Response:
     return _attempt(
@@ -98,7 +107,7 @@ def create_team(
 def create_user(
     request: Request,
     db: DbSession,
-    scope: PageScope,
+    scope: TeamAdminPageScope,
     user: NewUser,
     is_system_admin: Checkbox = "",
     is_auditor: Checkbox = "",
@@ -112,8 +121,8 @@ def create_user(
 def set_platform_roles(
     request: Request,
     db: DbSession,
-    scope: PageScope,
-    user_id: int,
+    scope: SystemAdminPageScope,
+    user_id: RowId,
     is_system_admin: Checkbox = "",
     is_auditor: Checkbox = "",
     is_active: Checkbox = "",

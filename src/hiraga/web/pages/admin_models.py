@@ -19,6 +19,7 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from hiraga import plugins
+from hiraga.bounds import RowId
 from hiraga.errors import InvalidInput
 from hiraga.gateway import registry
 from hiraga.gateway.admin_protocol import NAME_PATTERN, AliasSet, EndpointCreate, EndpointUpdate, EndpointView
@@ -166,7 +167,7 @@ def models_context(request: Request, db: Session, scope: AccessScope, **extra: A
     }
 
 
-def edit_context(request: Request, db: Session, scope: AccessScope, endpoint_id: int, **extra: Any) -> dict[str, Any]:
+def edit_context(request: Request, db: Session, scope: AccessScope, endpoint_id: RowId, **extra: Any) -> dict[str, Any]:
     scope.require_system_admin()
     view = registry.view(db, registry.find_endpoint(db, endpoint_id))
     return {
@@ -192,13 +193,13 @@ def create_endpoint(request: Request, db: DbSession, scope: PageScope, submitted
 
 
 @router.get("/admin/models/{endpoint_id:int}")
-def edit_page(request: Request, db: DbSession, scope: PageScope, endpoint_id: int, notice: str = "") -> Response:
+def edit_page(request: Request, db: DbSession, scope: PageScope, endpoint_id: RowId, notice: str = "") -> Response:
     return render(request, "admin_models_edit.html", edit_context(request, db, scope, endpoint_id, notice=notice))
 
 
 @router.post("/admin/models/{endpoint_id:int}")
 def update_endpoint(
-    request: Request, db: DbSession, scope: PageScope, endpoint_id: int, submitted: SubmittedEndpoint
+    request: Request, db: DbSession, scope: PageScope, endpoint_id: RowId, submitted: SubmittedEndpoint
 ) -> Response:
     scope.require_system_admin()
     action = lambda: registry.update_endpoint(db, scope, endpoint_id, submitted.changes(), rules_of(request))  # noqa: E731
@@ -218,13 +219,13 @@ def update_endpoint(
 
 
 @router.post("/admin/models/{endpoint_id:int}/delete")
-def delete_endpoint(request: Request, db: DbSession, scope: PageScope, endpoint_id: int) -> Response:
+def delete_endpoint(request: Request, db: DbSession, scope: PageScope, endpoint_id: RowId) -> Response:
     action = lambda: registry.delete_endpoint(db, scope, endpoint_id)  # noqa: E731
     return _on_models_page(request, db, scope, action, "model_deleted")
 
 
 @router.post("/admin/models/{endpoint_id:int}/test")
-async def test_endpoint(request: Request, scope: PageScope, endpoint_id: int) -> Response:
+async def test_endpoint(request: Request, scope: PageScope, endpoint_id: RowId) -> Response:
     """接続テスト: one short request straight to the endpoint; the result is shown on its own page."""
     scope.require_system_admin()
     gateway = gateway_of(request)
@@ -309,7 +310,7 @@ def save_endpoint_policy(
     request: Request,
     db: DbSession,
     scope: PageScope,
-    endpoint_id: int,
+    endpoint_id: RowId,
     clearance: Annotated[str, Form()] = "",
     pii_policy: Annotated[str, Form()] = "",
 ) -> Response:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from hiraga.bounds import RowId
 from hiraga.errors import InvalidInput, NotFound
 from hiraga.identity import directory
 from hiraga.spine.authorize import AccessScope
@@ -22,7 +23,7 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 UNKNOWN_USER = "このメールアドレスのユーザーは見つからないか、このチームに追加できません。"
 
 
-def team_context(db: Session, scope: AccessScope, team_id: int, **extra: Any) -> dict[str, Any]:
+def team_context(db: Session, scope: AccessScope, team_id: RowId, **extra: Any) -> dict[str, Any]:
     scope.require_team_admin(team_id)
     return {
         "team": directory.get_team(db, scope, team_id),
@@ -33,7 +34,7 @@ def team_context(db: Session, scope: AccessScope, team_id: int, **extra: Any) ->
     }
 
 
-def members_answer(request: Request, db: Session, scope: AccessScope, team_id: int, notice: str) -> Response:
+def members_answer(request: Request, db: Session, scope: AccessScope, team_id: RowId, notice: str) -> Response:
     if is_htmx(request):
         return render(request, "_team_members.html", team_context(db, scope, team_id, notice=notice))
     return redirect(request, f"/admin/teams/{team_id}?notice={notice}")
@@ -43,7 +44,7 @@ def _attempt(
     request: Request,
     db: Session,
     scope: AccessScope,
-    team_id: int,
+    team_id: RowId,
     action: Callable[[], object],
     notice: str,
     form: dict[str, str] | None = None,
@@ -67,7 +68,7 @@ def parse_role(value: str) -> TeamRole:
 
 
 @router.get("/admin/teams/{team_id}")
-def team_page(request: Request, db: DbSession, scope: PageScope, team_id: int, notice: str = "") -> Response:
+def team_page(request: Request, db: DbSession, scope: PageScope, team_id: RowId, notice: str = "") -> Response:
     return render(request, "admin_team.html", team_context(db, scope, team_id, notice=notice))
 
 
@@ -76,7 +77,7 @@ def add_member(
     request: Request,
     db: DbSession,
     scope: PageScope,
-    team_id: int,
+    team_id: RowId,
     email: Annotated[str, Form()] = "",
     role: Annotated[str, Form()] = "member",
 ) -> Response:
@@ -95,7 +96,7 @@ def create_member(
     request: Request,
     db: DbSession,
     scope: PageScope,
-    team_id: int,
+    team_id: RowId,
     user: NewUser,
     role: Annotated[str, Form()] = "member",
 ) -> Response:
@@ -109,8 +110,8 @@ def change_role(
     request: Request,
     db: DbSession,
     scope: PageScope,
-    team_id: int,
-    user_id: int,
+    team_id: RowId,
+    user_id: RowId,
     role: Annotated[str, Form()] = "",
 ) -> Response:
     action = lambda: directory.set_membership(db, scope, team_id, user_id, parse_role(role))  # noqa: E731
@@ -118,6 +119,6 @@ def change_role(
 
 
 @router.post("/admin/teams/{team_id}/members/{user_id}/remove")
-def remove_member(request: Request, db: DbSession, scope: PageScope, team_id: int, user_id: int) -> Response:
+def remove_member(request: Request, db: DbSession, scope: PageScope, team_id: RowId, user_id: RowId) -> Response:
     action = lambda: directory.remove_membership(db, scope, team_id, user_id)  # noqa: E731
     return _attempt(request, db, scope, team_id, action, "member_removed")

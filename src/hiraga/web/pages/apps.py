@@ -21,6 +21,7 @@ from hiraga.apps import forms, registry, runs, views
 from hiraga.apps.admin_protocol import AppCreate
 from hiraga.apps.markdown import safe_markdown
 from hiraga.apps.wiring import RUNTIME_KEY
+from hiraga.bounds import DbInt, RowId
 from hiraga.errors import HiragaError, InvalidInput
 from hiraga.gateway.wiring import registry_rules
 from hiraga.identity import directory
@@ -188,7 +189,7 @@ async def start_run(request: Request, slug: str, db: DbSession, scope: PageScope
     return redirect(request, f"/apps/{slug}/runs/{run_id}")
 
 
-def _run_fragment(request: Request, db: Session, scope: AccessScope, slug: str, run_id: int) -> Response:
+def _run_fragment(request: Request, db: Session, scope: AccessScope, slug: str, run_id: RowId) -> Response:
     run = views.get_run(db, scope, run_id)
     view = views.run_view(run)
     context = {"run": view, "slug": slug, "outputs": safe_markdown(view.outputs), "poll_s": 1}
@@ -199,7 +200,7 @@ def _run_fragment(request: Request, db: Session, scope: AccessScope, slug: str, 
 
 
 @router.get("/apps/{slug}/runs/{run_id}")
-def run_page(request: Request, slug: str, run_id: int, db: DbSession, scope: PageScope) -> Response:
+def run_page(request: Request, slug: str, run_id: RowId, db: DbSession, scope: PageScope) -> Response:
     if is_htmx(request):
         return _run_fragment(request, db, scope, slug, run_id)
     app = registry.get_app(db, scope, slug=slug)
@@ -209,7 +210,7 @@ def run_page(request: Request, slug: str, run_id: int, db: DbSession, scope: Pag
 
 
 @router.get("/apps/{slug}/runs/{run_id}/artifacts/{index}")
-def artifact(slug: str, run_id: int, index: int, db: DbSession, scope: PageScope) -> Response:
+def artifact(slug: str, run_id: RowId, index: DbInt, db: DbSession, scope: PageScope) -> Response:
     app = registry.get_app(db, scope, slug=slug)
     name, data = views.artifact_bytes(views.get_run(db, scope, run_id, app.id), index)
     safe_name = "".join(c for c in name if c.isalnum() or c in "._-") or "artifact"

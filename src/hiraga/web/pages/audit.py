@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from hiraga.audit import query, service
 from hiraga.audit.keys import keys_for
+from hiraga.bounds import RowId
 from hiraga.errors import InvalidInput
 from hiraga.usage.windows import JST
 from hiraga.web.deps import DbSession, app_context
@@ -56,7 +57,7 @@ def _filter(form: dict[str, str]) -> query.AuditFilter:
 
 
 @router.get("/audit")
-def audit_log(request: Request, db: DbSession, scope: PageScope, before_id: int | None = None) -> Response:
+def audit_log(request: Request, db: DbSession, scope: PageScope, before_id: RowId | None = None) -> Response:
     form = {f: request.query_params.get(f, "").strip() for f in FILTER_FIELDS}
     context: dict[str, Any] = {"form": form, "records": [], "error": None, "next_before": None}
     query.visible(scope)  # refuse callers who may read nothing before looking at the form

@@ -10,6 +10,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from hiraga.bounds import RowId
 from hiraga.errors import HiragaError, InvalidInput
 from hiraga.identity import directory
 from hiraga.identity.principal import Principal
@@ -72,8 +73,8 @@ def create_app(
     description: Annotated[str, Form()] = "",
     template: Annotated[str, Form()] = "",
     classification: Annotated[int, Form()] = 1,
-    owner_team_id: Annotated[int, Form()] = 0,
-    team_ids: Annotated[list[int] | None, Form()] = None,
+    owner_team_id: Annotated[RowId, Form()] = 0,
+    team_ids: Annotated[list[RowId] | None, Form()] = None,
 ) -> Response:
     spec = builder.BuilderSpec(
         name=name,
@@ -93,8 +94,8 @@ async def import_app(
     db: DbSession,
     scope: PageScope,
     file: Annotated[UploadFile | None, File()] = None,
-    owner_team_id: Annotated[int, Form()] = 0,
-    team_ids: Annotated[list[int] | None, Form()] = None,
+    owner_team_id: Annotated[RowId, Form()] = 0,
+    team_ids: Annotated[list[RowId] | None, Form()] = None,
 ) -> Response:
     raw = await file.read() if file is not None else b""
 
@@ -118,7 +119,7 @@ async def import_app(
     return response
 
 
-def app_context_of(request: Request, db: Session, principal: Principal, app_id: int, **extra: Any) -> dict[str, Any]:
+def app_context_of(request: Request, db: Session, principal: Principal, app_id: RowId, **extra: Any) -> dict[str, Any]:
     row = builder.get(db, principal, app_id)
     return {
         "app": row,
@@ -134,7 +135,7 @@ def app_context_of(request: Request, db: Session, principal: Principal, app_id: 
 
 @router.get("/builder/{app_id}")
 async def app_page(
-    request: Request, app_id: int, db: DbSession, principal: PagePrincipal, notice: str = ""
+    request: Request, app_id: RowId, db: DbSession, principal: PagePrincipal, notice: str = ""
 ) -> Response:
     choices = await model_choices(gateway_of(app_context(request)), principal)
     context = await in_thread(
@@ -146,7 +147,7 @@ async def app_page(
 @router.post("/builder/{app_id}")
 async def run_app(
     request: Request,
-    app_id: int,
+    app_id: RowId,
     db: DbSession,
     principal: PagePrincipal,
     model: Annotated[str, Form()] = "",
@@ -176,7 +177,7 @@ async def run_app(
 
 
 @router.get("/builder/{app_id}/export")
-def export_app(app_id: int, db: DbSession, principal: PagePrincipal) -> Response:
+def export_app(app_id: RowId, db: DbSession, principal: PagePrincipal) -> Response:
     row = builder.get(db, principal, app_id)
     body = json.dumps(builder.export(row), ensure_ascii=False, indent=2)
     return Response(
@@ -187,6 +188,6 @@ def export_app(app_id: int, db: DbSession, principal: PagePrincipal) -> Response
 
 
 @router.post("/builder/{app_id}/delete")
-def delete_app(request: Request, app_id: int, db: DbSession, scope: PageScope) -> Response:
+def delete_app(request: Request, app_id: RowId, db: DbSession, scope: PageScope) -> Response:
     builder.remove(db, scope, app_id)
     return redirect(request, "/builder?notice=app_deleted")

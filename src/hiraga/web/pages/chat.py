@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from hiraga.apps.forms import Upload
+from hiraga.bounds import RowId
 from hiraga.errors import HiragaError
 from hiraga.identity import directory
 from hiraga.identity.principal import Principal
@@ -58,7 +59,12 @@ def chat_context(
 
 
 def conversation_context(
-    request: Request, db: Session, principal: Principal, conversation_id: int, choices: list[ModelChoice], **extra: Any
+    request: Request,
+    db: Session,
+    principal: Principal,
+    conversation_id: RowId,
+    choices: list[ModelChoice],
+    **extra: Any,
 ) -> dict[str, Any]:
     row = conversations.get(db, principal, conversation_id)
     current = next((c for c in choices if c.name == row.model), None)
@@ -115,7 +121,7 @@ async def start_conversation(
 
 @router.get("/chat/{conversation_id}")
 async def show_conversation(
-    request: Request, conversation_id: int, db: DbSession, principal: PagePrincipal, notice: str = ""
+    request: Request, conversation_id: RowId, db: DbSession, principal: PagePrincipal, notice: str = ""
 ) -> Response:
     choices = await model_choices(gateway_of(app_context(request)), principal)
     context = await in_thread(
@@ -129,7 +135,7 @@ def wants_stream(request: Request) -> bool:
 
 
 async def reply_answer(
-    request: Request, db: Session, principal: Principal, conversation_id: int, prepare: Prepare
+    request: Request, db: Session, principal: Principal, conversation_id: RowId, prepare: Prepare
 ) -> Response | ReplyStream:
     """SSE for the page's script; for a plain form post the answer is awaited, then the page
     again. Bad input shows the page with the error and keeps nothing."""
@@ -157,7 +163,7 @@ async def uploads_of(files: list[UploadFile] | None) -> list[Upload]:
 @router.post("/chat/{conversation_id}/messages")
 async def send_message(
     request: Request,
-    conversation_id: int,
+    conversation_id: RowId,
     db: DbSession,
     principal: PagePrincipal,
     content: Annotated[str, Form()] = "",
@@ -174,7 +180,7 @@ async def send_message(
 
 
 @router.post("/chat/{conversation_id}/regenerate")
-async def regenerate(request: Request, conversation_id: int, db: DbSession, principal: PagePrincipal) -> Any:
+async def regenerate(request: Request, conversation_id: RowId, db: DbSession, principal: PagePrincipal) -> Any:
     limit = app_context(request).settings.portal_max_output_tokens
     return await reply_answer(
         request,
@@ -188,8 +194,8 @@ async def regenerate(request: Request, conversation_id: int, db: DbSession, prin
 @router.post("/chat/{conversation_id}/messages/{message_id}/edit")
 async def edit_and_resend(
     request: Request,
-    conversation_id: int,
-    message_id: int,
+    conversation_id: RowId,
+    message_id: RowId,
     db: DbSession,
     principal: PagePrincipal,
     content: Annotated[str, Form()] = "",
@@ -205,7 +211,12 @@ async def edit_and_resend(
 
 
 async def conversation_form(
-    request: Request, db: Session, principal: Principal, conversation_id: int, action: Callable[[], object], notice: str
+    request: Request,
+    db: Session,
+    principal: Principal,
+    conversation_id: RowId,
+    action: Callable[[], object],
+    notice: str,
 ) -> Response:
     choices = await model_choices(gateway_of(app_context(request)), principal)
     try:
@@ -221,7 +232,11 @@ async def conversation_form(
 
 @router.post("/chat/{conversation_id}/rename")
 async def rename(
-    request: Request, conversation_id: int, db: DbSession, principal: PagePrincipal, title: Annotated[str, Form()] = ""
+    request: Request,
+    conversation_id: RowId,
+    db: DbSession,
+    principal: PagePrincipal,
+    title: Annotated[str, Form()] = "",
 ) -> Response:
     action = lambda: conversations.rename(db, principal, conversation_id, title)  # noqa: E731
     return await conversation_form(request, db, principal, conversation_id, action, "conversation_renamed")
@@ -230,7 +245,7 @@ async def rename(
 @router.post("/chat/{conversation_id}/settings")
 async def change_settings(
     request: Request,
-    conversation_id: int,
+    conversation_id: RowId,
     db: DbSession,
     principal: PagePrincipal,
     model: Annotated[str, Form()] = "",
@@ -251,7 +266,7 @@ async def change_settings(
 
 
 @router.post("/chat/{conversation_id}/delete")
-def delete(request: Request, conversation_id: int, db: DbSession, principal: PagePrincipal) -> Response:
+def delete(request: Request, conversation_id: RowId, db: DbSession, principal: PagePrincipal) -> Response:
     conversations.remove(db, principal, conversation_id)
     return redirect(request, "/chat?notice=conversation_deleted")
 
@@ -259,8 +274,8 @@ def delete(request: Request, conversation_id: int, db: DbSession, principal: Pag
 @router.post("/chat/{conversation_id}/messages/{message_id}/feedback")
 async def give_feedback(
     request: Request,
-    conversation_id: int,
-    message_id: int,
+    conversation_id: RowId,
+    message_id: RowId,
     db: DbSession,
     principal: PagePrincipal,
     rating: Annotated[str, Form()] = "",
@@ -289,7 +304,7 @@ def create_bot(
     request: Request,
     db: DbSession,
     scope: PageScope,
-    team_id: Annotated[int, Form()] = 0,
+    team_id: Annotated[RowId, Form()] = 0,
     name: Annotated[str, Form()] = "",
     system_prompt: Annotated[str, Form()] = "",
     description: Annotated[str, Form()] = "",
@@ -305,6 +320,6 @@ def create_bot(
 
 
 @router.post("/bots/{bot_id}/delete")
-def delete_bot(request: Request, bot_id: int, db: DbSession, scope: PageScope) -> Response:
+def delete_bot(request: Request, bot_id: RowId, db: DbSession, scope: PageScope) -> Response:
     bots.remove(db, scope, bot_id)
     return redirect(request, "/bots?notice=bot_deleted")

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from hiraga.bounds import RowId
 from hiraga.dashboards import adoption, overview, usage_stats
 from hiraga.dashboards.period import month_period
 from hiraga.web.deps import DbSession
@@ -26,7 +27,7 @@ def _csv_response(body: str, name: str) -> Response:
 
 @router.get("/dashboards")
 def dashboards(
-    request: Request, db: DbSession, scope: PageScope, month: str | None = None, team_id: int | None = None
+    request: Request, db: DbSession, scope: PageScope, month: str | None = None, team_id: RowId | None = None
 ) -> Response:
     now = datetime.now(UTC)
     data = overview.build(db, scope, month_period(month, now), now, team_id)
@@ -46,7 +47,7 @@ def usage_csv(
     scope: PageScope,
     dimension: usage_stats.Dimension = "team",
     month: str | None = None,
-    team_id: int | None = None,
+    team_id: RowId | None = None,
 ) -> Response:
     period = month_period(month)
     rows = usage_stats.usage_by(db, scope, period, dimension, team_id)

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from hiraga.bounds import RowId
 from hiraga.errors import HiragaError, InvalidInput
 from hiraga.knowledge import answering, service
 from hiraga.knowledge.reranking import candidate_count
@@ -74,20 +75,20 @@ def _detail_context(request: Request, db: Session, scope: AccessScope, kb: Knowl
 
 
 @router.get("/kb/{kb_id}")
-def kb_detail(request: Request, kb_id: int, db: DbSession, scope: PageScope, notice: str = "") -> Response:
+def kb_detail(request: Request, kb_id: RowId, db: DbSession, scope: PageScope, notice: str = "") -> Response:
     kb = api.readable(request, db, scope, kb_id)
     return render(request, "kb/detail.html", {**_detail_context(request, db, scope, kb), "notice": notice})
 
 
 @router.get("/kb/{kb_id}/documents")
-def kb_documents(request: Request, kb_id: int, db: DbSession, scope: PageScope) -> Response:
+def kb_documents(request: Request, kb_id: RowId, db: DbSession, scope: PageScope) -> Response:
     """The documents table alone (HTMX polls it while an ingestion job is open)."""
     kb = api.readable(request, db, scope, kb_id)
     return render(request, "kb/_documents.html", _detail_context(request, db, scope, kb))
 
 
 @router.post("/kb/{kb_id}/documents")
-async def kb_upload(request: Request, kb_id: int, db: DbSession, scope: PageScope) -> Response:
+async def kb_upload(request: Request, kb_id: RowId, db: DbSession, scope: PageScope) -> Response:
     kb = await in_thread(db, lambda: api.readable(request, db, scope, kb_id))
     service.require_manage(scope, kb)
     try:
@@ -105,13 +106,13 @@ async def kb_upload(request: Request, kb_id: int, db: DbSession, scope: PageScop
 
 
 @router.post("/kb/{kb_id}/documents/{document_id}/delete")
-def kb_delete_document(request: Request, kb_id: int, document_id: int, db: DbSession, scope: PageScope) -> Response:
+def kb_delete_document(request: Request, kb_id: RowId, document_id: RowId, db: DbSession, scope: PageScope) -> Response:
     service.delete_document(db, scope, api.readable(request, db, scope, kb_id), document_id)
     return redirect(request, f"/kb/{kb_id}?notice=document_deleted")
 
 
 @router.post("/kb/{kb_id}/settings")
-async def kb_settings(request: Request, kb_id: int, db: DbSession, scope: PageScope) -> Response:
+async def kb_settings(request: Request, kb_id: RowId, db: DbSession, scope: PageScope) -> Response:
     form = await request.form()
     kb = await in_thread(db, lambda: api.readable(request, db, scope, kb_id))
     try:
@@ -124,14 +125,14 @@ async def kb_settings(request: Request, kb_id: int, db: DbSession, scope: PageSc
 
 
 @router.post("/kb/{kb_id}/delete")
-def kb_delete(request: Request, kb_id: int, db: DbSession, scope: PageScope) -> Response:
+def kb_delete(request: Request, kb_id: RowId, db: DbSession, scope: PageScope) -> Response:
     kb = api.readable(request, db, scope, kb_id)
     service.delete_knowledge_base(db, scope, kb, api.knowledge(request).runtime())
     return redirect(request, "/kb?notice=deleted")
 
 
 @router.get("/kb/{kb_id}/search")
-async def kb_search(request: Request, kb_id: int, db: DbSession, scope: PageScope, q: str = "") -> Response:
+async def kb_search(request: Request, kb_id: RowId, db: DbSession, scope: PageScope, q: str = "") -> Response:
     kb = await in_thread(db, lambda: api.readable(request, db, scope, kb_id))
     context: dict[str, Any] = {"kb": kb, "query": q, "hits": None, "notices": []}
     if q.strip():
@@ -147,13 +148,13 @@ async def kb_search(request: Request, kb_id: int, db: DbSession, scope: PageScop
 
 
 @router.get("/kb/{kb_id}/ask")
-def kb_ask_page(request: Request, kb_id: int, db: DbSession, scope: PageScope) -> Response:
+def kb_ask_page(request: Request, kb_id: RowId, db: DbSession, scope: PageScope) -> Response:
     kb = api.readable(request, db, scope, kb_id)
     return render(request, "kb/ask.html", {"kb": kb, "question": "", "answer": None, "expand_query": False})
 
 
 @router.post("/kb/{kb_id}/ask")
-async def kb_ask(request: Request, kb_id: int, db: DbSession, scope: PageScope) -> Response:
+async def kb_ask(request: Request, kb_id: RowId, db: DbSession, scope: PageScope) -> Response:
     form = await request.form()
     question = str(form.get("question") or "")
     options = answering.AskOptions(classification=app_context(request).settings.default_classification)

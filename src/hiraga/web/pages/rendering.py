@@ -21,7 +21,14 @@ from hiraga.identity.principal import Principal
 from hiraga.settings import Settings
 from hiraga.spine.authorize import AccessScope
 from hiraga.web import csrf
-from hiraga.web.deps import LANG_COOKIE, SESSION_COOKIE, MaybePrincipal, app_context
+from hiraga.web.deps import (
+    LANG_COOKIE,
+    SESSION_COOKIE,
+    MaybePrincipal,
+    app_context,
+    system_admin_scope,
+    team_admin_scope,
+)
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -205,6 +212,19 @@ def page_scope(principal: Annotated[Principal, Depends(page_principal)]) -> Acce
 
 PagePrincipal = Annotated[Principal, Depends(page_principal)]
 PageScope = Annotated[AccessScope, Depends(page_scope)]
+
+
+def system_admin_page_scope(scope: PageScope) -> AccessScope:
+    """Admin forms check the role before the form is validated (as ``deps.SystemAdminScope``)."""
+    return system_admin_scope(scope)
+
+
+def team_admin_page_scope(scope: PageScope) -> AccessScope:
+    return team_admin_scope(scope)
+
+
+SystemAdminPageScope = Annotated[AccessScope, Depends(system_admin_page_scope)]
+TeamAdminPageScope = Annotated[AccessScope, Depends(team_admin_page_scope)]
 
 
 class PageRoute(APIRoute):

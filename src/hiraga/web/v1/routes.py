@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from hiraga.errors import Forbidden, InvalidInput
+from hiraga.errors import Forbidden, InvalidInput, UnsupportedMediaType
 from hiraga.gateway.platform_policy import PlatformPolicy
 from hiraga.gateway.principals import PrincipalCache
 from hiraga.gateway.protocol import (
@@ -71,10 +71,20 @@ async def _call(
     )
 
 
+async def json_body(request: Request) -> dict[str, Any]:
+    """The request's JSON object; a body of another media type (``text/plain``, the one a cross-site
+    form can send without asking) is refused before it is read as JSON."""
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    kind, _, subtype = media_type.partition("/")
+    if kind != "application" or (subtype != "json" and not subtype.endswith("+json")):
+        raise UnsupportedMediaType(detail={"content_type": media_type or None})
+    return parse_json_object(await request.body())
+
+
 async def chat_completions(request: Request) -> Any:
     ctx, gateway, principals = _context(request)
     principal = await principals.authenticate(request.headers.get("authorization"), client_address(request))
-    body = parse_json_object(await request.body())
+    body = await json_body(request)
     params = validated(ChatCompletionRequest, body)
     call = await _call(request, ctx, principal, "chat", params.model, params.metadata, stream=params.stream)
     call.estimated_input_tokens = input_estimate(body)
@@ -88,7 +98,7 @@ async def chat_completions(request: Request) -> Any:
 async def embeddings(request: Request) -> Any:
     ctx, gateway, principals = _context(request)
     principal = await principals.authenticate(request.headers.get("authorization"), client_address(request))
-    body = parse_json_object(await request.body())
+    body = await json_body(request)
     params = validated(EmbeddingsRequest, body)
     call = await _call(request, ctx, principal, "embeddings", params.model, params.metadata)
     texts = [params.input] if isinstance(params.input, str) else params.input
@@ -100,7 +110,7 @@ async def embeddings(request: Request) -> Any:
 async def rerank(request: Request) -> Any:
     ctx, gateway, principals = _context(request)
     principal = await principals.authenticate(request.headers.get("authorization"), client_address(request))
-    body = parse_json_object(await request.body())
+    body = await json_body(request)
     params = validated(RerankRequest, body)
     call = await _call(request, ctx, principal, "rerank", params.model, params.metadata)
     call.estimated_input_tokens = input_estimate(body)
