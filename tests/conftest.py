@@ -38,14 +38,26 @@ passwords.use_hashing_profile("test")
 # Session fixtures that load the embedded model: the tests using them are marked ``model`` and run on
 # one xdist worker (one load per run, and model tests don't fight each other for the two cores).
 MODEL_FIXTURES = {"runtime", "embedder", "packaged_model_path"}
+TIERS = ["model and processes", "browser", "unit and integration"]  # also the order tests start in
+
+
+def tier_of(item: pytest.Item) -> str:
+    """The tier a test is reported under (scripts/test prints the test time of each)."""
+    if item.get_closest_marker("model") or (item.get_closest_marker("slow") and not item.get_closest_marker("browser")):
+        return "model and processes"
+    return "browser" if item.get_closest_marker("browser") else "unit and integration"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark and group the model-bound tests, and start the long ones first so no worker is left
+    with a long test at the end of the run."""
     for item in items:
         if MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.model)
         if item.get_closest_marker("model"):
             item.add_marker(pytest.mark.xdist_group("model"))
+        item.user_properties.append(("tier", tier_of(item)))
+    items.sort(key=lambda item: (not item.get_closest_marker("model"), TIERS.index(tier_of(item))))
 
 
 @pytest.fixture(scope="session")
