@@ -239,7 +239,7 @@ def _keeper(database: Database, reply: Reply) -> Callable[[], int | None]:
                 conversation_id=reply.conversation_id,
                 position=position,
                 role="assistant",
-                content=reply.text,
+                content=reply.text.replace("\x00", "\ufffd"),  # a model's NUL cannot be stored on PostgreSQL
                 status=reply.status,
                 model_name=reply.model_name,
                 builtin_model=reply.builtin,

@@ -56,6 +56,10 @@ def check_content(content: str) -> str:
     text = content.strip()
     if not text:
         raise InvalidInput("メッセージを入力してください。", code="empty_message", detail={"field": "content"})
+    if "\x00" in text:  # PostgreSQL cannot store NUL; no message needs it
+        raise InvalidInput(
+            "メッセージに NUL 文字（\\x00）は使えません。", code="nul_in_message", detail={"field": "content"}
+        )
     if len(text) > MAX_MESSAGE_CHARS:
         raise InvalidInput(
             f"メッセージは {MAX_MESSAGE_CHARS:,} 文字以内にしてください。",
