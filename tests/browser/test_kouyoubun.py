@@ -21,7 +21,7 @@ SEEDED = "２０２４年度の計画並びに予算について説明します�
 
 @pytest.fixture
 def server(tmp_path: Path, database_url: str) -> Iterator[Server]:
-    seed_people(database_url)
+    seed_people(database_url, tmp_path / "data")
     yield from start_server(tmp_path, database_url)
 
 

@@ -28,7 +28,7 @@ MAIN_PAGES = ["/", "/chat", "/catalogue", "/tasks/summarise", "/tasks/proofread"
 
 @pytest.fixture
 def server(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
-    seed_people(database_url)
+    seed_people(database_url, tmp_path / "data")
     model_dir = str(MODEL_CACHE_DIR)
     monkeypatch.setenv("HIRAGA_EMBEDDED_MODEL_DIR", model_dir)
     monkeypatch.setenv("HIRAGA_EMBEDDED_CONTEXT", "2048")
