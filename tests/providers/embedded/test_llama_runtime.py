@@ -140,13 +140,20 @@ async def test_cancelled_task_frees_the_model(runtime: LlamaRuntime) -> None:
 
 async def test_cancel_during_long_prompt_stops_at_next_batch(runtime: LlamaRuntime) -> None:
     # about 1800 prompt tokens (the fixture's context is 2048), seven 256-token steps before the
-    # first token; timed against itself. llama.cpp's loop runs one step ahead of the progress
-    # callback that sees the stop, so a cancelled prompt ends within two steps
-    body = _body("次の文章を要約してください。" + "東京は日本の首都です。" * 250, max_tokens=1)
-    body["cache_prompt"] = False
+    # first token. The whole prompt's time is estimated from a third of it, timed here and scaled by
+    # their token counts (prompt time is close to linear in length at this size).
+    # llama.cpp's loop runs one step ahead of the progress callback that sees the stop, so a
+    # cancelled prompt ends within two steps
+    instruction, sentence = "次の文章を要約してください。", "東京は日本の首都です。"
+    long_text, third = instruction + sentence * 250, instruction + sentence * 84
+    reference = _body(third, max_tokens=1)
+    reference["cache_prompt"] = False
     started = time.perf_counter()
-    await runtime.chat(body, caller="u1")
-    whole_prompt = time.perf_counter() - started
+    await runtime.chat(reference, caller="u1")
+    scale = await runtime.count_tokens(long_text) / await runtime.count_tokens(third)
+    whole_prompt = (time.perf_counter() - started) * scale
+    body = _body(long_text, max_tokens=1)
+    body["cache_prompt"] = False
     task = asyncio.create_task(runtime.chat(body, caller="u1"))
     await _wait_until(lambda: runtime.scheduler.active == 1)
     await asyncio.sleep(0.1)
