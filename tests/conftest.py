@@ -30,8 +30,7 @@ BACKENDS = ["sqlite", "postgresql"]
 
 # The cheap argon2 profile for every password the suite hashes, in this process and in the
 # `hiraga` processes it starts (tests/identity/test_passwords.py keeps the standard parameters).
-TEST_PASSWORD_HASHING = {"HIRAGA_PASSWORD_HASHING": "test"}
-os.environ.update(TEST_PASSWORD_HASHING)
+os.environ["HIRAGA_PASSWORD_HASHING"] = "test"
 passwords.use_hashing_profile("test")
 
 
@@ -90,25 +89,39 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         yield f"sqlite:///{path}"
         return
-    url: str = request.getfixturevalue("postgres_database")
-    yield url
-    _empty_all_tables(url)
+    reset: PostgresReset = request.getfixturevalue("postgres_reset")
+    yield reset.url
+    reset.empty_all_tables()
 
 
-def _empty_all_tables(url: str) -> None:
-    """Return the shared database to empty after a test: delete the rows of the tables that have any
-    (children first) and restart every sequence. Measured on PostgreSQL 15 here: ~10 ms, where a
-    TRUNCATE of all 35 tables took 150-320 ms and copying a template database 300-440 ms plus the drop."""
-    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
-    tables = Base.metadata.sorted_tables
-    probe = " UNION ALL ".join(f"SELECT '{t.name}' WHERE EXISTS (SELECT 1 FROM \"{t.name}\")" for t in tables)
-    with engine.begin() as connection:
-        used = {row[0] for row in connection.execute(sa.text(probe))}
-        for table in reversed(tables):
-            if table.name in used:
-                connection.execute(table.delete())
-        connection.execute(sa.text("SELECT setval(c.oid, 1, false) FROM pg_class c WHERE c.relkind = 'S'"))
-    engine.dispose()
+class PostgresReset:
+    """Returns the session's PostgreSQL database to empty after a test: deletes the rows of the tables
+    that have any (children first) and restarts every sequence. Measured on PostgreSQL 15 here:
+    ~10 ms, where a TRUNCATE of all 35 tables took 150-320 ms and copying a template database
+    300-440 ms plus the drop."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+        self.tables = Base.metadata.sorted_tables
+        self.probe = sa.text(
+            " UNION ALL ".join(f"SELECT '{t.name}' WHERE EXISTS (SELECT 1 FROM \"{t.name}\")" for t in self.tables)
+        )
+
+    def empty_all_tables(self) -> None:
+        with self.engine.begin() as connection:
+            used = {row[0] for row in connection.execute(self.probe)}
+            for table in reversed(self.tables):
+                if table.name in used:
+                    connection.execute(table.delete())
+            connection.execute(sa.text("SELECT setval(c.oid, 1, false) FROM pg_class c WHERE c.relkind = 'S'"))
+
+
+@pytest.fixture(scope="session")
+def postgres_reset(postgres_database: str) -> Iterator[PostgresReset]:
+    reset = PostgresReset(postgres_database)
+    yield reset
+    reset.engine.dispose()
 
 
 @pytest.fixture

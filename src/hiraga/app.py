@@ -52,7 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
     if settings.is_https:
         app.add_middleware(StrictTransportSecurity)
-    app.add_middleware(ClientAddress, trusted=TrustedProxies(settings.trusted_proxies))  # outermost
+    if settings.trusted_proxies:  # without trusted proxies the TCP peer is the client: nothing to rewrite
+        app.add_middleware(ClientAddress, trusted=TrustedProxies(settings.trusted_proxies))  # outermost
     app.router.add_event_handler("shutdown", install_usage_hooks(ctx.extras, settings, ctx.database).close)
     app.router.add_event_handler("shutdown", ctx.database.dispose)
     return app

@@ -61,9 +61,9 @@ class ServeProcess:
 
 def start_serve(data_dir: Path, env: dict[str, str], log: Path) -> ServeProcess:
     port = free_port()
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("HIRAGA_")}
-    full_env |= {"PYTHONUNBUFFERED": "1", "HIRAGA_BASE_URL": f"http://127.0.0.1:{port}"}
-    full_env |= {"HIRAGA_PASSWORD_HASHING": "test", **env}  # the suite's cheap argon2 profile
+    # the suite's own HIRAGA_* settings stay out, except its cheap argon2 profile (tests/conftest.py)
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("HIRAGA_") or k == "HIRAGA_PASSWORD_HASHING"}
+    full_env |= {"PYTHONUNBUFFERED": "1", "HIRAGA_BASE_URL": f"http://127.0.0.1:{port}", **env}
     with log.open("wb") as sink:
         process = subprocess.Popen(
             [HIRAGA, "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)],

@@ -76,11 +76,7 @@ def find_key(db: Session, secret: str) -> ApiKey | None:
 def find_usable_key(db: Session, secret: str) -> ApiKey | None:
     """The key row for a presented secret, if it exists, is not revoked and has not expired."""
     row = find_key(db, secret)
-    if row is None or row.revoked_at is not None:
-        return None
-    if row.expires_at is not None and row.expires_at <= datetime.now(UTC):
-        return None
-    return row
+    return row if row is not None and key_state(row) == "active" else None
 
 
 def key_state(row: ApiKey) -> str:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from hiraga.audit import events
 from hiraga.errors import NotAuthenticated
-from hiraga.identity.api_keys import find_key, find_usable_key, key_state
+from hiraga.identity.api_keys import find_key, key_state
 from hiraga.identity.principal import Principal
 from hiraga.identity.tokens import API_KEY_PREFIX
 from hiraga.identity.web_sessions import find_session
@@ -61,9 +61,9 @@ def from_bearer(db: Session, authorization: str | None, client_address: str | No
     if scheme.lower() != "bearer" or not secret.strip():
         raise NotAuthenticated("Authorization ヘッダーは「Bearer <API キー>」の形式で指定してください。")
     secret = secret.strip()
-    key = find_usable_key(db, secret) if secret.startswith(API_KEY_PREFIX) else None
-    if key is None or not key.user.is_active:
-        _audit_refused_key(db, secret, client_address)
+    key = find_key(db, secret) if secret.startswith(API_KEY_PREFIX) else None
+    if key is None or key_state(key) != "active" or not key.user.is_active:
+        _audit_refused_key(db, key, client_address)
         raise InvalidApiKey()
     now = datetime.now(UTC)
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_GRANULARITY:
@@ -72,11 +72,11 @@ def from_bearer(db: Session, authorization: str | None, client_address: str | No
     return principal_for_user(db, key.user, via="api_key", api_key_id=key.id, client_address=client_address)
 
 
-def _audit_refused_key(db: Session, secret: str, client_address: str | None) -> None:
+def _audit_refused_key(db: Session, known: ApiKey | None, client_address: str | None) -> None:
     """Who the key belonged to (if it exists: revoked, expired, owner deactivated) and its public
     prefix — never the secret."""
-    known = find_key(db, secret) if secret.startswith(API_KEY_PREFIX) else None
-    reason = "unknown" if known is None else key_state(known) if key_state(known) != "active" else "inactive_user"
+    state = key_state(known) if known is not None else "unknown"
+    reason = "inactive_user" if state == "active" else state
     row = events.event_row(
         events.API_KEY_REFUSED,
         None,
