@@ -10,9 +10,11 @@ import sys
 import textwrap
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
+from hiraga.audit import keys as audit_keys
 from hiraga.audit.chain import GENESIS
+from hiraga.audit.verify import verify_chain
 from hiraga.errors import TooManyRequests
 from hiraga.identity.principal import Principal
 from hiraga.settings import Settings
@@ -131,6 +133,38 @@ def test_one_bad_record_does_not_lose_the_others(settings: Settings, database: D
     assert sum(r is not None for r in results) == 1  # only the duplicate failed
     with database.session() as db:
         assert len(db.scalars(select(UsageRecord)).all()) == 6
+
+
+def test_concurrent_calls_share_two_multi_row_inserts_and_keep_the_chain(
+    settings: Settings, database: Database
+) -> None:
+    """Calls recorded together cost a batch two statements, not two each: the chain's lock (one per
+    database, whatever the number of processes) is held for a moment per batch, so workers scale."""
+    inserts: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO"):
+            inserts.append(statement.split()[2])
+
+    async def scenario() -> None:
+        hooks = build_hooks(settings, database)
+        await hooks.record(a_call(), CallOutcome(Outcome.OK))  # the ledger thread is up before the burst
+        inserts.clear()
+        await asyncio.gather(*(hooks.record(a_call(), CallOutcome(Outcome.OK, usage=Usage(3, 4))) for _ in range(40)))
+        await hooks.close()
+
+    event.listen(database.engine, "before_cursor_execute", count)
+    try:
+        asyncio.run(scenario())
+    finally:
+        event.remove(database.engine, "before_cursor_execute", count)
+    assert inserts.count("audit_records") <= 2 and inserts.count("usage_records") <= 2, inserts
+    with database.session() as db:
+        assert len(db.scalars(select(UsageRecord)).all()) == 41
+        assert len(db.scalars(select(AuditRecord)).all()) == 41
+    with database.engine.connect() as connection:
+        report = verify_chain(connection, audit_keys.keys_for(settings))
+    assert report.ok and report.records == 41, report.problem
 
 
 def test_a_record_acknowledged_before_kill_9_is_kept(settings: Settings, database: Database) -> None:

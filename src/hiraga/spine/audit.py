@@ -1,7 +1,8 @@
 """Spine's last step: write down what happened to a model call, whatever happened.
 
 One call gives one usage record and one audit record, inserted in the same transaction (through
-the ledger, so concurrent calls share commits). ``record`` returns only once both are committed.
+the ledger, so concurrent calls share commits, and the rows of every call in a batch go in as two
+multi-row inserts). ``record`` returns only once both are committed.
 Audit rows are only ever inserted, at the end of the hash chain (``hiraga.audit.chain``). If they
 cannot be written (full disk, database gone), ``record`` raises ``AuditUnavailable``: the call
 fails closed rather than going unaudited.
@@ -105,6 +106,11 @@ def insert_records(connection: Connection, usage: Sequence[dict[str, Any]], audi
         append_audit(connection, audit)
 
 
+def insert_call_records(connection: Connection, calls: Sequence[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+    """The (usage, audit) rows of many calls, in two statements."""
+    insert_records(connection, [usage for usage, _ in calls], [audit for _, audit in calls])
+
+
 class AuditTrail:
     """Writes the usage and audit records of model calls."""
 
@@ -115,6 +121,6 @@ class AuditTrail:
         at = datetime.now(UTC)
         usage, audit = usage_row(call, outcome, at), audit_row(call, outcome, at, detail)
         try:
-            await self.ledger.run(lambda c: insert_records(c, [usage], [audit]))
+            await self.ledger.run_together(insert_call_records, (usage, audit))
         except Exception as error:
             raise AuditUnavailable(detail={"request_id": call.request_id}) from error

@@ -7,7 +7,10 @@ share one commit. Nothing is acknowledged before its commit: what a crash can lo
 records of calls still in flight, whose callers had not been answered "recorded" yet.
 
 Jobs run in order; a job that fails makes the batch roll back and be retried job by job, so one
-bad row cannot sink the others.
+bad row cannot sink the others. Jobs handed in with ``run_together`` name a function that writes
+many items at once: the batch gathers every such item and makes ONE call of that function for
+them, after the other jobs (a model call's usage and audit rows become two multi-row inserts per
+batch, not two statements per call, so the audit chain's lock is held for a moment per batch).
 """
 
 from __future__ import annotations
@@ -27,17 +30,20 @@ from sqlalchemy import Connection, Engine
 log = logging.getLogger("hiraga.usage.ledger")
 
 Work = Callable[[Connection], Any]
+WriteMany = Callable[[Connection, list[Any]], None]
 MAX_BATCH = 500
 HOUSEKEEPING_EVERY_S = 60.0
 
 
 @dataclass(slots=True)
 class Job:
-    work: Work
+    work: Work | None
     loop: asyncio.AbstractEventLoop | None
     future: asyncio.Future[Any] | None
     result: Any = None
     error: BaseException | None = None
+    write_many: WriteMany | None = None  # set: ``item`` is written together with its batch's others
+    item: Any = None
 
 
 @dataclass
@@ -57,6 +63,14 @@ class Ledger:
         future: asyncio.Future[Any] = loop.create_future()
         self._submit(Job(work, loop, future))
         return await future
+
+    async def run_together(self, write_many: WriteMany, item: Any) -> None:
+        """Write ``item`` with ``write_many(connection, items)`` together with every other item of
+        the same function in the next batch; return once committed."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._submit(Job(None, loop, future, write_many=write_many, item=item))
+        await future
 
     def post(self, work: Work) -> None:
         """Queue ``work`` for the next batch without waiting for it."""
@@ -127,8 +141,14 @@ class Ledger:
     def _write(self, batch: list[Job]) -> None:
         try:
             with self.engine.begin() as connection:
+                together: dict[WriteMany, list[Any]] = {}
                 for job in batch:
-                    job.result = job.work(connection)
+                    if job.write_many is not None:
+                        together.setdefault(job.write_many, []).append(job.item)
+                    else:
+                        job.result = _run(job, connection)
+                for write_many, items in together.items():
+                    write_many(connection, items)
         except Exception:
             log.warning("ledger batch of %d failed; retrying job by job", len(batch), exc_info=True)
             for job in batch:
@@ -139,7 +159,7 @@ class Ledger:
         for attempt in range(attempts):
             try:
                 with self.engine.begin() as connection:
-                    job.result = job.work(connection)
+                    job.result = _run(job, connection)
                 job.error = None
                 return
             except Exception as error:
@@ -157,6 +177,13 @@ class Ledger:
                 self.housekeeping(connection)
         except Exception:
             log.warning("ledger housekeeping failed", exc_info=True)
+
+
+def _run(job: Job, connection: Connection) -> Any:
+    if job.write_many is not None:
+        return job.write_many(connection, [job.item])
+    assert job.work is not None
+    return job.work(connection)
 
 
 def _wake(batch: list[Job]) -> None:

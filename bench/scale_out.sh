@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Scale-out: does a second `hiraga serve` worker buy throughput? One `hiraga serve --workers 1` and one
+# `--workers 2`, both on ONE PostgreSQL database with quota counters in Redis, measured back to back
+# in ONE interleaved run of ../shared/bench/gateway/compare.py (the stub upstream called directly is
+# the baseline). Every call is admitted through three limits and leaves a usage and an audit record.
+#
+#   bash bench/scale_out.sh                          # 3 rounds, JSON + streaming, concurrency 1/16/64
+#   ROUNDS=1 MODES=nonstream bash bench/scale_out.sh # quicker
+#
+# Needs PostgreSQL at $PG_ADMIN_URL (a database is created and dropped) and Redis at $REDIS_URL.
+# Results: $OUT/{summary.json,summary.md,records.txt,versions.txt}; every process started here is
+# stopped by PID on exit.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+HARNESS="${HARNESS:-$REPO/../shared/bench/gateway}"
+WORK="${WORK:-/tmp/gwbench}"
+OUT="${OUT:-$WORK/scale-$(date +%Y%m%d-%H%M%S)}"
+ROUNDS="${ROUNDS:-3}"
+MODES="${MODES:-nonstream,stream}"
+CONCURRENCY="${CONCURRENCY:-1,16,64}"
+REQ_NONSTREAM="${REQ_NONSTREAM:-200,800,2000}"
+REQ_STREAM="${REQ_STREAM:-100,300,800}"
+STUB_PORT="${STUB_PORT:-18200}" W1_PORT="${W1_PORT:-18281}" W2_PORT="${W2_PORT:-18282}"
+PG_ADMIN_URL="${PG_ADMIN_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
+REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/7}"
+HPY="$WORK/venv-harness/bin/python"
+PY="$REPO/.venv/bin/python"
+HIRAGA="$REPO/.venv/bin/hiraga"
+DB="hiraga_scale_$(date +%s)_$$"
+
+mkdir -p "$OUT"
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]:-}"; do
+    [ -n "$p" ] || continue
+    for c in $(pgrep -P "$p" 2>/dev/null || true); do kill "$c" 2>/dev/null || true; done
+    kill "$p" 2>/dev/null || true
+  done
+  sleep 1
+  psql -q "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT INT TERM
+log() { echo "[$(date +%H:%M:%S)] $*" | tee -a "$OUT/run.log"; }
+wait_http() {  # url seconds
+  for _ in $(seq 1 $(( $2 * 2 ))); do
+    curl -sf -o /dev/null --max-time 2 "$1" && return 0
+    sleep 0.5
+  done
+  return 1
+}
+
+if [ ! -x "$HPY" ]; then
+  log "building the harness venv under $WORK (first run only)"
+  python3 -m venv "$WORK/venv-harness" && "$WORK/venv-harness/bin/pip" install -q aiohttp uvicorn uvloop httptools orjson
+fi
+
+( cd "$HARNESS" && exec "$HPY" stub_upstream.py --port "$STUB_PORT" ) >"$OUT/stub.log" 2>&1 &
+STUB_PID=$!; PIDS+=("$STUB_PID")
+wait_http "http://127.0.0.1:$STUB_PORT/health" 30 || { log "stub failed"; exit 1; }
+
+psql -q "$PG_ADMIN_URL" -c "CREATE DATABASE $DB" >/dev/null
+redis-cli -u "$REDIS_URL" FLUSHDB >/dev/null
+export HIRAGA_DATABASE_URL="${PG_ADMIN_URL%/*}/$DB" HIRAGA_REDIS_URL="$REDIS_URL"
+export HIRAGA_DATA_DIR="$OUT/hiraga-data" HIRAGA_ALLOWED_UPSTREAM_HOSTS=127.0.0.1
+export HIRAGA_SECRET_KEY="${HIRAGA_SECRET_KEY:-scale-bench-secret-key-0123456789abcdef}"
+"$HIRAGA" db upgrade >/dev/null
+"$HIRAGA" admin create-org ベンチ市 >/dev/null
+"$HIRAGA" admin create-team 企画課 --org ベンチ市 >/dev/null
+echo "Kumo-Sora-Umi-2026" | "$HIRAGA" admin create-user bench@example.jp --password-stdin --team 企画課 >/dev/null
+KEY="$("$HIRAGA" admin create-key bench@example.jp --name bench | tail -1)"
+"$HIRAGA" models add stub-model --base-url "http://127.0.0.1:$STUB_PORT/v1" --upstream-model stub-model \
+  --all-teams --internal --price-in 0.5 --price-out 1.5 >/dev/null
+"$HIRAGA" limits add --team 企画課 --metric requests --window minute --amount 100000000 >/dev/null
+"$HIRAGA" limits add --team 企画課 --metric tokens --window day --amount 100000000000 >/dev/null
+"$HIRAGA" limits add --user bench@example.jp --metric cost_jpy --window month --amount 100000000 >/dev/null
+
+"$HIRAGA" serve --host 127.0.0.1 --port "$W1_PORT" --workers 1 >"$OUT/w1.log" 2>&1 &
+W1_PID=$!; PIDS+=("$W1_PID")
+"$HIRAGA" serve --host 127.0.0.1 --port "$W2_PORT" --workers 2 >"$OUT/w2.log" 2>&1 &
+W2_PID=$!; PIDS+=("$W2_PID")
+wait_http "http://127.0.0.1:$W1_PORT/healthz" 60 || { log "w1 failed"; tail -30 "$OUT/w1.log"; exit 1; }
+wait_http "http://127.0.0.1:$W2_PORT/healthz" 60 || { log "w2 failed"; tail -30 "$OUT/w2.log"; exit 1; }
+
+{
+  echo "date: $(date -Is)"
+  echo "host: $(uname -srm), nproc=$(nproc), loadavg: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "hiraga: $(git -C "$REPO" rev-parse --short HEAD)$(git -C "$REPO" diff --quiet || echo ' (uncommitted changes)')"
+  echo "database: PostgreSQL $(psql -tA "$PG_ADMIN_URL" -c 'SHOW server_version'), quota counters: Redis $(redis-cli -u "$REDIS_URL" INFO server | awk -F: '/redis_version/{print $2}' | tr -d '\r')"
+  echo "settings: rounds=$ROUNDS modes=$MODES conc=$CONCURRENCY req_nonstream=$REQ_NONSTREAM req_stream=$REQ_STREAM"
+} | tee "$OUT/versions.txt"
+
+log "compare: direct, w1, w2 — $ROUNDS rounds"
+"$HPY" "$HARNESS/compare.py" --outdir "$OUT" --rounds "$ROUNDS" --modes "$MODES" --concurrency "$CONCURRENCY" \
+  --requests-nonstream "$REQ_NONSTREAM" --requests-stream "$REQ_STREAM" --expect-stub --meter-pid "$STUB_PID" \
+  --target "direct,http://127.0.0.1:$STUB_PORT,sk-unused" \
+  --target "w1,http://127.0.0.1:$W1_PORT,$KEY,stub-model,$W1_PID" \
+  --target "w2,http://127.0.0.1:$W2_PORT,$KEY,stub-model,$W2_PID" | tee "$OUT/console.log"
+
+"$PY" "$REPO/bench/scale_out_report.py" "$OUT/raw.jsonl" "$HIRAGA_DATABASE_URL" | tee "$OUT/report.md"
+log "done; results in $OUT"
