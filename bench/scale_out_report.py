@@ -42,7 +42,8 @@ def cpu_ms(run: dict[str, Any]) -> float | None:
 
 def table(runs: dict[str, dict[Key, dict[str, Any]]]) -> list[str]:
     lines = [
-        "| mode | conc | w1 RPS | w2 RPS | **w2 ÷ w1** (min–max) | added p50 ms w1 / w2 | CPU ms/req w1 / w2 | errors |",
+        "| mode | conc | w1 RPS | w2 RPS | **w2 ÷ w1** (min–max) | added p50 ms w1 / w2 "
+        "| CPU ms/req w1 / w2 | errors |",
         "|---|---:|---:|---:|---:|---|---|---:|",
     ]
     cells = sorted({(m, c) for (m, c, _r) in runs["w1"]})
