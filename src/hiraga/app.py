@@ -17,7 +17,7 @@ from hiraga.net.client_address import TrustedProxies
 from hiraga.settings import Settings, load_settings
 from hiraga.store.database import Database
 from hiraga.usage.hooks import install as install_usage_hooks
-from hiraga.web import health
+from hiraga.web import health, metrics
 from hiraga.web.context import STATIC_DIR, AppContext
 from hiraga.web.deps import csrf_guard
 from hiraga.web.error_responses import install_error_handlers
@@ -54,7 +54,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(StrictTransportSecurity)
     if settings.trusted_proxies:  # without trusted proxies the TCP peer is the client: nothing to rewrite
         app.add_middleware(ClientAddress, trusted=TrustedProxies(settings.trusted_proxies))  # outermost
-    app.router.add_event_handler("shutdown", install_usage_hooks(ctx.extras, settings, ctx.database).close)
+    hooks = install_usage_hooks(ctx.extras, settings, ctx.database)
+    hooks.observers.append(metrics.install(app.state.metrics_registry, ctx.database).observe)
+    app.router.add_event_handler("shutdown", hooks.close)
     app.router.add_event_handler("shutdown", ctx.database.dispose)
     return app
 

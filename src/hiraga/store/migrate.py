@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -26,8 +28,14 @@ def upgrade(database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(database_url), revision)
 
 
-def head_revisions(database_url: str) -> set[str]:
-    return set(ScriptDirectory.from_config(alembic_config(database_url)).get_heads())
+@cache
+def _scripts() -> ScriptDirectory:
+    """The migration scripts this code ships (they never change while it runs; readiness asks often)."""
+    return ScriptDirectory(str(MIGRATIONS_DIR))
+
+
+def head_revisions() -> set[str]:
+    return set(_scripts().get_heads())
 
 
 def current_revisions(engine: Engine) -> set[str]:
@@ -35,5 +43,25 @@ def current_revisions(engine: Engine) -> set[str]:
         return set(MigrationContext.configure(connection).get_current_heads())
 
 
-def is_current(engine: Engine, database_url: str) -> bool:
-    return current_revisions(engine) == head_revisions(database_url)
+def known_revisions() -> set[str]:
+    """Every revision this version of hiraga ships."""
+    return {script.revision for script in _scripts().walk_revisions()}
+
+
+def is_current(engine: Engine) -> bool:
+    return current_revisions(engine) == head_revisions()
+
+
+class SchemaState(StrEnum):
+    CURRENT = "ok"  # the database is at this code's head
+    NEWER = "newer"  # a newer hiraga migrated it (a rolling upgrade): migrations are additive, so this code works
+    PENDING = "pending"  # behind this code (or empty): run ``hiraga db upgrade``
+
+
+def schema_state(engine: Engine) -> SchemaState:
+    current = current_revisions(engine)
+    if current == head_revisions():
+        return SchemaState.CURRENT
+    if current and not current <= known_revisions():
+        return SchemaState.NEWER
+    return SchemaState.PENDING
