@@ -7,6 +7,7 @@ answer says it is the stub. Run: ``python -m hiraga.devtools.stub_upstream --hos
 from __future__ import annotations
 
 import argparse
+import asyncio
 import hashlib
 import time
 import uuid
@@ -45,6 +46,7 @@ async def models(_: Request) -> Response:
 
 
 async def chat(request: Request) -> Response:
+    delay: float = request.app.state.chunk_delay
     body = await request.json()
     text = reply_to(body.get("messages", []))
     prompt_tokens = sum(len(str(m.get("content", ""))) for m in body.get("messages", []))
@@ -66,6 +68,8 @@ async def chat(request: Request) -> Response:
     async def events() -> AsyncIterator[bytes]:
         base = {"id": ident, "object": "chat.completion.chunk", "created": created, "model": MODEL}
         for start in range(0, len(text), 8):
+            if delay:
+                await asyncio.sleep(delay)
             delta = (
                 {"role": "assistant", "content": text[start : start + 8]}
                 if start == 0
@@ -102,8 +106,10 @@ async def health(_: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-def create_app() -> Starlette:
-    return Starlette(
+def create_app(chunk_delay: float = 0.0) -> Starlette:
+    """``chunk_delay``: seconds before each streamed piece (to look like generation, or to keep
+    answers in flight in a check of a rolling restart)."""
+    app = Starlette(
         routes=[
             Route("/health", health),
             Route("/v1/models", models),
@@ -111,14 +117,17 @@ def create_app() -> Starlette:
             Route("/v1/embeddings", embeddings, methods=["POST"]),
         ]
     )
+    app.state.chunk_delay = chunk_delay
+    return app
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8001)
+    parser.add_argument("--chunk-delay", type=float, default=0.0, help="seconds before each streamed piece")
     args = parser.parse_args(argv)
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="warning", server_header=False)
+    uvicorn.run(create_app(args.chunk_delay), host=args.host, port=args.port, log_level="warning", server_header=False)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,268 @@
+"""The scale-out shape of deploy/compose/docker-compose.yml, run as processes: the exact commands and
+environment of its services (containers are not available here), against the machine's PostgreSQL
+and Redis, with the stub model server as upstream.
+
+* a replica started before the migration job is alive but not ready, and says why in its log;
+* two migration jobs at once both succeed (one waits on the advisory lock);
+* a rolling upgrade — the schema moves ahead of the running code (a newer hiraga's additive
+  migration), then each replica in turn leaves the pool, is stopped with SIGTERM while its streamed
+  answers are still running, and is replaced — fails no request.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+import yaml
+
+from cli.processes import HIRAGA, free_port
+from postgres_support import POSTGRES_ADMIN_URL
+
+pytestmark = pytest.mark.slow
+COMPOSE = Path(__file__).parents[2] / "deploy" / "compose" / "docker-compose.yml"
+PASSWORD = "Kasumigaseki-2026!"
+DRAIN_SECONDS = 0.5
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    return dict(yaml.safe_load(COMPOSE.read_text(encoding="utf-8")))
+
+
+@pytest.fixture
+def fresh_database() -> Iterator[str]:
+    name = f"hiraga_compose_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+class Shape:
+    """The compose services' commands with the compose environment, hosts mapped to this machine."""
+
+    def __init__(self, compose: dict[str, Any], database_url: str, tmp_path: Path) -> None:
+        self.services = compose["services"]
+        self.tmp = tmp_path
+        self.stub_port = free_port()
+        env = {k: str(v) for k, v in compose["x-hiraga"]["environment"].items()}
+        env |= {
+            "HIRAGA_DATABASE_URL": database_url.replace("postgresql+psycopg://", "postgresql://"),
+            "HIRAGA_REDIS_URL": "redis://127.0.0.1:6379/0",
+            "HIRAGA_SECRET_KEY": "compose-" + uuid.uuid4().hex + uuid.uuid4().hex,
+            "HIRAGA_BASE_URL": "http://127.0.0.1",
+            "HIRAGA_ALLOWED_UPSTREAM_HOSTS": "127.0.0.1",
+            "HIRAGA_METRICS_TOKEN": "",
+            "HIRAGA_AUDIT_ANCHOR_FILE": str(tmp_path / "anchors" / "audit-anchors.log"),
+        }
+        (tmp_path / "anchors").mkdir()
+        assert env["HIRAGA_ENVIRONMENT"] == "production"
+        # production refuses the suite's cheap argon2 profile: the containers' hashing is used
+        base = {k: v for k, v in os.environ.items() if not k.startswith("HIRAGA_")}
+        self.env = base | env | {"PYTHONUNBUFFERED": "1"}
+
+    def command(self, service: str, *extra: str, **replace: str) -> list[str]:
+        spec = self.services[service]
+        entrypoint = spec.get("entrypoint", [HIRAGA])
+        if entrypoint[0] == "python":
+            entrypoint = [sys.executable, *entrypoint[1:]]
+        return [*entrypoint, *[replace.get(word, word) for word in spec["command"]], *extra]
+
+    def start(self, service: str, name: str, *extra: str, **replace: str) -> subprocess.Popen[bytes]:
+        log = (self.tmp / f"{name}.log").open("wb")
+        data_dir = self.tmp / name
+        return subprocess.Popen(
+            self.command(service, *extra, **replace),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=self.env | {"HIRAGA_DATA_DIR": str(data_dir)},
+        )
+
+    def run(self, *words: str, stdin: str = "") -> str:
+        done = subprocess.run(
+            [HIRAGA, *words],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=self.env | {"HIRAGA_DATA_DIR": str(self.tmp / "cli")},
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    def log(self, name: str) -> str:
+        return (self.tmp / f"{name}.log").read_text(encoding="utf-8", errors="replace")
+
+
+class Replica:
+    def __init__(self, shape: Shape, name: str) -> None:
+        self.name, self.port = name, free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = shape.start("serve-a", name, **{"0.0.0.0": "127.0.0.1", "8000": str(self.port)})
+
+    def status(self, path: str) -> int | None:
+        try:
+            return httpx.get(self.url + path, timeout=2).status_code
+        except httpx.TransportError:
+            return None
+
+    def wait_for(self, path: str, status: int, timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, f"{self.name} exited"
+            if self.status(path) == status:
+                return
+            time.sleep(0.2)
+        raise AssertionError(f"{self.name}: {path} never answered {status}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(timeout=30)
+
+
+class Load:
+    """Clients of the proxy: chat requests, streamed and not, spread over the replicas in the pool."""
+
+    def __init__(self, key: str) -> None:
+        self.key, self.pool, self.lock = key, [], threading.Lock()
+        self.ok: dict[str, int] = {}
+        self.failures: list[str] = []
+        self.running = True
+
+    def chat(self, replica: Replica, stream: bool) -> None:
+        body = {
+            "model": "default",
+            "stream": stream,
+            "messages": [{"role": "user", "content": "住民票の写しの請求方法"}],
+        }
+        headers = {"authorization": f"Bearer {self.key}"}
+        try:
+            with httpx.stream(
+                "POST", replica.url + "/v1/chat/completions", json=body, headers=headers, timeout=30
+            ) as r:
+                text = "".join(r.iter_text())
+            if r.status_code != 200 or "住民票" not in text or (stream and "[DONE]" not in text):
+                self.failures.append(f"{replica.name} {r.status_code} {text[:200]}")
+                return
+            with self.lock:
+                self.ok[replica.name] = self.ok.get(replica.name, 0) + 1
+        except httpx.HTTPError as error:
+            self.failures.append(f"{replica.name} {type(error).__name__}: {error}")
+
+    def loop(self, index: int) -> None:
+        n = 0
+        while self.running:
+            with self.lock:
+                replica = self.pool[(index + n) % len(self.pool)]
+            self.chat(replica, stream=n % 2 == 0)
+            n += 1
+
+
+def test_unmigrated_replica_waits_migrations_queue_and_a_rolling_upgrade_fails_nothing(
+    compose: dict[str, Any], fresh_database: str, tmp_path: Path
+) -> None:
+    shape = Shape(compose, fresh_database, tmp_path)
+    # streamed answers take about a second, so some are always in flight when a replica is stopped
+    stub_args = {"0.0.0.0": "127.0.0.1", "8001": str(shape.stub_port)}
+    stub = shape.start("model-stub", "stub", "--chunk-delay", "0.15", **stub_args)
+    worker: subprocess.Popen[bytes] | None = None
+    replicas = [Replica(shape, "serve-a")]
+    try:
+        replicas[0].wait_for("/healthz", 200)
+        assert replicas[0].status("/readyz") == 503  # alive, not ready: the schema is not there yet
+        jobs = [shape.start("migrate", f"migrate-{i}") for i in (1, 2)]  # two at once: one waits
+        assert [job.wait(timeout=120) for job in jobs] == [0, 0], shape.log("migrate-1") + shape.log("migrate-2")
+        replicas[0].wait_for("/readyz", 200)
+        assert "hiraga db upgrade" in shape.log("serve-a")
+        replicas.append(Replica(shape, "serve-b"))
+        replicas[1].wait_for("/readyz", 200)
+        worker = shape.start("worker", "worker")
+        key = _operator_setup(shape)
+        load = Load(key)
+        load.pool.extend(replicas)
+        threads = [threading.Thread(target=load.loop, args=(i,)) for i in range(4)]
+        for thread in threads:
+            thread.start()
+        time.sleep(1)
+        _newer_hiraga_migrates(fresh_database)
+        assert all(r.status("/readyz") == 200 for r in replicas)  # old code on a newer schema stays ready
+        for index, old in enumerate(list(replicas)):
+            in_flight = [threading.Thread(target=load.chat, args=(old, True)) for _ in range(3)]
+            for thread in in_flight:
+                thread.start()
+            with load.lock:
+                load.pool.remove(old)  # the proxy / the Service stops sending it new requests
+            time.sleep(DRAIN_SECONDS)  # the chart's preStop wait: requests already sent to it arrive
+            assert any(thread.is_alive() for thread in in_flight)  # answers still streaming
+            old.stop()  # SIGTERM: uvicorn finishes the answers in flight
+            for thread in in_flight:
+                thread.join()
+            new = Replica(shape, f"{old.name}-v2")
+            new.wait_for("/readyz", 200)
+            with load.lock:
+                load.pool.append(new)
+            replicas[index] = new
+            time.sleep(1)
+        load.running = False
+        for thread in threads:
+            thread.join()
+        assert load.failures == []
+        assert all(load.ok.get(name, 0) > 0 for name in ("serve-a", "serve-b", "serve-a-v2", "serve-b-v2")), load.ok
+        assert worker.poll() is None and "ワーカーを開始しました" in shape.log("worker")
+        metrics = httpx.get(replicas[0].url + "/metrics").text
+        assert 'hiraga_model_calls_total{endpoint="stub",kind="chat",outcome="ok"}' in metrics
+    finally:
+        for replica in replicas:
+            replica.stop()
+        for process in (worker, stub):
+            if process is not None and process.poll() is None:
+                process.terminate()
+                process.wait(timeout=30)
+
+
+def _operator_setup(shape: Shape) -> str:
+    """What docs/operations.md has the operator run once: the built-in 0.5B model out of the way, the
+    model server as "default", the first users, a key."""
+    shape.run("models", "remove", "hiraga-embedded-qwen2.5-coder-0.5b")
+    shape.run(
+        "models", "add", "stub", "--base-url", f"http://127.0.0.1:{shape.stub_port}/v1", "--upstream-model", "stub",
+        "--internal", "--clearance", "3", "--all-teams", "--alias", "default",
+    )  # fmt: skip
+    shape.run("admin", "create-org", "A市")
+    shape.run("admin", "create-team", "市民課", "--org", "A市")
+    shape.run(
+        "admin",
+        "create-user",
+        "clerk@city.example.lg.jp",
+        "--password-stdin",
+        "--team",
+        "市民課",
+        stdin=PASSWORD + "\n",
+    )
+    out = shape.run("admin", "create-key", "clerk@city.example.lg.jp")
+    return next(word for word in out.split() if word.startswith("hk-"))
+
+
+def _newer_hiraga_migrates(database_url: str) -> None:
+    """An additive migration of a later version: a new nullable column and a revision this code does not know."""
+    engine = sa.create_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("ALTER TABLE organisations ADD COLUMN newer_note VARCHAR(100)"))
+        connection.execute(sa.text("UPDATE alembic_version SET version_num = '9999_newer'"))
+    engine.dispose()
