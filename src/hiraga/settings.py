@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     # proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or CIDR blocks; none by default)
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
+    # logs: "text" (default) or "json" (one object per line with the request id; hiraga.logs)
+    log_format: Literal["text", "json"] = "text"
     # Prometheus /metrics: when set, scrapers must send "Authorization: Bearer <token>"
     metrics_token: SecretStr | None = None
 

@@ -11,6 +11,7 @@ and Redis, with the stub model server as upstream.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -189,7 +190,8 @@ def test_unmigrated_replica_waits_migrations_queue_and_a_rolling_upgrade_fails_n
         jobs = [shape.start("migrate", f"migrate-{i}") for i in (1, 2)]  # two at once: one waits
         assert [job.wait(timeout=120) for job in jobs] == [0, 0], shape.log("migrate-1") + shape.log("migrate-2")
         replicas[0].wait_for("/readyz", 200)
-        assert "hiraga db upgrade" in shape.log("serve-a")
+        said = [json.loads(line) for line in shape.log("serve-a").splitlines() if line.startswith("{")]
+        assert any("hiraga db upgrade" in entry["message"] and entry["level"] == "warning" for entry in said)
         replicas.append(Replica(shape, "serve-b"))
         replicas[1].wait_for("/readyz", 200)
         worker = shape.start("worker", "worker")

@@ -51,7 +51,7 @@ def serve(host: str, port: int, workers: int, migrate_on_start: bool, data_dir: 
         http="httptools" if _installed("httptools") else "auto",
         loop="uvloop" if _installed("uvloop") else "auto",
         server_header=False,
-        **PROXY_OPTIONS,
+        **_uvicorn_options(settings.log_format),
     )
 
 
@@ -75,6 +75,13 @@ def _schema_ready(database_url: str) -> bool:
         )
         return False
     return True
+
+
+def _uvicorn_options(log_format: str) -> dict[str, Any]:
+    options = dict(PROXY_OPTIONS)
+    if log_format == "json":  # uvicorn's own loggers go through hiraga's JSON handler (hiraga.logs)
+        options["log_config"] = None
+    return options
 
 
 def _installed(module: str) -> bool:
