@@ -27,8 +27,8 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 hiraga \
  && useradd --system --uid 10001 --gid hiraga --home-dir /var/lib/hiraga --shell /usr/sbin/nologin hiraga \
- && mkdir -p /var/lib/hiraga \
- && chown hiraga:hiraga /var/lib/hiraga
+ && mkdir -p /var/lib/hiraga/anchors \
+ && chown -R hiraga:hiraga /var/lib/hiraga
 COPY --from=build /opt/hiraga /opt/hiraga
 ENV PATH=/opt/hiraga/bin:$PATH \
     HIRAGA_DATA_DIR=/var/lib/hiraga \

@@ -9,6 +9,8 @@ chained by the first append and verify.
 
 from __future__ import annotations
 
+import os
+import subprocess
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -20,6 +22,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from cli.processes import HIRAGA
 from hiraga.audit import keys as audit_keys
 from hiraga.audit.verify import verify_chain
 from hiraga.identity import directory
@@ -49,6 +52,25 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     with admin.connect() as connection:
         connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.mark.slow
+def test_processes_migrating_one_database_at_once_take_turns(empty_url: str, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HIRAGA_")}
+    env |= {"HIRAGA_DATABASE_URL": empty_url, "HIRAGA_SECRET_KEY": "migrate-" + "m3" * 20}
+    jobs = [
+        subprocess.Popen(
+            [HIRAGA, "db", "upgrade", "--data-dir", str(tmp_path / f"d{i}")], env=env, stderr=subprocess.PIPE
+        )
+        for i in range(3)
+    ]
+    results = [(job.wait(timeout=120), job.stderr.read().decode() if job.stderr else "") for job in jobs]
+    assert [code for code, _ in results] == [0, 0, 0], results
+    engine = sa.create_engine(normalise_url(empty_url))
+    try:
+        assert migrate.is_current(engine)
+    finally:
+        engine.dispose()
 
 
 def revisions_in_order() -> list[str]:
