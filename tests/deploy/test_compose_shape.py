@@ -29,7 +29,7 @@ import sqlalchemy as sa
 import yaml
 
 from cli.processes import HIRAGA, free_port
-from postgres_support import POSTGRES_ADMIN_URL
+from postgres_support import fresh_databases
 
 pytestmark = pytest.mark.slow
 COMPOSE = Path(__file__).parents[2] / "deploy" / "compose" / "docker-compose.yml"
@@ -44,14 +44,8 @@ def compose() -> dict[str, Any]:
 
 @pytest.fixture
 def fresh_database() -> Iterator[str]:
-    name = f"hiraga_compose_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_databases("hiraga_compose") as (url,):
+        yield url
 
 
 class Shape:

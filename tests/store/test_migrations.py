@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -32,7 +31,7 @@ from hiraga.spine.authorize import AccessScope
 from hiraga.store import migrate
 from hiraga.store.database import Database, normalise_url
 from hiraga.store.tables import Base
-from postgres_support import POSTGRES_ADMIN_URL
+from postgres_support import fresh_databases
 
 ROOT = AccessScope(Principal(user_id=0, email="root@x", display_name="root", is_system_admin=True))
 ROWS_PER_TABLE = 2
@@ -44,14 +43,8 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'old.db'}"
         return
-    name = f"hiraga_migrations_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_databases("hiraga_migrations") as (url,):
+        yield url
 
 
 @pytest.mark.slow

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from click.testing import CliRunner
 
 from hiraga.audit import keys as audit_keys
@@ -21,7 +19,7 @@ from hiraga.settings import load_settings
 from hiraga.spine.authorize import AccessScope
 from hiraga.store import migrate
 from hiraga.store.database import Database
-from postgres_support import POSTGRES_ADMIN_URL
+from postgres_support import fresh_databases
 
 ROOT = AccessScope(Principal(user_id=0, email="root@x", display_name="root", is_system_admin=True))
 SECRET = "pg-backup-" + "s7" * 20
@@ -33,17 +31,9 @@ pytestmark = pytest.mark.skipif(shutil.which("pg_dump") is None, reason="Postgre
 
 @pytest.fixture
 def two_databases() -> Iterator[tuple[str, str]]:
-    names = [f"hiraga_pgbackup_{uuid.uuid4().hex[:10]}" for _ in range(2)]
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        for name in names:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql+psycopg://", "postgresql://")
-    yield base + "/" + names[0], base + "/" + names[1]
-    with admin.connect() as connection:
-        for name in names:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_databases("hiraga_pgbackup", 2) as urls:
+        live, restored = (url.replace("postgresql+psycopg://", "postgresql://") for url in urls)
+        yield live, restored
 
 
 def test_pg_dump_and_restore_give_an_instance_that_verifies(two_databases: tuple[str, str], tmp_path: Path) -> None:

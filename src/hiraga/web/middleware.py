@@ -39,13 +39,8 @@ class RequestId:
         ident = offered.decode() if REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex
         token = request_id.set(ident)
 
-        async def with_header(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", ident.encode())]}
-            await send(message)
-
         try:
-            await self.app(scope, receive, with_header)
+            await self.app(scope, receive, adding_header(send, (b"x-request-id", ident.encode())))
         finally:
             request_id.reset(token)
 
@@ -123,12 +118,18 @@ class StrictTransportSecurity:
             await self.app(scope, receive, send)
             return
 
-        async def with_header(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), self.HEADER]}
-            await send(message)
+        await self.app(scope, receive, adding_header(send, self.HEADER))
 
-        await self.app(scope, receive, with_header)
+
+def adding_header(send: Send, header: tuple[bytes, bytes]) -> Send:
+    """``send``, with ``header`` added to the response's headers."""
+
+    async def with_header(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), header]}
+        await send(message)
+
+    return with_header
 
 
 class _BodyTooLarge(Exception):
