@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -105,8 +106,8 @@ class Shape:
 
 
 class Replica:
-    def __init__(self, shape: Shape, name: str) -> None:
-        self.name, self.port = name, free_port()
+    def __init__(self, shape: Shape, name: str, port: int | None = None) -> None:
+        self.name, self.port = name, port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = shape.start("serve-a", name, **{"0.0.0.0": "127.0.0.1", "8000": str(self.port)})
 
@@ -135,12 +136,13 @@ class Load:
     """Clients of the proxy: chat requests, streamed and not, spread over the replicas in the pool."""
 
     def __init__(self, key: str) -> None:
-        self.key, self.pool, self.lock = key, [], threading.Lock()
+        self.key, self.lock = key, threading.Lock()
+        self.pool: list[Replica | Proxy] = []
         self.ok: dict[str, int] = {}
         self.failures: list[str] = []
         self.running = True
 
-    def chat(self, replica: Replica, stream: bool) -> None:
+    def chat(self, replica: Replica | Proxy, stream: bool) -> None:
         body = {
             "model": "default",
             "stream": stream,
@@ -148,9 +150,8 @@ class Load:
         }
         headers = {"authorization": f"Bearer {self.key}"}
         try:
-            with httpx.stream(
-                "POST", replica.url + "/v1/chat/completions", json=body, headers=headers, timeout=30
-            ) as r:
+            url = replica.url + "/v1/chat/completions"
+            with httpx.stream("POST", url, json=body, headers=headers, timeout=30, verify=False) as r:
                 text = "".join(r.iter_text())
             if r.status_code != 200 or "住民票" not in text or (stream and "[DONE]" not in text):
                 self.failures.append(f"{replica.name} {r.status_code} {text[:200]}")
@@ -262,3 +263,86 @@ def _newer_hiraga_migrates(database_url: str) -> None:
         connection.execute(sa.text("ALTER TABLE organisations ADD COLUMN newer_note VARCHAR(100)"))
         connection.execute(sa.text("UPDATE alembic_version SET version_num = '9999_newer'"))
     engine.dispose()
+
+
+class Proxy:
+    """deploy/compose/nginx.conf in a real nginx: the replicas' service names mapped to their ports, a
+    throwaway certificate, the listen ports moved to free ones (and nginx < 1.25.1's http2 syntax)."""
+
+    def __init__(self, tmp: Path, ports: dict[str, int]) -> None:
+        self.name, self.port = "proxy", free_port()
+        self.url = f"https://127.0.0.1:{self.port}"
+        conf = (Path(__file__).parents[2] / "deploy" / "compose" / "nginx.conf").read_text(encoding="utf-8")
+        for service, port in ports.items():
+            conf = conf.replace(f"{service}:8000", f"127.0.0.1:{port}")
+        conf = conf.replace("/etc/nginx/tls", str(tmp)).replace("listen 80;", f"listen 127.0.0.1:{free_port()};")
+        conf = conf.replace("listen 443 ssl;", f"listen 127.0.0.1:{self.port} ssl;").replace(
+            "http {", "http {\n  access_log off;"
+        )
+        version = subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr
+        if any(f"nginx/1.{minor}." in version for minor in range(10, 25)):
+            conf = conf.replace("http2 on;", "").replace(" ssl;", " ssl http2;")
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+             "-keyout", str(tmp / "tls.key"), "-out", str(tmp / "tls.crt")],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        (tmp / "nginx.conf").write_text(conf, encoding="utf-8")
+        globals_ = f"daemon off; pid {tmp}/nginx.pid; error_log {tmp}/error.log;"
+        self.process = subprocess.Popen(["nginx", "-c", str(tmp / "nginx.conf"), "-g", globals_])
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(self.url + "/healthz", verify=False, timeout=2)
+                return
+            except httpx.TransportError:
+                time.sleep(0.2)
+        raise AssertionError("nginx did not start")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGQUIT)  # nginx's graceful shutdown
+            self.process.wait(timeout=30)
+
+
+@pytest.mark.skipif(shutil.which("nginx") is None or shutil.which("openssl") is None, reason="nginx and openssl")
+def test_through_the_compose_proxy_a_restart_of_each_replica_fails_nothing(
+    compose: dict[str, Any], fresh_database: str, tmp_path: Path
+) -> None:
+    """What ``docker compose up -d --no-deps serve-a`` does: stop the container (SIGTERM) and start the
+    new one under the same name and port, while nginx keeps sending requests to both."""
+    shape = Shape(compose, fresh_database, tmp_path)
+    stub = shape.start(
+        "model-stub", "stub", "--chunk-delay", "0.15", **{"0.0.0.0": "127.0.0.1", "8001": str(shape.stub_port)}
+    )
+    assert shape.start("migrate", "migrate").wait(timeout=120) == 0, shape.log("migrate")
+    replicas = [Replica(shape, "serve-a"), Replica(shape, "serve-b")]
+    (tmp_path / "nginx").mkdir()
+    proxy: Proxy | None = None
+    try:
+        for replica in replicas:
+            replica.wait_for("/readyz", 200)
+        load = Load(_operator_setup(shape))
+        proxy = Proxy(tmp_path / "nginx", {r.name: r.port for r in replicas})
+        load.pool.append(proxy)
+        threads = [threading.Thread(target=load.loop, args=(i,)) for i in range(4)]
+        for thread in threads:
+            thread.start()
+        time.sleep(1)
+        for index, old in enumerate(list(replicas)):
+            old.stop()
+            replicas[index] = Replica(shape, f"{old.name}-v2", port=old.port)
+            replicas[index].wait_for("/readyz", 200)
+            time.sleep(1)
+        load.running = False
+        for thread in threads:
+            thread.join()
+        assert load.failures == []
+        assert load.ok.get("proxy", 0) >= 8, load.ok
+    finally:
+        if proxy is not None:
+            proxy.stop()
+        for replica in replicas:
+            replica.stop()
+        stub.terminate()
+        stub.wait(timeout=30)
