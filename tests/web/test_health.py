@@ -106,11 +106,14 @@ def test_store_gauges_show_the_queue_and_the_audit_head(client: TestClient, data
         doc = KbDocument(kb_id=kb.id, name="a.txt", content_hash="0" * 64, byte_size=1, status=DocumentStatus.PENDING)
         db.add(doc)
         db.flush()
-        db.add(KbIngestJob(kb_id=kb.id, document_id=doc.id, state=JobState.QUEUED, created_at=an_hour_ago))
+        # running elsewhere with a fresh heartbeat: the app's own ingestion worker leaves it alone
+        job = KbIngestJob(kb_id=kb.id, document_id=doc.id, state=JobState.RUNNING, created_at=an_hour_ago)
+        job.worker, job.heartbeat_at = "another-worker", datetime.now(UTC)
+        db.add(job)
         directory.create_user(db, ROOT, email="a@city.example", password="Shiyakusho-2026!")
     text = client.get("/metrics").text
-    assert 'hiraga_ingest_jobs{state="queued"} 1.0' in text
-    assert 'hiraga_ingest_jobs{state="running"} 0.0' in text
+    assert 'hiraga_ingest_jobs{state="queued"} 0.0' in text
+    assert 'hiraga_ingest_jobs{state="running"} 1.0' in text
     lag = float(text.split("\nhiraga_ingest_lag_seconds ")[1].split("\n")[0])
     assert 3590 < lag < 3700
     head_age = float(text.split("\nhiraga_audit_head_age_seconds ")[1].split("\n")[0])
