@@ -16,10 +16,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
 from cli.processes import HIRAGA, ServeProcess, start_serve
-from postgres_support import POSTGRES_ADMIN_URL
+from postgres_support import fresh_databases
 
 pytestmark = pytest.mark.slow
 
@@ -30,14 +29,8 @@ EMAIL = "admin@ministry.example.jp"
 
 @pytest.fixture
 def fresh_database() -> Iterator[str]:
-    name = f"hiraga_scale_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_databases("hiraga_scale") as (url,):
+        yield url
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from hiraga.errors import ConfigurationError
-from hiraga.settings import SECRET_KEY_FILE, load_settings
+from hiraga.settings import SECRET_KEY_FILE, load_settings, read_settings
 
 STRONG = "Zq3v-8KpW1mXr7Tn2Yb6Hs9Lc4Jd0Fg5Ae_Uo"
 
@@ -102,3 +102,16 @@ def test_production_accepts_a_strong_secret_from_the_environment(
     monkeypatch.setenv("HIRAGA_ENVIRONMENT", "production")
     monkeypatch.setenv("HIRAGA_SECRET_KEY", STRONG)
     assert load_settings(data_dir=tmp_path).secret() == STRONG
+
+
+def test_an_empty_metrics_token_means_none_and_read_settings_creates_nothing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A compose file passes an unset ${HIRAGA_METRICS_TOKEN:-} as "": that must not be "the empty token"."""
+    monkeypatch.setenv("HIRAGA_METRICS_TOKEN", "")
+    settings = read_settings(data_dir=tmp_path / "never")
+    assert settings.metrics_token is None and settings.secret_key is None
+    assert not (tmp_path / "never").exists()  # what hiraga restore relies on
+    monkeypatch.setenv("HIRAGA_METRICS_TOKEN", "scrape-token")
+    token = read_settings(data_dir=tmp_path / "never").metrics_token
+    assert token is not None and token.get_secret_value() == "scrape-token"

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
 
-from hiraga import __version__
+from hiraga import __version__, logs
 from hiraga.apps import wiring as apps_wiring
 from hiraga.gateway import wiring as gateway_wiring
 from hiraga.identity.passwords import use_hashing_profile
@@ -17,17 +17,19 @@ from hiraga.net.client_address import TrustedProxies
 from hiraga.settings import Settings, load_settings
 from hiraga.store.database import Database
 from hiraga.usage.hooks import install as install_usage_hooks
-from hiraga.web import health
+from hiraga.web import health, metrics
 from hiraga.web.context import STATIC_DIR, AppContext
 from hiraga.web.deps import csrf_guard
 from hiraga.web.error_responses import install_error_handlers
-from hiraga.web.middleware import BodySizeLimit, ClientAddress, Metrics, StrictTransportSecurity
+from hiraga.web.middleware import BodySizeLimit, ClientAddress, Metrics, RequestId, StrictTransportSecurity
 
 log = logging.getLogger("hiraga")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
+    if settings.log_format == "json":
+        logs.configure("json")
     use_hashing_profile(settings.password_hashing, environment=settings.environment)
     ctx = AppContext(settings=settings, database=Database(settings.effective_database_url))
     app = FastAPI(
@@ -52,9 +54,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
     if settings.is_https:
         app.add_middleware(StrictTransportSecurity)
+    app.add_middleware(RequestId)
     if settings.trusted_proxies:  # without trusted proxies the TCP peer is the client: nothing to rewrite
         app.add_middleware(ClientAddress, trusted=TrustedProxies(settings.trusted_proxies))  # outermost
-    app.router.add_event_handler("shutdown", install_usage_hooks(ctx.extras, settings, ctx.database).close)
+    hooks = install_usage_hooks(ctx.extras, settings, ctx.database)
+    hooks.observers.append(metrics.install(app.state.metrics_registry, ctx.database).observe)
+    app.router.add_event_handler("shutdown", hooks.close)
     app.router.add_event_handler("shutdown", ctx.database.dispose)
     return app
 

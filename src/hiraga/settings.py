@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     # proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or CIDR blocks; none by default)
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
+    # logs: "text" (default) or "json" (one object per line with the request id; hiraga.logs)
+    log_format: Literal["text", "json"] = "text"
+    # Prometheus /metrics: when set, scrapers must send "Authorization: Bearer <token>"
+    metrics_token: SecretStr | None = None
+
     # model gateway (hiraga.gateway)
     allowed_upstream_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
     default_classification: int = Field(default=1, ge=1, le=3)
@@ -81,6 +86,13 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [h.strip().lower() for h in value.split(",") if h.strip()]
         return value
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _empty_token_is_none(cls, value: object) -> object:
+        """``HIRAGA_METRICS_TOKEN=`` (empty, as a compose file passes an unset variable) means no token,
+        never "the empty token"."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
@@ -134,13 +146,19 @@ class Settings(BaseSettings):
         return self.secret_key.get_secret_value()
 
 
-def load_settings(**overrides: Any) -> Settings:
-    """Build the settings and make sure a usable secret key is present. A value that does not
+def read_settings(**overrides: Any) -> Settings:
+    """The settings as configured, creating nothing (no data dir, no generated key): for commands such
+    as ``hiraga restore`` that must not touch the data dir before they decide to. A value that does not
     parse is a ConfigurationError naming the HIRAGA_* variable, not a pydantic traceback."""
     try:
-        settings = Settings(**overrides)
+        return Settings(**overrides)
     except ValidationError as error:
         raise _configuration_error(error) from None
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings and make sure a usable secret key is present (see ``read_settings``)."""
+    settings = read_settings(**overrides)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if settings.secret_key is None:
         settings.secret_key = SecretStr(_stored_or_new_secret(settings))

@@ -24,7 +24,7 @@ def test_db_upgrade_brings_the_database_to_head(target: CliTarget) -> None:
     assert "データベースは最新です。" in result.output
     database = Database(target.database_url)
     try:
-        assert migrate.is_current(database.engine, target.database_url)
+        assert migrate.is_current(database.engine)
     finally:
         database.dispose()
     assert run(target, "db", "upgrade").exit_code == 0  # idempotent

@@ -7,6 +7,7 @@ import click
 from hiraga.cli.admin import admin
 from hiraga.cli.apps import apps
 from hiraga.cli.audit import audit
+from hiraga.cli.backup import backup, restore
 from hiraga.cli.kb import kb, worker
 from hiraga.cli.limits import limits
 from hiraga.cli.models import models
@@ -28,3 +29,5 @@ cli.add_command(kb)
 cli.add_command(worker)
 cli.add_command(audit)
 cli.add_command(apps)
+cli.add_command(backup)
+cli.add_command(restore)

@@ -23,13 +23,22 @@ PROXY_OPTIONS: dict[str, Any] = {"proxy_headers": False, "forwarded_allow_ips": 
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--migrate/--no-migrate",
+    "migrate_on_start",
+    default=True,
+    show_default=True,
+    help="起動時にマイグレーションを適用する（コンテナでは移行 Job に任せて --no-migrate）",
+)
 @data_dir_option
 @reports_errors
-def serve(host: str, port: int, workers: int, data_dir: Path | None) -> None:
-    """Web サーバーを起動します（マイグレーションも適用）。"""
+def serve(host: str, port: int, workers: int, migrate_on_start: bool, data_dir: Path | None) -> None:
+    """Web サーバーを起動します（既定ではマイグレーションも適用）。"""
     settings = settings_for(data_dir)
-    migrate.upgrade(settings.effective_database_url)
-    _announce_setup_url(settings.effective_database_url, settings.base_url)
+    if migrate_on_start:
+        migrate.upgrade(settings.effective_database_url)
+    if _schema_ready(settings.effective_database_url):
+        _announce_setup_url(settings.effective_database_url, settings.base_url)
     click.echo(f"hiraga: http://{host}:{port}/ （データ: {settings.data_dir}）")
     uvicorn.run(
         "hiraga.app:create_app",
@@ -42,8 +51,37 @@ def serve(host: str, port: int, workers: int, data_dir: Path | None) -> None:
         http="httptools" if _installed("httptools") else "auto",
         loop="uvloop" if _installed("uvloop") else "auto",
         server_header=False,
-        **PROXY_OPTIONS,
+        **_uvicorn_options(settings.log_format),
     )
+
+
+def _schema_ready(database_url: str) -> bool:
+    """Without migrating, say plainly when the database is behind: /readyz stays 503 until it is not."""
+    database = Database(database_url)
+    try:
+        state = migrate.schema_state(database.engine)
+    except Exception as error:  # unreachable: serve anyway, /readyz reports it
+        click.echo(
+            f"hiraga: データベースに接続できません（{type(error).__name__}）。/readyz は 503 を返します。", err=True
+        )
+        return False
+    finally:
+        database.dispose()
+    if state is migrate.SchemaState.PENDING:
+        click.echo(
+            "hiraga: データベースのスキーマが最新ではありません。hiraga db upgrade（移行 Job）を実行してください。"
+            "それまで /readyz は 503 を返します。",
+            err=True,
+        )
+        return False
+    return True
+
+
+def _uvicorn_options(log_format: str) -> dict[str, Any]:
+    options = dict(PROXY_OPTIONS)
+    if log_format == "json":  # uvicorn's own loggers go through hiraga's JSON handler (hiraga.logs)
+        options["log_config"] = None
+    return options
 
 
 def _installed(module: str) -> bool:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -23,11 +28,36 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(database_url), revision)
+    """Migrate; processes migrating one database at once take turns (PostgreSQL: an advisory lock in
+    migrations/env.py; SQLite, whose DDL is not transactional here: a file lock beside the database)."""
+    with _sqlite_migration_lock(database_url):
+        command.upgrade(alembic_config(database_url), revision)
 
 
-def head_revisions(database_url: str) -> set[str]:
-    return set(ScriptDirectory.from_config(alembic_config(database_url)).get_heads())
+@contextmanager
+def _sqlite_migration_lock(database_url: str) -> Iterator[None]:
+    url = normalise_url(database_url)
+    if not url.startswith("sqlite:///") or url.endswith(":memory:"):
+        yield
+        return
+    path = Path(url.removeprefix("sqlite:///"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(f"{path}.migrate-lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@cache
+def _scripts() -> ScriptDirectory:
+    """The migration scripts this code ships (they never change while it runs; readiness asks often)."""
+    return ScriptDirectory(str(MIGRATIONS_DIR))
+
+
+def head_revisions() -> set[str]:
+    return set(_scripts().get_heads())
 
 
 def current_revisions(engine: Engine) -> set[str]:
@@ -35,5 +65,25 @@ def current_revisions(engine: Engine) -> set[str]:
         return set(MigrationContext.configure(connection).get_current_heads())
 
 
-def is_current(engine: Engine, database_url: str) -> bool:
-    return current_revisions(engine) == head_revisions(database_url)
+def known_revisions() -> set[str]:
+    """Every revision this version of hiraga ships."""
+    return {script.revision for script in _scripts().walk_revisions()}
+
+
+def is_current(engine: Engine) -> bool:
+    return current_revisions(engine) == head_revisions()
+
+
+class SchemaState(StrEnum):
+    CURRENT = "ok"  # the database is at this code's head
+    NEWER = "newer"  # a newer hiraga migrated it (a rolling upgrade): migrations are additive, so this code works
+    PENDING = "pending"  # behind this code (or empty): run ``hiraga db upgrade``
+
+
+def schema_state(engine: Engine) -> SchemaState:
+    current = current_revisions(engine)
+    if current == head_revisions():
+        return SchemaState.CURRENT
+    if current and not current <= known_revisions():
+        return SchemaState.NEWER
+    return SchemaState.PENDING

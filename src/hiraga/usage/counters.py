@@ -9,25 +9,34 @@ however many calls arrive at once, across any number of processes:
   counter that would overflow returns no row, and the increments already made are taken back in
   the same transaction.
 * Redis: one Lua script (atomic in Redis) that checks all counters, then increments all.
+
+Redis lost mid-run fails closed: a call that a limit applies to is refused with 503 (nothing is
+admitted uncounted, so no quota is ever exceeded); calls no limit applies to never touch Redis and
+keep working. A reconciliation that cannot reach Redis leaves the reservation counted (it may only
+over-count) and is logged.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import math
 import time
 from collections.abc import Sequence
 from typing import cast
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import Connection, Table, delete
 
+from hiraga.errors import ServiceUnavailable
 from hiraga.spine.policy import Charge
 from hiraga.store.tables.usage import LimitCounter
 from hiraga.usage.ledger import Ledger
 from hiraga.usage.windows import COUNTER_GRACE_S
 
 COUNTERS = cast(Table, LimitCounter.__table__)
+log = logging.getLogger("hiraga.usage")
 
 # Hand-written SQL, identical on SQLite and PostgreSQL but for the placeholder: this runs for every
 # limited call, and SQLAlchemy would compile a fresh multi-row statement each time.
@@ -117,14 +126,25 @@ class RedisCounterStore:
         args: list[int] = []
         for c in charges:
             args += [c.amount, c.rule.cap, math.ceil(c.ends_at - now) + COUNTER_GRACE_S]
-        refused = int(await self._reserve(keys=keys, args=args))
+        try:
+            refused = int(await self._reserve(keys=keys, args=args))
+        except RedisError:
+            log.warning("Redis に接続できないため、上限の対象となる呼び出しを断りました", exc_info=True)
+            raise ServiceUnavailable(
+                "利用上限の確認ができないため、しばらくしてから再度お試しください。", code="limits_unavailable"
+            ) from None
         return None if refused == 0 else refused - 1
 
     async def adjust(self, deltas: Sequence[tuple[Charge, int]]) -> None:
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for charge, delta in deltas:
-                pipe.incrby(self.prefix + charge.key, delta)
-            await pipe.execute()
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for charge, delta in deltas:
+                    pipe.incrby(self.prefix + charge.key, delta)
+                await pipe.execute()
+        except RedisError:  # the reservation stays counted: over, never under
+            log.warning(
+                "Redis に接続できないため、利用量の精算を見送りました（予約分が計上されたままです）", exc_info=True
+            )
 
     async def used(self, charge: Charge) -> int:
         value = await self.redis.get(self.prefix + charge.key)

@@ -7,6 +7,7 @@ to refuse) and always afterwards ``settle`` then ``record``, whatever the outcom
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from redis.asyncio import Redis
@@ -39,6 +40,8 @@ class UsageHooks:
         self.redis = redis
         self._reservations: dict[str, Reservation] = {}
         self._refusals: dict[str, dict[str, Any]] = {}
+        # told of every recorded call after its audit row is written (Prometheus counters: web/metrics.py)
+        self.observers: list[Callable[[ModelCall, CallOutcome], None]] = []
 
     async def admit(self, call: ModelCall) -> None:
         try:
@@ -56,6 +59,8 @@ class UsageHooks:
 
     async def record(self, call: ModelCall, outcome: CallOutcome) -> None:
         await self.trail.record(call, outcome, self._refusals.pop(call.request_id, None))
+        for observe in self.observers:
+            observe(call, outcome)
 
     def limits_changed(self) -> None:
         self.admission.book.invalidate()

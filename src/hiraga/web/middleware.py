@@ -1,9 +1,11 @@
-"""Pure ASGI middlewares (no per-request task spawning): the client address, body size limit, HSTS and
-Prometheus metrics."""
+"""Pure ASGI middlewares (no per-request task spawning): the request id, the client address, body size
+limit, HSTS and Prometheus metrics."""
 
 from __future__ import annotations
 
+import re
 import time
+import uuid
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -11,11 +13,36 @@ import orjson
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hiraga.logs import request_id
 from hiraga.net.client_address import TrustedProxies
 
 TOO_LARGE = orjson.dumps(
     {"error": {"code": "payload_too_large", "message": "リクエストが大きすぎます。", "detail": None}}
 )
+
+
+REQUEST_ID = re.compile(rb"[A-Za-z0-9._\-]{1,64}")
+
+
+class RequestId:
+    """The request's id for logs (``hiraga.logs``) and the ``X-Request-ID`` response header: the
+    client's or proxy's when it is a short token, else a new one."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        offered = dict(scope["headers"]).get(b"x-request-id", b"")
+        ident = offered.decode() if REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex
+        token = request_id.set(ident)
+
+        try:
+            await self.app(scope, receive, adding_header(send, (b"x-request-id", ident.encode())))
+        finally:
+            request_id.reset(token)
 
 
 class ClientAddress:
@@ -91,12 +118,18 @@ class StrictTransportSecurity:
             await self.app(scope, receive, send)
             return
 
-        async def with_header(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), self.HEADER]}
-            await send(message)
+        await self.app(scope, receive, adding_header(send, self.HEADER))
 
-        await self.app(scope, receive, with_header)
+
+def adding_header(send: Send, header: tuple[bytes, bytes]) -> Send:
+    """``send``, with ``header`` added to the response's headers."""
+
+    async def with_header(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), header]}
+        await send(message)
+
+    return with_header
 
 
 class _BodyTooLarge(Exception):
