@@ -27,6 +27,11 @@ from joserfc.jwk import KeySet
 from joserfc.jws import JWSRegistry
 
 from hiraga.errors import InvalidInput
+
+try:  # the HTTP library authlib's client is built on: httpx2 when it is installed, else httpx
+    import httpx2 as http_lib
+except ImportError:  # pragma: no cover - depends on the environment
+    import httpx as http_lib  # type: ignore[no-redef]
 from hiraga.gateway.ssrf import check_upstream_url
 from hiraga.identity.sso.errors import SsoFailed
 
@@ -67,24 +72,23 @@ def forget_cached(issuer: str | None = None) -> None:
             _cache.pop(issuer, None)
 
 
-class _GuardedTransport(httpx.HTTPTransport):
-    """Refuses internal addresses unless allow-listed, and responses larger than ``MAX_RESPONSE_BYTES``."""
+def _guard_request(allowed_hosts: tuple[str, ...]) -> Any:
+    """A request hook: refuses internal addresses unless allow-listed (every call, redirects included)."""
 
-    def __init__(self, allowed_hosts: tuple[str, ...]) -> None:
-        super().__init__()
-        self._allowed = allowed_hosts
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
+    def check(request: Any) -> None:
         try:
-            check_upstream_url(str(request.url), self._allowed)
+            check_upstream_url(str(request.url), allowed_hosts)
         except InvalidInput as error:
-            raise SsoFailed("provider_refused", detail={"host": request.url.host}) from error
-        response = super().handle_request(request)
-        declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
-            response.close()
-            raise SsoFailed("provider_unavailable", detail={"reason": "response_too_large"})
-        return response
+            raise SsoFailed("provider_refused", detail={"host": str(request.url.host)}) from error
+
+    return check
+
+
+def _refuse_large(response: Any) -> None:
+    """A response hook: a provider's answers are small; a huge one is refused before it is read."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
+        raise SsoFailed("provider_unavailable", detail={"reason": "response_too_large"})
 
 
 @contextmanager
@@ -94,11 +98,11 @@ def _provider_call(step: str) -> Iterator[None]:
         yield
     except SsoFailed:
         raise
-    except httpx.TimeoutException as error:
+    except http_lib.TimeoutException as error:
         raise SsoFailed("provider_timeout", detail={"step": step}) from error
     except OAuthError as error:
         raise SsoFailed("provider_error", detail={"step": step, "error": str(error.error)[:100]}) from error
-    except (httpx.HTTPError, ValueError, KeyError, TypeError) as error:
+    except (http_lib.HTTPError, ValueError, KeyError, TypeError) as error:
         raise SsoFailed("provider_unavailable", detail={"step": step, "error": type(error).__name__}) from error
 
 
@@ -114,7 +118,7 @@ class RelyingParty:
             scope=self.config.scopes,
             redirect_uri=self.config.redirect_uri,
             code_challenge_method="S256",
-            transport=_GuardedTransport(self.config.allowed_hosts),
+            event_hooks={"request": [_guard_request(self.config.allowed_hosts)], "response": [_refuse_large]},
             timeout=self.config.timeout,
             follow_redirects=False,
             trust_env=False,
@@ -160,7 +164,9 @@ class RelyingParty:
     def exchange_code(self, *, code: str, code_verifier: str) -> dict[str, Any]:
         endpoint = self.metadata()["token_endpoint"]
         with _provider_call("token"), self._client() as client:
-            token = client.fetch_token(endpoint, grant_type="authorization_code", code=code, code_verifier=code_verifier)
+            token = client.fetch_token(
+                endpoint, grant_type="authorization_code", code=code, code_verifier=code_verifier
+            )
         if not isinstance(token.get("id_token"), str) or not isinstance(token.get("access_token"), str):
             raise SsoFailed("token_invalid", detail={"check": "no_id_token"})
         return dict(token)

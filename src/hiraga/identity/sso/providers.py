@@ -189,7 +189,9 @@ def add_rule(
     if grant not in GRANTS:
         raise InvalidInput(f"付与する役割は {', '.join(GRANTS)} のいずれかです。", detail={"field": "grant"})
     if (grant in TEAM_GRANTS) != (team_id is not None):
-        raise InvalidInput("member と admin にはチームを、それ以外にはチームなしを指定してください。", detail={"field": "team"})
+        raise InvalidInput(
+            "member と admin にはチームを、それ以外にはチームなしを指定してください。", detail={"field": "team"}
+        )
     if team_id is not None and db.get(Team, team_id) is None:
         raise NotFound("指定されたチームが見つかりません。", detail={"field": "team"})
     provider_id = get_provider(db, provider_slug).id if provider_slug else None
@@ -201,7 +203,13 @@ def add_rule(
 
 
 def _rule_facts(rule: SsoMappingRule) -> dict[str, object]:
-    return {"rule_id": rule.id, "provider_id": rule.provider_id, "claim": rule.claim, "value": rule.value, "grant": rule.grant}
+    return {
+        "rule_id": rule.id,
+        "provider_id": rule.provider_id,
+        "claim": rule.claim,
+        "value": rule.value,
+        "grant": rule.grant,
+    }
 
 
 def remove_rule(db: Session, scope: AccessScope, rule_id: int) -> None:

@@ -192,11 +192,15 @@ def _resolve_user(
     claims = _with_scim_groups(db, provider, claims, user)
     grants = mapping.evaluate(mapping.rules_for(db, provider.id), claims)
     if not mapping.would_have_access(db, user, grants):
-        raise SsoFailed("no_mapping", detail={"groups": sorted(mapping.claim_values(claims, provider.groups_claim))[:20]})
+        raise SsoFailed(
+            "no_mapping", detail={"groups": sorted(mapping.claim_values(claims, provider.groups_claim))[:20]}
+        )
     created = user is None
     if user is None:
-        name = claims.get("name") if isinstance(claims.get("name"), str) else ""
-        user = directory.create_user(db, AccessScope(SSO_OPERATOR), email=attempt.email, password=None, display_name=name)
+        name = claims.get("name")
+        display = name if isinstance(name, str) else ""
+        scope = AccessScope(SSO_OPERATOR)
+        user = directory.create_user(db, scope, email=attempt.email, password=None, display_name=display)
         attempt.user_id = user.id
     if identity is None:
         identity = SsoIdentity(provider_id=provider.id, subject=subject, user_id=user.id)
@@ -210,9 +214,7 @@ def _resolve_user(
     return user
 
 
-def _with_scim_groups(
-    db: Session, provider: SsoProvider, claims: dict[str, Any], user: User | None
-) -> dict[str, Any]:
+def _with_scim_groups(db: Session, provider: SsoProvider, claims: dict[str, Any], user: User | None) -> dict[str, Any]:
     """A token without the groups claim: the user's SCIM groups (names and external ids) stand in for it."""
     if provider.groups_claim in claims or user is None:
         return claims

@@ -86,9 +86,7 @@ class SsoSession(Base):
 
     __tablename__ = "sso_sessions"
 
-    session_digest: Mapped[str] = mapped_column(
-        ForeignKey("web_sessions.digest", ondelete="CASCADE"), primary_key=True
-    )
+    session_digest: Mapped[str] = mapped_column(ForeignKey("web_sessions.digest", ondelete="CASCADE"), primary_key=True)
     provider_id: Mapped[int] = mapped_column(ForeignKey("sso_providers.id", ondelete="CASCADE"))
     id_token_enc: Mapped[str] = mapped_column(Text)
 

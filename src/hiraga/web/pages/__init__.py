@@ -21,11 +21,13 @@ def routers() -> list[APIRouter]:
         kb,
         kouyoubun,
         setup,
+        sso,
         task_apps,
     )
 
     return [
         auth.router,
+        sso.router,
         setup.router,
         home.router,
         account.router,

@@ -10,7 +10,9 @@ from starlette.responses import Response
 from hiraga import i18n
 from hiraga.errors import HiragaError
 from hiraga.identity.login import authenticate_password
-from hiraga.identity.sso import local_login, logout as sso_logout, providers as sso_providers
+from hiraga.identity.sso import local_login
+from hiraga.identity.sso import logout as sso_logout
+from hiraga.identity.sso import providers as sso_providers
 from hiraga.identity.web_sessions import end_session, start_session
 from hiraga.web.deps import SESSION_COOKIE, DbSession, MaybePrincipal, app_context, client_address
 from hiraga.web.pages.rendering import (
