@@ -21,6 +21,7 @@ from hiraga.settings import Settings
 from hiraga.store.database import Database
 
 SCIM = "application/scim+json"
+USER_SCHEMA = b"urn:ietf:params:scim:schemas:core:2.0:User"
 
 
 @pytest.fixture

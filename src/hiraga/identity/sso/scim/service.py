@@ -77,9 +77,10 @@ def scim_service() -> ScimService:
             )
         ],
     )
+    user_type = ResourceType.from_resource(DirectoryUser[EnterpriseUser])  # type: ignore[misc]
     provider = ScimProvider(
         models=[DirectoryUser, EnterpriseUser, Group],
-        resource_types=[ResourceType.from_resource(DirectoryUser[EnterpriseUser]), ResourceType.from_resource(Group)],
+        resource_types=[user_type, ResourceType.from_resource(Group)],
         config=config,
     )
     return ScimService(provider)
