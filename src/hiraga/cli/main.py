@@ -11,6 +11,7 @@ from hiraga.cli.kb import kb, worker
 from hiraga.cli.limits import limits
 from hiraga.cli.models import models
 from hiraga.cli.serve import db, serve
+from hiraga.cli.sso import sso
 
 
 @click.group()
@@ -28,3 +29,4 @@ cli.add_command(kb)
 cli.add_command(worker)
 cli.add_command(audit)
 cli.add_command(apps)
+cli.add_command(sso)
