@@ -4,9 +4,11 @@ from click.testing import CliRunner, Result
 from sqlalchemy import select
 
 from hiraga.cli.main import cli
+from hiraga.identity.sso import oidc
 from hiraga.identity.sso.scim import tokens as scim_tokens
 from hiraga.store.database import Database
 from hiraga.store.tables import AuditRecord, SsoProvider
+from oidc_provider import running_provider
 
 from .conftest import CliTarget
 
@@ -54,3 +56,16 @@ def test_provider_rules_and_scim_tokens_from_the_shell(target: CliTarget) -> Non
         database.dispose()
     for action in ("sso_provider_created", "sso_rule_created", "scim_token_created", "scim_token_revoked"):
         assert action in actions
+
+
+def test_provider_test_reads_the_discovery_document(target: CliTarget) -> None:
+    with running_provider() as idp:
+        env = {**target.env, "HIRAGA_ALLOWED_UPSTREAM_HOSTS": "localhost"}
+        words = ["sso", "provider", "add", "city", "--name", "City", "--issuer", idp.issuer, "--client-id", "c"]
+        assert CliRunner().invoke(cli, target.args(*words), env=env).exit_code == 0
+        shown = CliRunner().invoke(cli, target.args("sso", "provider", "test", "city"), env=env)
+        assert shown.exit_code == 0, shown.output
+        assert f"token_endpoint: {idp.issuer}/oauth2/token" in shown.output
+        oidc.forget_cached()  # (one process here; serving processes read the allow-list once)
+        refused = CliRunner().invoke(cli, target.args("sso", "provider", "test", "city"), env=target.env)
+        assert refused.exit_code == 1 and "sso_provider_refused" in refused.output  # not allow-listed any more
