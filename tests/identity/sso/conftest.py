@@ -4,17 +4,21 @@ with mapping rules on its ``groups`` claim."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from oidc_provider import RunningProvider, running_provider
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "gateway"))  # gateway_stub: ServerThread
+
 from sso_support import OPERATOR, Org
 
 from hiraga.identity import directory
 from hiraga.identity.sso import oidc, providers
 from hiraga.settings import Settings, load_settings
 from hiraga.store.database import Database
+from oidc_provider import RunningProvider, running_provider
 
 
 @pytest.fixture(scope="session")

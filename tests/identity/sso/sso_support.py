@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-import uvicorn
 from fastapi.testclient import TestClient
 from httpx import Response
-from oidc_provider import RunningProvider
 from sqlalchemy import select
 
 from hiraga.identity.principal import Principal
 from hiraga.spine.authorize import AccessScope
 from hiraga.store.database import Database
 from hiraga.store.tables import AuditRecord, Membership, User
+from oidc_provider import RunningProvider
 
 OPERATOR = AccessScope(Principal(user_id=0, email="op@localhost", display_name="op", is_system_admin=True))
 
@@ -65,26 +62,6 @@ def audit(database: Database, action: str) -> list[dict[str, Any]]:
             {"actor": r.actor_email, "outcome": r.outcome, "code": r.error_code, **json.loads(r.detail or "{}")}
             for r in rows
         ]
-
-
-class ServerThread:
-    """The app in a real uvicorn server on a free loopback port (for clients that bring their own HTTP)."""
-
-    def __init__(self, app: Any, port: int = 0) -> None:
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> str:
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started and time.monotonic() < deadline:
-            time.sleep(0.02)
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}"
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(30)
 
 
 def free_port() -> int:

@@ -9,9 +9,10 @@ import httpx2
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from gateway_stub import ServerThread
 from scim2_client.engines.httpx2 import SyncSCIMClient
 from scim2_tester import Status, check_server
-from sso_support import OPERATOR, Org, ServerThread, audit, free_port, memberships
+from sso_support import OPERATOR, Org, audit, free_port, memberships
 
 from hiraga.app import create_app
 from hiraga.identity import api_keys

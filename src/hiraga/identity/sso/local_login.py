@@ -7,9 +7,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hiraga.audit import events
 from hiraga.errors import Forbidden, InvalidInput
 from hiraga.identity.directory import normalise_email
+from hiraga.identity.login import audit_refusal
 from hiraga.settings import Settings
 from hiraga.store.tables import User
 
@@ -38,15 +38,6 @@ def check_password_login(db: Session, settings: Settings, email: str, client_ip:
     user = db.scalar(select(User).where(User.email == address))
     if user is not None and user.is_system_admin and is_break_glass(settings, address):
         return
-    row = events.event_row(
-        events.LOGIN_REFUSED,
-        None,
-        detail={"reason": "password_login_disabled"},
-        outcome="refused",
-        error_code=PasswordLoginDisabled.code,
-        client_address=client_ip,
-        source="login",
-    )
-    row["actor_email"], row["actor_user_id"] = address, user.id if user else None
-    events.record_refusal(db, row)
-    raise PasswordLoginDisabled()
+    refusal = PasswordLoginDisabled()
+    audit_refusal(db, address, user, client_ip, refusal, "password_login_disabled")  # committed now
+    raise refusal
