@@ -37,7 +37,7 @@ from hiraga.store.tables import (
 )
 
 STATE_LIFETIME = timedelta(minutes=10)
-SSO_OPERATOR = Principal(user_id=0, email="sso@localhost", display_name="SSO", is_system_admin=True, via="cli")
+SSO_OPERATOR = Principal(user_id=0, email="sso@localhost", display_name="SSO", is_system_admin=True, via="sso")
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ def routers() -> list[APIRouter]:
         account,
         admin,
         admin_models,
+        admin_sso,
         admin_teams,
         apps,
         audit,
@@ -34,6 +35,7 @@ def routers() -> list[APIRouter]:
         admin.router,
         admin_teams.router,
         admin_models.router,
+        admin_sso.router,
         chat.router,
         kouyoubun.router,  # before task_apps: /tasks/kouyoubun is not an app of the extension point
         task_apps.router,
