@@ -15,7 +15,9 @@ import pytest
 import test_first_run
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
+from test_apps import PASSWORD
 from test_first_run import Server, start_server
+from test_portal import axe_violations
 
 from hiraga.audit import keys as audit_keys
 from hiraga.identity import directory
@@ -33,6 +35,7 @@ pytestmark = pytest.mark.browser
 browser = test_first_run.browser  # the shared fixture
 ROOT = AccessScope(Principal(user_id=0, email="root@localhost", display_name="root", is_system_admin=True))
 EMAIL = "hanako@city.example.jp"
+ADMIN = "admin@city.example.jp"
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +58,7 @@ def seed(database_url: str, data_dir: Path, issuer: str) -> str:
         data = providers.ProviderInput("city", "さくら市 ID", issuer, "hiraga-web", "client-secret-1")
         providers.create_provider(db, ROOT, data, settings)
         token = scim_tokens.issue(db, ROOT, "IdP provisioning").secret
+        directory.create_user(db, ROOT, email=ADMIN, password=PASSWORD, is_system_admin=True)
     database.dispose()
     return token
 
@@ -137,3 +141,24 @@ def audit_actions(database_url: str, data_dir: str) -> list[str]:
             ]
     finally:
         database.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_sign_in_error_and_admin_pages_are_accessible(server: tuple[Server, str], browser: Browser) -> None:
+    running, _ = server
+    page = browser.new_context(locale="ja-JP", bypass_csp=True).new_page()  # CSP would block axe
+    problems: dict[str, list[str]] = {}
+    page.goto(f"{running.base_url}/login")
+    problems["/login"] = axe_violations(page)
+    page.goto(f"{running.base_url}/auth/sso/city/callback?state=forged&code=x")
+    expect(page.get_by_role("alert")).to_contain_text("サインインの要求が無効")
+    problems["callback error"] = axe_violations(page)
+    page.goto(f"{running.base_url}/login")
+    page.get_by_role("textbox", name="メールアドレス", exact=True).fill(ADMIN)
+    page.get_by_role("textbox", name="パスワード", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="ログイン", exact=True).click()
+    page.goto(f"{running.base_url}/admin")
+    page.get_by_role("link", name="シングルサインオン").click()
+    expect(page.get_by_role("heading", name="シングルサインオン", level=1)).to_be_visible()
+    problems["/admin/sso"] = axe_violations(page)
+    assert {k: v for k, v in problems.items() if v} == {}
