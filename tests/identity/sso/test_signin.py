@@ -4,16 +4,17 @@ re-sync at every sign-in, and every way a sign-in must fail (with nothing create
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from oidc_provider import RunningProvider, new_key, query_of
 from sqlalchemy import func, select
 from sso_support import Org, audit, back, memberships, person, sign_in, start
 
 from hiraga.store.database import Database
 from hiraga.store.tables import SsoIdentity, SsoLoginState, User
+from oidc_provider import RunningProvider, new_key, query_of
 
 EMAIL = "hanako@city.example.jp"
 
@@ -186,3 +187,18 @@ def test_provider_down_or_slow_is_a_clear_page(
     oidc.forget_cached()
     response = client.get("/auth/sso/city/login", follow_redirects=False)
     expect_refusal(client, database, response, 502, "provider_unavailable")
+
+
+def test_one_state_brought_twice_at_once_signs_in_once(
+    client: TestClient, app: Any, database: Database, idp: RunningProvider, org: Org
+) -> None:
+    idp.set_user("hanako", person("hanako", ["企画"]))
+    callback = idp.authorize(start(client), "hanako")
+    browser_cookie = client.cookies.get("hiraga_sso", path="/auth/sso/")
+    tabs = [TestClient(app) for _ in range(2)]
+    for tab in tabs:
+        tab.cookies.set("hiraga_sso", browser_cookie or "", path="/auth/sso/")
+    with ThreadPoolExecutor(2) as pool:
+        statuses = sorted(pool.map(lambda tab: back(tab, callback).status_code, tabs))
+    assert statuses == [303, 400]
+    assert len(audit(database, "sso_login")) == 1

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
 from hiraga.audit import events
@@ -107,23 +107,43 @@ def complete(
         raise
 
 
-def _consume_state(db: Session, slug: str, state: str, browser_token: str | None) -> SsoLoginState:
-    """The pending sign-in, deleted (and committed) before anything else: a state works once."""
-    row = db.get(SsoLoginState, tokens.digest(state)) if state else None
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    provider_id: int
+    browser_digest: str
+    nonce: str
+    code_verifier: str
+    next_path: str
+    expires_at: datetime
+
+
+def _consume_state(db: Session, slug: str, state: str, browser_token: str | None) -> _Pending:
+    """The pending sign-in, deleted (and committed) before anything else: a state works once, also when
+    two requests bring it at the same moment (only the one whose DELETE removed the row goes on)."""
+    digest = tokens.digest(state) if state else ""
+    row = db.scalar(select(SsoLoginState).where(SsoLoginState.state_digest == digest)) if state else None
+    pending = None
     if row is not None:
-        db.delete(row)
+        pending = _Pending(
+            row.provider_id, row.browser_digest, row.nonce, row.code_verifier, row.next_path, row.expires_at
+        )
+        db.expunge(row)
+        result = cast(
+            "CursorResult[Any]", db.execute(delete(SsoLoginState).where(SsoLoginState.state_digest == digest))
+        )
         db.commit()
-    provider = db.get(SsoProvider, row.provider_id) if row is not None else None
+        pending = pending if result.rowcount == 1 else None
+    provider = db.get(SsoProvider, pending.provider_id) if pending is not None else None
     if (
-        row is None
+        pending is None
         or provider is None
         or provider.slug != slug
-        or row.expires_at <= datetime.now(UTC)
+        or pending.expires_at <= datetime.now(UTC)
         or not browser_token
-        or not tokens.same(row.browser_digest, tokens.digest(browser_token))
+        or not tokens.same(pending.browser_digest, tokens.digest(browser_token))
     ):
         raise SsoFailed("state_invalid")
-    return row
+    return pending
 
 
 def _complete(
