@@ -180,3 +180,15 @@ def test_a_bad_token_is_refused_and_audited(client: TestClient, database: Databa
     reasons = [r["reason"] for r in audit(database, "scim_refused")]
     assert reasons == ["no_token", "invalid_token", "invalid_token"]
     assert client.get("/scim/v2/ServiceProviderConfig").status_code == 200  # needs no token (RFC 7644)
+
+
+def test_listing_pages_through_every_user_once(scim: TestClient) -> None:
+    made = {new_user(scim, f"user{i}@city.example.jp")["id"] for i in range(5)}
+    seen: list[str] = []
+    for start in (1, 3, 5):
+        page = scim.get("/scim/v2/Users", params={"startIndex": start, "count": 2}).json()
+        assert page["totalResults"] == 5 and page["startIndex"] == start
+        seen += [r["id"] for r in page["Resources"]]
+    assert sorted(seen) == sorted(made) and len(seen) == 5
+    only = scim.get("/scim/v2/Users", params={"filter": 'emails.value co "user3@"'}).json()
+    assert only["totalResults"] == 1 and only["Resources"][0]["userName"] == "user3@city.example.jp"

@@ -17,10 +17,12 @@ from scim2_models import (
 )
 from scim2_server.storage import ScimStorage, SearchPage
 from scim2_server.utils import parametrize
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hiraga.identity.principal import Principal
 from hiraga.identity.sso.scim import groups, users
+from hiraga.store.tables import ScimGroup, ScimUser
 
 
 def _equality(scim_filter: ScimFilter[Any] | None, attribute: str) -> str | None:
@@ -68,10 +70,24 @@ class DirectoryStorage(ScimStorage):
     ) -> SearchPage:
         if len(resource_types) != 1:
             raise NotImplementedException(detail="Search at the server root is not supported.")
+        if search_request.filter is None and search_request.sort_by is None:
+            return self._page_in_sql(resource_types[0], search_request)
         found = [r for r in self._candidates(resource_types[0], search_request.filter) if _matches(search_request, r)]
         found = search_request.sort(found)
         start = search_request.start_index_0 or 0
         return SearchPage(len(found), found[start : search_request.stop_index_0])
+
+    def _page_in_sql(self, resource_type: ResourceType, search_request: SearchRequest[Any]) -> SearchPage:
+        """A plain listing: counted and paged by the database, only the page is loaded."""
+        model = self._model(resource_type)
+        start = search_request.start_index_0 or 0
+        if resource_type.name == "User":
+            total = self.db.scalar(select(func.count()).select_from(ScimUser)) or 0
+            stmt = select(ScimUser).order_by(ScimUser.user_id).offset(start).limit(search_request.count)
+            return SearchPage(total, [users.load(self.db, model, row) for row in self.db.scalars(stmt)])
+        total = self.db.scalar(select(func.count()).select_from(ScimGroup)) or 0
+        group_stmt = select(ScimGroup).order_by(ScimGroup.id).offset(start).limit(search_request.count)
+        return SearchPage(total, [groups.load(self.db, model, row) for row in self.db.scalars(group_stmt)])
 
     def _candidates(self, resource_type: ResourceType, scim_filter: ScimFilter[Any] | None) -> list[Resource[Any]]:
         model = self._model(resource_type)
