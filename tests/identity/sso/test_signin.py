@@ -92,8 +92,9 @@ def expect_refusal(client: TestClient, database: Database, response: Any, status
         (lambda c: {**c, "iss": "https://evil.example"}, "iss"),
         (lambda c: {**c, "exp": int(time.time()) - 3600, "iat": int(time.time()) - 7200}, "exp"),
         (lambda c: {**c, "nonce": "not-the-one-we-sent"}, "nonce"),
+        (lambda c: {**c, "sub": "someone-else"}, "userinfo_sub"),
     ],
-    ids=["audience", "issuer", "expired", "nonce"],
+    ids=["audience", "issuer", "expired", "nonce", "other-subject"],
 )
 def test_an_id_token_with_wrong_claims_is_refused(
     client: TestClient, database: Database, idp: RunningProvider, org: Org, mutate: Any, check: str
@@ -202,3 +203,12 @@ def test_one_state_brought_twice_at_once_signs_in_once(
         statuses = sorted(pool.map(lambda tab: back(tab, callback).status_code, tabs))
     assert statuses == [303, 400]
     assert len(audit(database, "sso_login")) == 1
+
+
+def test_a_subject_longer_than_we_store_is_refused(
+    client: TestClient, database: Database, idp: RunningProvider, org: Org
+) -> None:
+    sub = "s" * 300
+    idp.set_user(sub, person("hanako", ["企画"]))
+    expect_refusal(client, database, sign_in(client, idp, sub), 401, "token_invalid")
+    assert audit(database, "sso_login_refused")[-1]["check"] == "sub"

@@ -195,7 +195,9 @@ def _email(provider: SsoProvider, claims: dict[str, Any]) -> str:
 def _resolve_user(
     db: Session, settings: Settings, provider: SsoProvider, claims: dict[str, Any], attempt: _Attempt
 ) -> User:
-    subject = str(claims["sub"])
+    subject = claims.get("sub")
+    if not isinstance(subject, str) or not subject or len(subject) > 255:
+        raise SsoFailed("token_invalid", detail={"check": "sub"})
     attempt.email = _email(provider, claims)
     identity = db.scalar(
         select(SsoIdentity).where(SsoIdentity.provider_id == provider.id, SsoIdentity.subject == subject)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from hiraga.audit import events
 from hiraga.identity.principal import Principal
 from hiraga.identity.sso import mapping
-from hiraga.identity.sso.scim.users import meta, row_id, stored_json
+from hiraga.identity.sso.scim.users import check_external_id, meta, row_id, stored_json
 from hiraga.store.tables import ScimGroup, ScimGroupMember, ScimUser, User
 
 GROUPS_CLAIM = "groups"
@@ -68,7 +68,8 @@ def _member_ids(db: Session, resource: Resource[Any]) -> set[int]:
     return ids
 
 
-def _check_name(db: Session, name: str, own_id: int | None) -> None:
+def _check_name(db: Session, name: str, own_id: int | None, resource: Resource[Any]) -> None:
+    check_external_id(resource)
     if not name or len(name) > 255:
         raise InvalidValueException(detail="displayName must be 1 to 255 characters.")
     taken = db.scalar(select(ScimGroup.id).where(ScimGroup.display_name == name))
@@ -90,7 +91,7 @@ def _set_members(db: Session, group_id: int, wanted: set[int]) -> tuple[set[int]
 
 def create(db: Session, model: type[Resource[Any]], resource: Resource[Any], actor: Principal) -> Resource[Any]:
     name = str(getattr(resource, "display_name", "") or "")
-    _check_name(db, name, None)
+    _check_name(db, name, None, resource)
     members = _member_ids(db, resource)
     now = datetime.now(UTC)
     row = ScimGroup(
@@ -115,7 +116,7 @@ def _stored(resource: Resource[Any]) -> str:
 def replace(db: Session, model: type[Resource[Any]], resource: Resource[Any], actor: Principal) -> Resource[Any]:
     row = get_row(db, str(resource.id or ""))
     name = str(getattr(resource, "display_name", "") or "")
-    _check_name(db, name, row.id)
+    _check_name(db, name, row.id, resource)
     members = _member_ids(db, resource)
     before = (row.display_name, row.external_id)
     row.display_name, row.external_id, row.resource = name, resource.external_id, _stored(resource)

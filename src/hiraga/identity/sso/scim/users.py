@@ -102,7 +102,13 @@ def _active(resource: Resource[Any]) -> bool:
     return getattr(resource, "active", None) is not False
 
 
-def _check_user_name(db: Session, user_name: str, own_id: int | None) -> None:
+def check_external_id(resource: Resource[Any]) -> None:
+    if resource.external_id is not None and len(resource.external_id) > 255:
+        raise InvalidValueException(detail="externalId must be at most 255 characters.")
+
+
+def _check_user_name(db: Session, user_name: str, own_id: int | None, resource: Resource[Any]) -> None:
+    check_external_id(resource)
     if not user_name or len(user_name) > 320:
         raise InvalidValueException(detail="userName must be 1 to 320 characters.")
     taken = db.scalar(select(ScimUser.user_id).where(ScimUser.user_name == user_name))
@@ -126,7 +132,7 @@ def create(
     db: Session, model: type[Resource[Any]], resource: Resource[Any], actor: Principal, break_glass: list[str]
 ) -> Resource[Any]:
     user_name = str(getattr(resource, "user_name", "") or "")
-    _check_user_name(db, user_name, None)
+    _check_user_name(db, user_name, None, resource)
     email = _email(resource)
     user = _check_email(db, email, None, break_glass)
     adopted = user is not None
@@ -161,7 +167,7 @@ def replace(
 ) -> Resource[Any]:
     row = get_row(db, str(resource.id or ""))
     user_name = str(getattr(resource, "user_name", "") or "")
-    _check_user_name(db, user_name, row.user_id)
+    _check_user_name(db, user_name, row.user_id, resource)
     email = _email(resource)
     _check_email(db, email, row.user_id, break_glass)
     user = row.user
