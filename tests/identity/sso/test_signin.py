@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from sso_support import Org, audit, back, memberships, person, sign_in, start
+from sso_support import OPERATOR, Org, audit, back, memberships, person, sign_in, start
 
+from hiraga.identity.sso import providers
 from hiraga.store.database import Database
 from hiraga.store.tables import SsoIdentity, SsoLoginState, User
 from oidc_provider import RunningProvider, new_key, query_of
@@ -212,3 +213,22 @@ def test_a_subject_longer_than_we_store_is_refused(
     idp.set_user(sub, person("hanako", ["企画"]))
     expect_refusal(client, database, sign_in(client, idp, sub), 401, "token_invalid")
     assert audit(database, "sso_login_refused")[-1]["check"] == "sub"
+
+
+def test_each_enabled_provider_has_a_button_and_a_disabled_one_refuses(
+    client: TestClient, database: Database, settings: Any, idp: RunningProvider, org: Org
+) -> None:
+    with database.session() as db:
+        second = providers.ProviderInput("pref", "県の共通 ID", idp.issuer, "hiraga-2", "secret-2")
+        providers.create_provider(db, OPERATOR, second, settings)
+    page = client.get("/login").text
+    assert "さくら市 ID でサインイン" in page and "県の共通 ID でサインイン" in page
+    assert 'href="/auth/sso/pref/login?next=/"' in page
+    with database.session() as db:
+        providers.set_enabled(db, OPERATOR, "city", False)
+    assert "さくら市 ID でサインイン" not in client.get("/login").text
+    response = client.get("/auth/sso/city/login", follow_redirects=False)
+    expect_refusal(client, database, response, 404, "provider_disabled")
+    idp.set_user("hanako", person("hanako", ["企画"]))
+    other = sign_in(client, idp, "hanako", slug="pref")
+    assert other.status_code == 303, str(audit(database, "sso_login_refused")[-1])  # the other one still works
