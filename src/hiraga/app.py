@@ -66,7 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def _feature_routers() -> list[APIRouter]:
     """Each feature contributes routers; imported here so the factory stays the one wiring point."""
+    from hiraga.web import scim
     from hiraga.web.api import routers as api_routers
     from hiraga.web.pages import routers as page_routers
 
-    return [*page_routers(), *api_routers()]
+    return [*page_routers(), *api_routers(), scim.router]

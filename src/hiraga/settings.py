@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     # Prometheus /metrics: when set, scrapers must send "Authorization: Bearer <token>"
     metrics_token: SecretStr | None = None
+    # single sign-on (hiraga.identity.sso): "break_glass" refuses password login to everyone except the
+    # system admins listed in break_glass_admins (API keys keep working); OIDC calls time out after this
+    password_login: Literal["all", "break_glass"] = "all"
+    break_glass_admins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    sso_http_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
 
     # model gateway (hiraga.gateway)
     allowed_upstream_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -79,10 +84,11 @@ class Settings(BaseSettings):
     # another knowledge base that is waiting gets the worker (hiraga.knowledge.ingest_queue)
     kb_ingest_slice_chunks: int = Field(default=64, ge=1, le=10_000)
 
-    @field_validator("allowed_upstream_hosts", mode="before")
+    @field_validator("allowed_upstream_hosts", "break_glass_admins", mode="before")
     @classmethod
     def _split_hosts(cls, value: object) -> object:
-        """``HIRAGA_ALLOWED_UPSTREAM_HOSTS=a.example,10.0.0.5`` (comma-separated) or a TOML list."""
+        """``HIRAGA_ALLOWED_UPSTREAM_HOSTS=a.example,10.0.0.5`` (comma-separated) or a TOML list; the same
+        for ``HIRAGA_BREAK_GLASS_ADMINS`` (e-mail addresses)."""
         if isinstance(value, str):
             return [h.strip().lower() for h in value.split(",") if h.strip()]
         return value

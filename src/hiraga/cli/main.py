@@ -12,6 +12,7 @@ from hiraga.cli.kb import kb, worker
 from hiraga.cli.limits import limits
 from hiraga.cli.models import models
 from hiraga.cli.serve import db, serve
+from hiraga.cli.sso import sso
 
 
 @click.group()
@@ -31,3 +32,4 @@ cli.add_command(audit)
 cli.add_command(apps)
 cli.add_command(backup)
 cli.add_command(restore)
+cli.add_command(sso)

@@ -23,15 +23,18 @@ _NONCE_BYTES = 12
 
 
 class SecretBox:
-    def __init__(self, platform_secret: str) -> None:
-        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"hiraga-gateway", info=_INFO).derive(
+    """``info``/``aad`` name what the box holds: each kind of secret gets its own derived key."""
+
+    def __init__(self, platform_secret: str, *, info: bytes = _INFO, aad: bytes = _AAD) -> None:
+        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"hiraga-gateway", info=info).derive(
             platform_secret.encode("utf-8")
         )
         self._aead = AESGCM(key)
+        self._aad = aad
 
     def encrypt(self, plaintext: str) -> str:
         nonce = os.urandom(_NONCE_BYTES)
-        sealed = self._aead.encrypt(nonce, plaintext.encode("utf-8"), _AAD)
+        sealed = self._aead.encrypt(nonce, plaintext.encode("utf-8"), self._aad)
         return VERSION + base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
 
     def decrypt(self, stored: str) -> str:
@@ -39,7 +42,7 @@ class SecretBox:
             raise ConfigurationError("上流 API キーの保存形式が不明です。キーを登録し直してください。")
         try:
             raw = base64.urlsafe_b64decode(stored[len(VERSION) :])
-            plain = self._aead.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], _AAD)
+            plain = self._aead.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], self._aad)
         except (InvalidTag, ValueError) as exc:
             raise ConfigurationError(
                 "上流 API キーを復号できません（秘密鍵が変更された可能性があります）。キーを登録し直してください。",

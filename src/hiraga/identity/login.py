@@ -42,12 +42,12 @@ def authenticate_password(
     try:
         _refuse_if_locked(db, subjects, now, max_failures, window_minutes, lockout_minutes)
     except TooManyRequests as locked:
-        _audit_refusal(db, address, user, client_ip, locked, "locked")
+        audit_refusal(db, address, user, client_ip, locked, "locked")
         raise
     if not verify_password(user.password_hash if user else None, password) or user is None or not user.is_active:
         db.add_all(LoginFailure(subject=s, failed_at=now) for s in subjects)
         reason = "unknown_account" if user is None else "wrong_password" if user.is_active else "inactive_account"
-        _audit_refusal(db, address, user, client_ip, LoginFailed(), reason)  # commits the failure with it
+        audit_refusal(db, address, user, client_ip, LoginFailed(), reason)  # commits the failure with it
         raise LoginFailed()
     db.execute(delete(LoginFailure).where(LoginFailure.subject == subjects[0]))
     if user.password_hash and needs_rehash(user.password_hash):
@@ -55,7 +55,7 @@ def authenticate_password(
     return user
 
 
-def _audit_refusal(
+def audit_refusal(
     db: Session, address: str, user: User | None, client_ip: str, error: HiragaError, reason: str
 ) -> None:
     row = events.event_row(

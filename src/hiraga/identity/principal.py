@@ -17,7 +17,7 @@ class Principal:
     is_system_admin: bool = False
     is_auditor: bool = False
     team_roles: Mapping[int, TeamRole] = field(default_factory=dict)
-    via: Literal["session", "api_key", "cli"] = "session"
+    via: Literal["session", "api_key", "cli", "scim", "sso"] = "session"
     api_key_id: int | None = None
     locale: str | None = None
     client_address: str | None = None  # where this request came from (hiraga.net.client_address)

@@ -37,8 +37,8 @@ def nonce_for(request: Request) -> str:
 def needs_check(request: Request) -> bool:
     if request.method in SAFE_METHODS:
         return False
-    # /v1 and /gennai authenticate by header keys only, never by cookie: nothing to forge
-    return not request.headers.get("authorization") and not request.url.path.startswith(("/v1/", "/gennai/"))
+    # /v1, /gennai and /scim authenticate by header keys only, never by cookie: nothing to forge
+    return not request.headers.get("authorization") and not request.url.path.startswith(("/v1/", "/gennai/", "/scim/"))
 
 
 def origin_of(url: str) -> str:

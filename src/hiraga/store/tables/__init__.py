@@ -27,6 +27,17 @@ from hiraga.store.tables.portal import (
     Feedback,
     Message,
 )
+from hiraga.store.tables.sso import (
+    ScimGroup,
+    ScimGroupMember,
+    ScimToken,
+    ScimUser,
+    SsoIdentity,
+    SsoLoginState,
+    SsoMappingRule,
+    SsoProvider,
+    SsoSession,
+)
 from hiraga.store.tables.usage import AuditRecord, LimitCounter, LimitDefinition, UsageRecord
 
 __all__ = [
@@ -62,6 +73,15 @@ __all__ = [
     "ProvidedAppKey",
     "RegisteredApp",
     "RegisteredAppTeam",
+    "ScimGroup",
+    "ScimGroupMember",
+    "ScimToken",
+    "ScimUser",
+    "SsoIdentity",
+    "SsoLoginState",
+    "SsoMappingRule",
+    "SsoProvider",
+    "SsoSession",
     "SystemState",
     "Team",
     "TeamRole",

@@ -10,6 +10,7 @@ def routers() -> list[APIRouter]:
         account,
         admin,
         admin_models,
+        admin_sso,
         admin_teams,
         apps,
         audit,
@@ -21,17 +22,20 @@ def routers() -> list[APIRouter]:
         kb,
         kouyoubun,
         setup,
+        sso,
         task_apps,
     )
 
     return [
         auth.router,
+        sso.router,
         setup.router,
         home.router,
         account.router,
         admin.router,
         admin_teams.router,
         admin_models.router,
+        admin_sso.router,
         chat.router,
         kouyoubun.router,  # before task_apps: /tasks/kouyoubun is not an app of the extension point
         task_apps.router,
