@@ -39,6 +39,12 @@ ENDPOINT_CHANGED = "endpoint_changed"
 ENDPOINT_REMOVED = "endpoint_removed"
 ALIAS_SET = "alias_set"
 ALIAS_REMOVED = "alias_removed"
+DATASET_POLICY_SET = "dataset_policy_set"
+DATASET_OPT_OUT_SET = "dataset_opt_out_set"
+DATASET_ITEM_REVIEWED = "dataset_item_reviewed"
+DATASET_ITEMS_BULK_APPROVED = "dataset_items_bulk_approved"
+DATASET_ITEM_WITHDRAWN = "dataset_item_withdrawn"
+DATASET_EXPORTED = "dataset_exported"
 
 
 def event_row(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hiraga.datasets import collect
 from hiraga.errors import InvalidInput, NotFound
 from hiraga.identity.principal import Principal
 from hiraga.portal import conversations
@@ -44,6 +45,7 @@ def give(
     row.rating, row.comment, row.corrected_answer = rating, comment.strip(), corrected_answer.strip()
     row.model_name = message.model_name
     db.flush()
+    collect.from_chat_feedback(db, principal, conversation, message, row)  # training data, where consented
     return row
 
 
