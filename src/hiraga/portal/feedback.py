@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hiraga.datasets import collect
+from hiraga.feedback_data import collect
 from hiraga.errors import InvalidInput, NotFound
 from hiraga.identity.principal import Principal
 from hiraga.portal import conversations

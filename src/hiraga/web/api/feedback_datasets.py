@@ -1,6 +1,6 @@
 """/api/v1/feedback-datasets: consent (team policy, opt-out), feedback on task-app outputs, the team
 admin's review queue, withdrawal, the export download and the report for model developers. Thin:
-each route hands over to a ``hiraga.datasets`` service."""
+each route hands over to a ``hiraga.feedback_data`` service."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from starlette.background import BackgroundTask
 from starlette.responses import FileResponse
 
 from hiraga.bounds import DbInt, RowId
-from hiraga.datasets import collect, export, policy, report, review
-from hiraga.datasets import protocol as wire
-from hiraga.datasets.scrub import ItemTexts
+from hiraga.feedback_data import collect, export, policy, report, review
+from hiraga.feedback_data import protocol as wire
+from hiraga.feedback_data.scrub import ItemTexts
 from hiraga.errors import NotFound
 from hiraga.web.api.schemas import ERROR_RESPONSES
 from hiraga.web.deps import CurrentPrincipal, DbSession, Scope, app_context

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 from hiraga.cli.common import CLI_OPERATOR
-from hiraga.datasets import policy
+from hiraga.feedback_data import policy
 from hiraga.identity import directory
 from hiraga.identity.principal import Principal
 from hiraga.spine.authorize import AccessScope
@@ -63,7 +63,9 @@ def chat_reply(
     classification: int = 1,
     model_name: str = "llm-jp-4",
 ) -> tuple[Conversation, Message]:
-    conversation = Conversation(user_id=user.user_id, title="問い合わせ", model="default", classification=classification)
+    conversation = Conversation(
+        user_id=user.user_id, title="問い合わせ", model="default", classification=classification
+    )
     db.add(conversation)
     db.flush()
     asked = Message(conversation_id=conversation.id, position=0, role="user", content=question)
@@ -81,7 +83,9 @@ def chat_reply(
     return conversation, reply
 
 
-def rate(db: Session, user: Principal, rating: str = "good", corrected: str = "", comment: str = "", **kw: object) -> int:
+def rate(
+    db: Session, user: Principal, rating: str = "good", corrected: str = "", comment: str = "", **kw: object
+) -> int:
     """A reply and the user's feedback on it through the portal's feedback service; the message id."""
     from hiraga.portal import feedback
 

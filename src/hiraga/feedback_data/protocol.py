@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from hiraga.datasets.policy import Policy
+from hiraga.feedback_data.policy import Policy
 from hiraga.store.tables import DatasetItem
 
 MAX_TEXT = 100_000

@@ -13,8 +13,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from hiraga.audit import events
-from hiraga.datasets.policy import withdraw_all_of
-from hiraga.datasets.scrub import ItemTexts, scrub
+from hiraga.feedback_data.policy import withdraw_all_of
+from hiraga.feedback_data.scrub import ItemTexts, scrub
 from hiraga.errors import Forbidden, InvalidInput, NotFound
 from hiraga.identity.principal import Principal
 from hiraga.pii import PiiDetector
@@ -65,7 +65,7 @@ def counts(db: Session, scope: AccessScope, team_id: int | None = None) -> dict[
     query = select(DatasetItem.status, func.count()).where(scope.admin_team_filter(DatasetItem.team_id))
     if team_id is not None:
         query = query.where(DatasetItem.team_id == team_id)
-    found = dict(db.execute(query.group_by(DatasetItem.status)).tuples().all())
+    found = {str(status): int(n) for status, n in db.execute(query.group_by(DatasetItem.status))}
     return {status: int(found.get(status, 0)) for status in STATUSES}
 
 

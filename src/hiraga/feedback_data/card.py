@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import hiraga
 
 if TYPE_CHECKING:
-    from hiraga.datasets.export import ExportFilter, ExportSummary
+    from hiraga.feedback_data.export import ExportFilter, ExportSummary
 
 FILE_NAMES = {"sft": "sft.jsonl", "preference": "preference.jsonl", "kto": "kto.jsonl"}
 FORMATS = {
@@ -67,7 +67,7 @@ def render_card(summary: ExportSummary, filters: ExportFilter, made_at: datetime
         "- すべてのテキストは hiraga の個人情報検出器で検査し、見つかった値は項目内で一貫した種類付きの"
         "置き換え（例: 〔氏名1〕）にしてあります。",
         "- 各項目はチーム管理者が確認して承認したものです（編集したものは再度検査しています）。",
-        "- 回答はモデルの出力であり、正しさは確認されていません。利用者が 👍 と評価したか、修正したものです。",
+        "- 回答はモデルの出力で、正しさは確認されていません。利用者の評価（👍/👎）と修正を付けています（回答したモデル名は各項目の集計にあります）。",
         f"- 絞り込み: {_filters(filters)}",
         "",
     ]

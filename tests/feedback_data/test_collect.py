@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from hiraga.datasets import collect, policy
+from hiraga.feedback_data import collect, policy
 from hiraga.errors import InvalidInput
 from hiraga.store.database import Database
 from hiraga.store.tables import AuditRecord, DatasetItem, Message
@@ -34,7 +34,9 @@ def test_without_a_team_policy_feedback_is_kept_but_never_becomes_training_data(
 def test_a_consented_reply_is_kept_scrubbed_with_one_placeholder_per_value(database, people: People) -> None:
     with database.session() as db:
         allow(db, people.team_a)
-        message_id = rate(db, people.alice, "bad", corrected=f"{NAME}様、{PHONE} へお電話ください。", comment="敬語が不自然")
+        message_id = rate(
+            db, people.alice, "bad", corrected=f"{NAME}様、{PHONE} へお電話ください。", comment="敬語が不自然"
+        )
     [item] = items(database)
     content = json.loads(item.content)
     text = json.dumps(content, ensure_ascii=False)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from hiraga.datasets.export import BATCH, ExportFilter, check_filters, exportable
+from hiraga.feedback_data.export import BATCH, ExportFilter, check_filters, exportable
 from hiraga.spine.authorize import AccessScope
 
 EXAMPLES = 5
