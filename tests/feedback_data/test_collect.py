@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from hiraga.feedback_data import collect, policy
 from hiraga.errors import InvalidInput
+from hiraga.feedback_data import collect, policy
 from hiraga.store.database import Database
 from hiraga.store.tables import AuditRecord, DatasetItem, Message
 

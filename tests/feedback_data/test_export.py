@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from hiraga.errors import Conflict, Forbidden, NotFound
 from hiraga.feedback_data import export, policy, review
 from hiraga.feedback_data.export import ExportFilter
 from hiraga.feedback_data.scrub import default_detectors
-from hiraga.errors import Conflict, Forbidden, NotFound
 from hiraga.pii import scan
 from hiraga.spine.authorize import AccessScope
 from hiraga.store.database import Database
@@ -101,12 +101,12 @@ def test_only_approved_consented_items_within_the_policy_leave(tmp_path, databas
         policy.set_opt_out(db, people.carol, True)
         allow(db, people.team_a, max_classification=1)  # lowered after approval: the 機密性2 item stays in
         policy.set_policy(db, ROOT, people.team_b, False)  # team B withdrew its consent
-    folder, summary = exported(tmp_path, database, ROOT)
+    _folder, summary = exported(tmp_path, database, ROOT)
     assert summary.items == 0 and sum(summary.rows.values()) == 0
     with database.session() as db:
         allow(db, people.team_a, max_classification=2)
         allow(db, people.team_b)
-    again, summary = exported(tmp_path / "again", database, ROOT)
+    _again, summary = exported(tmp_path / "again", database, ROOT)
     assert summary.items == 2 and dict(summary.by_model) == {"plamo-2": 1, "llm-jp-4": 1}
     assert {t["name"] for t in summary.teams.values()} == {"A課", "B室"}
 

@@ -9,9 +9,9 @@ import json
 import pytest
 from sqlalchemy import select
 
+from hiraga.errors import Forbidden, InvalidInput, NotFound
 from hiraga.feedback_data import review
 from hiraga.feedback_data.scrub import ItemTexts
-from hiraga.errors import Forbidden, InvalidInput, NotFound
 from hiraga.spine.authorize import AccessScope
 from hiraga.store.database import Database
 from hiraga.store.tables import AuditRecord, DatasetItem

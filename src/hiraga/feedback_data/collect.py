@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hiraga.errors import InvalidInput
 from hiraga.feedback_data.policy import team_for
 from hiraga.feedback_data.scrub import ItemTexts, scrub
-from hiraga.errors import InvalidInput
 from hiraga.identity.principal import Principal
 from hiraga.pii import PiiDetector
 from hiraga.portal import conversations

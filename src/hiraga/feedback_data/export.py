@@ -29,9 +29,9 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from hiraga.audit import events
+from hiraga.errors import Conflict, InvalidInput
 from hiraga.feedback_data.card import render_card
 from hiraga.feedback_data.scrub import ItemTexts
-from hiraga.errors import Conflict, InvalidInput
 from hiraga.spine.authorize import AccessScope
 from hiraga.store.tables import DatasetItem, DatasetOptOut, DatasetPolicy, Team
 

@@ -13,9 +13,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from hiraga.audit import events
+from hiraga.errors import Forbidden, InvalidInput, NotFound
 from hiraga.feedback_data.policy import withdraw_all_of
 from hiraga.feedback_data.scrub import ItemTexts, scrub
-from hiraga.errors import Forbidden, InvalidInput, NotFound
 from hiraga.identity.principal import Principal
 from hiraga.pii import PiiDetector
 from hiraga.spine.authorize import AccessScope

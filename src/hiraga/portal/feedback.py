@@ -7,8 +7,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hiraga.feedback_data import collect
 from hiraga.errors import InvalidInput, NotFound
+from hiraga.feedback_data import collect
 from hiraga.identity.principal import Principal
 from hiraga.portal import conversations
 from hiraga.store.tables import Feedback, Message

@@ -14,10 +14,10 @@ from starlette.background import BackgroundTask
 from starlette.responses import FileResponse
 
 from hiraga.bounds import DbInt, RowId
+from hiraga.errors import NotFound
 from hiraga.feedback_data import collect, export, policy, report, review
 from hiraga.feedback_data import protocol as wire
 from hiraga.feedback_data.scrub import ItemTexts
-from hiraga.errors import NotFound
 from hiraga.web.api.schemas import ERROR_RESPONSES
 from hiraga.web.deps import CurrentPrincipal, DbSession, Scope, app_context
 
