@@ -49,6 +49,13 @@ def policy_of(db: Session, team_id: int) -> Policy:
     return Policy(team_id, row.training_use, row.max_classification, row.licence)
 
 
+def visible_policy(db: Session, scope: AccessScope, team_id: int) -> Policy:
+    """A team's policy for its members (and auditors and system admins); other teams do not exist."""
+    if db.get(Team, team_id) is None or not scope.can_see_team(team_id):
+        raise NotFound("指定されたチームが見つかりません。")
+    return policy_of(db, team_id)
+
+
 def set_policy(
     db: Session, scope: AccessScope, team_id: int, training_use: bool, max_classification: int = 1, licence: str = ""
 ) -> Policy:

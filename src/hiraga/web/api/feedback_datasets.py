@@ -14,7 +14,6 @@ from starlette.background import BackgroundTask
 from starlette.responses import FileResponse
 
 from hiraga.bounds import DbInt, RowId
-from hiraga.errors import NotFound
 from hiraga.feedback_data import collect, export, policy, report, review
 from hiraga.feedback_data import protocol as wire
 from hiraga.feedback_data.scrub import ItemTexts
@@ -39,9 +38,7 @@ Filter = Annotated[export.ExportFilter, Depends(export_filter)]
 
 @router.get("/policies/{team_id}", summary="チームの提供方針（学習への利用と機密性）")
 def get_policy(team_id: RowId, db: DbSession, scope: Scope) -> wire.PolicyView:
-    if not (scope.principal.is_system_admin or team_id in scope.principal.team_ids):
-        raise NotFound("指定されたチームが見つかりません。")
-    return wire.PolicyView.of(policy.policy_of(db, team_id))
+    return wire.PolicyView.of(policy.visible_policy(db, scope, team_id))
 
 
 @router.put("/policies/{team_id}", summary="チームの提供方針を設定（チーム管理者）")
