@@ -175,14 +175,19 @@ def export(db: Session, scope: AccessScope, filters: ExportFilter, target: Path)
 
 
 def export_archive(db: Session, scope: AccessScope, filters: ExportFilter, workdir: Path) -> tuple[Path, ExportSummary]:
-    """A complete export as one zip file in ``workdir`` (for a download); the caller removes it."""
+    """A complete export as one zip file in a new folder of ``workdir`` (for a download); the caller
+    removes that folder once the file is sent."""
+    check_filters(scope, filters)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    target = Path(tempfile.mkdtemp(dir=workdir)) / f"hiraga-feedback-{stamp}"
+    folder = Path(tempfile.mkdtemp(dir=workdir))
+    target = folder / f"hiraga-feedback-{stamp}"
     try:
         summary = export(db, scope, filters, target)
         archive = Path(shutil.make_archive(str(target), "zip", root_dir=target))
-    finally:
-        shutil.rmtree(target, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    shutil.rmtree(target, ignore_errors=True)
     return archive, summary
 
 

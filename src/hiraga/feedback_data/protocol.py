@@ -66,7 +66,7 @@ class TaskOutputFeedback(Request):
     model_name: str = Field(max_length=200)
     endpoint: str = Field(default="", max_length=200)
     classification: int = Field(ge=1, le=3)
-    answered_at: datetime
+    answered_at: datetime = Field(strict=False)  # ISO 8601 text in JSON
     rating: Literal["good", "bad"]
     comment: str = Field(default="", max_length=20_000)
     corrected_answer: str = Field(default="", max_length=20_000)
@@ -105,7 +105,7 @@ class ItemView(BaseModel):
     edited: bool
     findings: dict[str, int]
     content: dict[str, Any]
-    answered_at: datetime
+    answered_at: datetime = Field(strict=False)  # ISO 8601 text in JSON
     reviewed_at: datetime | None
 
     @classmethod

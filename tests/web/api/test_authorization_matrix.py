@@ -486,7 +486,9 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("POST", "/api/v1/feedback-datasets/items/{item_id}/withdraw"): Entry(
         row(401, (200, 404), (200, 404), (200, 404), 200), prepare=_dataset_item
     ),
-    ("POST", "/api/v1/feedback-datasets/teams/{team_id}/bulk-approve"): Entry(row(401, (403, 404), (200, 404), 403, 200)),
+    ("POST", "/api/v1/feedback-datasets/teams/{team_id}/bulk-approve"): Entry(
+        row(401, (403, 404), (200, 404), 403, 200)
+    ),
     ("POST", "/api/v1/feedback-datasets/teams/{team_id}/users/{user_id}/withdraw"): Entry(
         row(401, (403, 404), (200, 404), 403, 200)
     ),
