@@ -132,3 +132,13 @@ def team_for(db: Session, principal: Principal, classification: int, preferred: 
         if row is not None and row.training_use and classification <= row.max_classification:
             return team_id
     return None
+
+
+def notice_for(db: Session, principal: Principal, classification: int, preferred: int | None = None) -> str:
+    """What the user is told next to the 👍/👎 buttons: whether this feedback may become training data."""
+    if opted_out(db, principal.user_id):
+        return "あなたは評価の学習データへの提供を止めています。評価はこの画面の改善にだけ使われます。"
+    team_id = team_for(db, principal, classification, preferred)
+    if team_id is None:
+        return "この会話への評価は、モデルの学習には使いません。"
+    return policy_of(db, team_id).describe()

@@ -17,6 +17,7 @@ def routers() -> list[APIRouter]:
         builder,
         chat,
         dashboards,
+        feedback_data,
         home,
         kb,
         kouyoubun,
@@ -40,4 +41,5 @@ def routers() -> list[APIRouter]:
         dashboards.router,
         apps.router,
         kb.router,
+        feedback_data.router,
     ]
