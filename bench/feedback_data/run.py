@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import subprocess
 import tempfile
 import threading
 import time
@@ -119,6 +120,26 @@ def peer_export(database: Database, folder: Path) -> int:
     return written
 
 
+def export_in_this_process(url: str, data_dir: Path, mode: str) -> dict[str, Any]:
+    """One export (``streamed``: hiraga's; ``peer``: read everything first), memory measured from a fresh process."""
+    database = Database(url)
+    audit_keys.bind(database.engine, load_settings(data_dir=data_dir, database_url=url))
+    out = data_dir / mode
+    with PeakRss() as rss:
+        began = time.perf_counter()
+        if mode == "streamed":
+            with database.session() as db:
+                summary = export.export(db, AccessScope(CLI_OPERATOR), export.ExportFilter(), out)
+            rows: Any = dict(summary.rows)
+        else:
+            out.mkdir()
+            rows = peer_export(database, out)
+        seconds = time.perf_counter() - began
+    database.dispose()
+    size = sum(p.stat().st_size for p in out.iterdir())
+    return {"rows": rows, "bytes": size, "rss_growth_mb": round(rss.growth_mb, 1), "seconds": round(seconds, 1)}
+
+
 def bench_export(items: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/bench.db"
@@ -126,28 +147,13 @@ def bench_export(items: int) -> dict[str, Any]:
         database = Database(url)
         audit_keys.bind(database.engine, load_settings(data_dir=Path(tmp), database_url=url))
         fill(database, items)
-        with PeakRss() as streamed, database.session() as db:
-            began = time.perf_counter()
-            summary = export.export(db, AccessScope(CLI_OPERATOR), export.ExportFilter(), Path(tmp) / "out")
-            streamed_s = time.perf_counter() - began
-        size = sum(p.stat().st_size for p in (Path(tmp) / "out").iterdir())
-        peer_folder = Path(tmp) / "peer"
-        peer_folder.mkdir()
-        with PeakRss() as peer:
-            began = time.perf_counter()
-            peer_rows = peer_export(database, peer_folder)
-            peer_s = time.perf_counter() - began
         database.dispose()
-    return {
-        "items": summary.items,
-        "rows": dict(summary.rows),
-        "bytes": size,
-        "streamed_rss_growth_mb": round(streamed.growth_mb, 1),
-        "streamed_seconds": round(streamed_s, 1),
-        "peer_rows": peer_rows,
-        "peer_rss_growth_mb": round(peer.growth_mb, 1),
-        "peer_seconds": round(peer_s, 1),
-    }
+        results = {}
+        for mode in ("streamed", "peer"):
+            command = [sys.executable, __file__, "--export-only", url, "--data-dir", tmp, "--mode", mode]
+            done = subprocess.run(command, check=True, capture_output=True, text=True)
+            results[mode] = json.loads(done.stdout)
+    return {"items": items, **results}
 
 
 def bench_scrub(count: int) -> dict[str, Any]:
@@ -188,7 +194,13 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--scrub-items", type=int, default=500)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--export-only", help=argparse.SUPPRESS)
+    parser.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--mode", choices=("streamed", "peer"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.export_only:
+        print(json.dumps(export_in_this_process(args.export_only, args.data_dir, args.mode)))
+        return
     result = {"scrub": bench_scrub(args.scrub_items), "export": bench_export(args.items)}
     print(json.dumps(result, ensure_ascii=False, indent=2))
     if args.json:
