@@ -144,6 +144,39 @@ def receipt_for(secret: str, principal: Principal, output: Output) -> str:
     return hmac.new(key, _digest(principal, output), hashlib.sha256).hexdigest()
 
 
+def offer(secret: str, principal: Principal, output: Output) -> dict[str, str]:
+    """The hidden fields of a feedback form under a task app's output (``feedback_data/_task_feedback.html``):
+    the output as shown, and the receipt that proves hiraga showed it to this user."""
+    return {
+        "receipt": receipt_for(secret, principal, output),
+        "task": output.task,
+        "prompt": json.dumps(output.prompt, ensure_ascii=False),
+        "answer": output.answer,
+        "model_name": output.model_name,
+        "endpoint": output.endpoint,
+        "classification": str(output.classification),
+        "answered_at": output.answered_at.astimezone(UTC).isoformat(),
+    }
+
+
+def output_from_form(fields: dict[str, str]) -> Output:
+    """An ``offer`` sent back by the browser, read strictly (the receipt is checked separately)."""
+    try:
+        prompt = json.loads(fields.get("prompt", ""))
+        messages = [{"role": str(m["role"]), "content": str(m["content"])} for m in prompt]
+        return Output(
+            task=fields.get("task", ""),
+            prompt=messages,
+            answer=fields.get("answer", ""),
+            model_name=fields.get("model_name", "")[:200],
+            endpoint=fields.get("endpoint", "")[:200],
+            classification=int(fields.get("classification", "")),
+            answered_at=datetime.fromisoformat(fields.get("answered_at", "")),
+        )
+    except (ValueError, TypeError, KeyError) as error:
+        raise InvalidInput("評価する出力が見つかりません。", code="output_not_found") from error
+
+
 def check_output(secret: str, principal: Principal, output: Output, receipt: str) -> None:
     if output.task not in TASKS or output.task in ("chat", "arena"):
         raise InvalidInput("業務アプリの種類が正しくありません。", code="invalid_task", detail={"field": "task"})
