@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
@@ -11,22 +10,11 @@ from hiraga.cli.common import data_dir_option, operator_session, reports_errors
 from hiraga.feedback_data import export as exports
 from hiraga.feedback_data import policy
 from hiraga.identity import directory
-from hiraga.usage.windows import JST
 
 
 @click.group()
 def feedback() -> None:
     """利用者の評価から作る学習データ（方針の設定・書き出し）。"""
-
-
-def _day(value: str | None, end: bool = False) -> datetime | None:
-    if not value:
-        return None
-    try:
-        day = datetime.fromisoformat(value).replace(tzinfo=JST)
-    except ValueError as error:
-        raise click.BadParameter("日付は YYYY-MM-DD の形で指定してください。") from error
-    return day + timedelta(days=1) if end else day
 
 
 @feedback.command("export")
@@ -52,7 +40,9 @@ def export_command(
     """承認済みの評価データを新しいフォルダ OUT に書き出します（SFT・DPO・KTO の JSONL と README.md）。"""
     with operator_session(data_dir) as (db, scope, _settings):
         team_id = directory.find_team(db, team).id if team else None
-        filters = exports.ExportFilter(team_id, model, task, _day(since), _day(until, end=True))
+        filters = exports.ExportFilter(
+            team_id, model, task, exports.day(since, "since"), exports.day(until, "until", end=True)
+        )
         summary = exports.export(db, scope, filters, out)
     rows = "、".join(f"{exports.FILES[name]} {summary.rows[name]:,} 行" for name in exports.FILES)
     click.echo(f"書き出しました: {out}（項目 {summary.items:,} 件: {rows}）")

@@ -21,7 +21,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -34,6 +34,7 @@ from hiraga.feedback_data.card import render_card
 from hiraga.feedback_data.scrub import ItemTexts
 from hiraga.spine.authorize import AccessScope
 from hiraga.store.tables import DatasetItem, DatasetOptOut, DatasetPolicy, Team
+from hiraga.usage.windows import JST
 
 FILES = {"sft": "sft.jsonl", "preference": "preference.jsonl", "kto": "kto.jsonl"}
 BATCH = 500
@@ -93,6 +94,18 @@ def exportable(scope: AccessScope, filters: ExportFilter) -> Select[DatasetItem,
     if filters.until is not None:
         query = query.where(DatasetItem.answered_at < filters.until)
     return query.order_by(DatasetItem.id)
+
+
+def day(value: str | None, field: str, *, end: bool = False) -> datetime | None:
+    """A date as staff write it (``YYYY-MM-DD``, Japan time): the start of that day, or of the next
+    one for the end of a period (``end``), so that ``until`` includes the day named."""
+    if not value:
+        return None
+    try:
+        start = datetime.fromisoformat(value).replace(tzinfo=JST)
+    except ValueError as error:
+        raise InvalidInput("日付は YYYY-MM-DD の形で指定してください。", detail={"field": field}) from error
+    return start + timedelta(days=1) if end else start
 
 
 def check_filters(scope: AccessScope, filters: ExportFilter) -> None:

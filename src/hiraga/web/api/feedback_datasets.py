@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import shutil
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
+from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 from starlette.responses import FileResponse
 
@@ -17,6 +17,7 @@ from hiraga.bounds import DbInt, RowId
 from hiraga.feedback_data import collect, export, policy, report, review
 from hiraga.feedback_data import protocol as wire
 from hiraga.feedback_data.scrub import ItemTexts
+from hiraga.spine.authorize import AccessScope
 from hiraga.web.api.schemas import ERROR_RESPONSES
 from hiraga.web.deps import CurrentPrincipal, DbSession, Scope, app_context
 
@@ -104,20 +105,17 @@ def withdraw_user(team_id: RowId, user_id: RowId, db: DbSession, scope: Scope) -
 
 @router.get("/export", summary="学習データの書き出し（SFT・DPO・KTO の JSONL とデータカードの zip）")
 def export_download(request: Request, db: DbSession, scope: Scope, wanted: Filter) -> FileResponse:
+    return download(request, db, scope, wanted)
+
+
+def download(request: Request, db: Session, scope: AccessScope, filters: export.ExportFilter) -> FileResponse:
+    """The export as a zip (the page's download too): made completely first, removed once sent."""
     workdir = app_context(request).settings.data_dir / "exports"
     workdir.mkdir(parents=True, exist_ok=True)
-    archive, _summary = export.export_archive(db, scope, wanted, workdir)
+    archive, _summary = export.export_archive(db, scope, filters, workdir)
     db.commit()  # the export's audit record stands before the file is offered
-    return FileResponse(
-        archive,
-        media_type="application/zip",
-        filename=archive.name,
-        background=BackgroundTask(_remove, archive.parent),
-    )
-
-
-def _remove(folder: Path) -> None:
-    shutil.rmtree(folder, ignore_errors=True)
+    cleanup = BackgroundTask(shutil.rmtree, archive.parent, ignore_errors=True)
+    return FileResponse(archive, media_type="application/zip", filename=archive.name, background=cleanup)
 
 
 @router.get("/report", summary="モデル別の評価の集計（承認済み・提供可能なものだけ）")

@@ -5,14 +5,11 @@ report for model developers (/feedback-data/review). Thin: every write is a ``fe
 from __future__ import annotations
 
 import json
-import shutil
-from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from sqlalchemy.orm import Session
-from starlette.background import BackgroundTask
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 
 from hiraga.bounds import RowId
 from hiraga.errors import InvalidInput
@@ -21,7 +18,7 @@ from hiraga.feedback_data.scrub import ItemTexts, segments
 from hiraga.identity import directory
 from hiraga.spine.authorize import AccessScope
 from hiraga.store.tables import DatasetItem
-from hiraga.usage.windows import JST
+from hiraga.web.api import feedback_datasets as feedback_api
 from hiraga.web.deps import DbSession, app_context
 from hiraga.web.pages.rendering import (
     PagePrincipal,
@@ -209,25 +206,9 @@ def download(
     until: str = "",
 ) -> Response:
     filters = export.ExportFilter(
-        team_id, model or None, task or None, _day(since, "since"), _day(until, "until", end=True)
+        team_id, model or None, task or None, export.day(since, "since"), export.day(until, "until", end=True)
     )
-    workdir = app_context(request).settings.data_dir / "exports"
-    workdir.mkdir(parents=True, exist_ok=True)
-    archive, _summary = export.export_archive(db, scope, filters, workdir)
-    db.commit()  # the export's audit record stands before the file is offered
-    cleanup = BackgroundTask(shutil.rmtree, archive.parent, ignore_errors=True)
-    return FileResponse(archive, media_type="application/zip", filename=archive.name, background=cleanup)
-
-
-def _day(value: str, field: str, *, end: bool = False) -> datetime | None:
-    """A date from the form (``YYYY-MM-DD``, Japan time): the start of that day, or of the next (``end``)."""
-    if not value:
-        return None
-    try:
-        day = datetime.fromisoformat(value).replace(tzinfo=JST)
-    except ValueError as error:
-        raise InvalidInput("日付は YYYY-MM-DD の形で指定してください。", detail={"field": field}) from error
-    return day + timedelta(days=1) if end else day
+    return feedback_api.download(request, db, scope, filters)
 
 
 def _team_names(db: Session, scope: AccessScope, admin: bool = False) -> dict[int, str]:
