@@ -41,6 +41,7 @@ def test_the_admin_sees_the_queue_and_approves_or_rejects(database, people: Peop
     admin = AccessScope(people.carol)
     with database.session() as db:
         assert [i.id for i in review.queue(db, admin)] == [with_pii, clean]
+        assert [i.id for i in review.queue(db, admin, offset=1)] == [clean]  # pages of review.PAGE
         assert review.queue(db, AccessScope(people.dave)) == []
         assert review.decide(db, admin, with_pii, "reject").status == "rejected"
         assert review.decide(db, admin, clean, "approve").status == "approved"

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Form, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from hiraga.bounds import RowId
+from hiraga.bounds import DbInt, RowId
 from hiraga.errors import InvalidInput
 from hiraga.feedback_data import collect, export, policy, report, review
 from hiraga.feedback_data.scrub import ItemTexts, segments
@@ -99,10 +99,12 @@ def _back(request: Request, next: str | None, notice: str) -> Response:
 
 
 # -- the team admin's ----------------------------------------------------------------------------
-def review_context(db: Session, scope: AccessScope, team_id: int | None, status: str, **extra: Any) -> dict[str, Any]:
+def review_context(
+    db: Session, scope: AccessScope, team_id: int | None, status: str, offset: int = 0, **extra: Any
+) -> dict[str, Any]:
     names = _team_names(db, scope, admin=True)
     team = team_id if team_id in names else (min(names) if names else None)
-    items = review.queue(db, scope, team, status) if team is not None else []
+    items = review.queue(db, scope, team, status, offset) if team is not None else []
     return {
         "teams": names,
         "team_id": team,
@@ -111,6 +113,8 @@ def review_context(db: Session, scope: AccessScope, team_id: int | None, status:
         "policy": policy.policy_of(db, team) if team is not None else None,
         "counts": review.counts(db, scope, team) if team is not None else {},
         "items": [item_view(r) for r in items],
+        "offset": offset,
+        "next_offset": offset + review.PAGE if len(items) == review.PAGE else None,
         "report": report.report(db, scope, export.ExportFilter(team_id=team)) if team is not None else [],
         **extra,
     }
@@ -124,10 +128,11 @@ def review_page(
     team_id: RowId | None = None,
     status: str = "pending",
     notice: str = "",
+    offset: DbInt = 0,
 ) -> Response:
     if status not in STATUS_LABELS:
         status = "pending"
-    context = review_context(db, scope, team_id, status, notice=notice)
+    context = review_context(db, scope, team_id, status, max(0, offset), notice=notice)
     return render(request, "feedback_data/review.html", context, headers={"Cache-Control": "no-store"})
 
 
