@@ -59,6 +59,12 @@ SCIM_USER_DELETED = "scim_user_deleted"
 SCIM_GROUP_CREATED = "scim_group_created"
 SCIM_GROUP_UPDATED = "scim_group_updated"
 SCIM_GROUP_DELETED = "scim_group_deleted"
+DATASET_POLICY_SET = "dataset_policy_set"
+DATASET_OPT_OUT_SET = "dataset_opt_out_set"
+DATASET_ITEM_REVIEWED = "dataset_item_reviewed"
+DATASET_ITEMS_BULK_APPROVED = "dataset_items_bulk_approved"
+DATASET_ITEM_WITHDRAWN = "dataset_item_withdrawn"
+DATASET_EXPORTED = "dataset_exported"
 
 
 def event_row(

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hiraga.errors import InvalidInput, NotFound
+from hiraga.feedback_data import collect
 from hiraga.identity.principal import Principal
 from hiraga.portal import conversations
 from hiraga.store.tables import Feedback, Message
@@ -44,6 +45,7 @@ def give(
     row.rating, row.comment, row.corrected_answer = rating, comment.strip(), corrected_answer.strip()
     row.model_name = message.model_name
     db.flush()
+    collect.from_chat_feedback(db, principal, conversation, message, row)  # training data, where consented
     return row
 
 

@@ -9,13 +9,13 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from oidc_provider import RunningProvider
 from sso_support import OPERATOR, Org, audit, person, sign_in
 
 from hiraga.app import create_app
 from hiraga.identity import api_keys, directory
 from hiraga.settings import Settings
 from hiraga.store.database import Database
+from oidc_provider import RunningProvider
 
 PASSWORD = "Sakura-City-2025!"
 

@@ -30,6 +30,7 @@ from hiraga.store.tables import (
     BuilderApp,
     BuilderAppTeam,
     Conversation,
+    DatasetItem,
     KbDocument,
     KnowledgeBase,
     LimitDefinition,
@@ -283,6 +284,34 @@ KB_READ = row(401, (200, 404), (200, 404), 200, 200)
 KB_MANAGE = row(401, (403, 404), (204, 404), 403, 204)
 
 
+def _task_feedback(world: World, target: str, n: int) -> dict[str, Any]:
+    return {
+        "receipt": "0" * 64,
+        "task": "summarise",
+        "prompt": [{"role": "user", "content": "要約して"}],
+        "answer": "要約です。",
+        "model_name": "default",
+        "classification": 1,
+        "answered_at": "2026-12-01T00:00:00Z",
+        "rating": "good",
+    }
+
+
+def _dataset_item(database: Database, world: World, role: str, target: str) -> dict[str, int | str]:
+    """A feedback-dataset item of the caller in the own team, or the stranger's in the other team."""
+    with database.session() as db:
+        item = DatasetItem(
+            team_id=world.team[target],
+            user_id=_caller_id(world, role, target),
+            source="chat",
+            task="chat",
+            content='{"prompt": [{"role": "user", "content": "質問"}], "answer": "回答"}',
+        )
+        db.add(item)
+        db.flush()
+        return {"item": item.id, "dataset_item": item.id}
+
+
 PRIVATE = row(401, (200, 404), (200, 404), (200, 404), (200, 404))
 PAST_AUTHORISATION = row(401, (400, 404), (400, 404), (400, 404), (400, 404))  # 400: blank input, no model call
 
@@ -439,6 +468,32 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("POST", "/api/v1/kb/{kb_id}/search"): Entry(
         KB_READ, body=lambda w, t, n: {"query": "規程"}, prepare=_knowledge_base
     ),
+    ("GET", "/api/v1/feedback-datasets/policies/{team_id}"): Entry(row(401, (200, 404), (200, 404), 200, 200)),
+    ("PUT", "/api/v1/feedback-datasets/policies/{team_id}"): Entry(
+        row(401, (403, 404), (200, 404), 403, 200), body=lambda w, t, n: {"training_use": False}
+    ),
+    ("PUT", "/api/v1/feedback-datasets/opt-out"): Entry(
+        row(401, 200, 200, 200, 200), body=lambda w, t, n: {"opted_out": False}
+    ),
+    # 400: past authorisation, a receipt the portal never gave
+    ("POST", "/api/v1/feedback-datasets/task-outputs"): Entry(row(401, 400, 400, 400, 400), body=_task_feedback),
+    ("GET", "/api/v1/feedback-datasets/items"): Entry(
+        row(401, 403, (SEES, HIDDEN), 403, SEES), listed="dataset_item", prepare=_dataset_item
+    ),
+    ("POST", "/api/v1/feedback-datasets/items/{item_id}/review"): Entry(
+        row(401, (403, 404), (200, 404), 404, 200), body=lambda w, t, n: {"decision": "reject"}, prepare=_dataset_item
+    ),
+    ("POST", "/api/v1/feedback-datasets/items/{item_id}/withdraw"): Entry(
+        row(401, (200, 404), (200, 404), (200, 404), 200), prepare=_dataset_item
+    ),
+    ("POST", "/api/v1/feedback-datasets/teams/{team_id}/bulk-approve"): Entry(
+        row(401, (403, 404), (200, 404), 403, 200)
+    ),
+    ("POST", "/api/v1/feedback-datasets/teams/{team_id}/users/{user_id}/withdraw"): Entry(
+        row(401, (403, 404), (200, 404), 403, 200)
+    ),
+    ("GET", "/api/v1/feedback-datasets/export"): Entry(row(401, 403, 200, 403, 200)),
+    ("GET", "/api/v1/feedback-datasets/report"): Entry(row(401, 403, 200, 403, 200)),
     # 400: past authorisation, a blank question (no model is called)
     ("POST", "/api/v1/kb/{kb_id}/ask"): Entry(
         row(401, (400, 404), (400, 404), 400, 400), body=lambda w, t, n: {"question": " "}, prepare=_knowledge_base

@@ -3,6 +3,7 @@
 from hiraga.store.tables.apps import AppRun, ProvidedAppJob, ProvidedAppKey, RegisteredApp, RegisteredAppTeam
 from hiraga.store.tables.audit import AuditChainHead, AuditCheckpoint
 from hiraga.store.tables.base import Base
+from hiraga.store.tables.datasets import DatasetItem, DatasetOptOut, DatasetPolicy
 from hiraga.store.tables.gateway import ModelAlias, ModelEndpoint, ModelEndpointTeam
 from hiraga.store.tables.identity import (
     ApiKey,
@@ -53,6 +54,9 @@ __all__ = [
     "BuilderApp",
     "BuilderAppTeam",
     "Conversation",
+    "DatasetItem",
+    "DatasetOptOut",
+    "DatasetPolicy",
     "Feedback",
     "KbChunk",
     "KbDocument",

@@ -18,6 +18,7 @@ def routers() -> list[APIRouter]:
         builder,
         chat,
         dashboards,
+        feedback_data,
         home,
         kb,
         kouyoubun,
@@ -44,4 +45,5 @@ def routers() -> list[APIRouter]:
         dashboards.router,
         apps.router,
         kb.router,
+        feedback_data.router,
     ]

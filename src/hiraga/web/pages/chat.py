@@ -14,6 +14,7 @@ from starlette.responses import Response
 from hiraga.apps.forms import Upload
 from hiraga.bounds import RowId
 from hiraga.errors import HiragaError
+from hiraga.feedback_data import policy as feedback_policy
 from hiraga.identity import directory
 from hiraga.identity.principal import Principal
 from hiraga.portal import bots, catalogue, chat, conversations, feedback
@@ -76,6 +77,7 @@ def conversation_context(
         conversation=row,
         current_model=current,
         messages=message_views(db, principal, list(row.messages)),
+        training_notice=feedback_policy.notice_for(db, principal, row.classification),
         **extra,
     )
 
