@@ -3,6 +3,7 @@
 from hiraga.store.tables.apps import AppRun, ProvidedAppJob, ProvidedAppKey, RegisteredApp, RegisteredAppTeam
 from hiraga.store.tables.audit import AuditChainHead, AuditCheckpoint
 from hiraga.store.tables.base import Base
+from hiraga.store.tables.evaluation import ArenaBattle, EvalResult, EvalRun, EvalSet, EvalSetItem
 from hiraga.store.tables.gateway import ModelAlias, ModelEndpoint, ModelEndpointTeam
 from hiraga.store.tables.identity import (
     ApiKey,
@@ -31,6 +32,7 @@ from hiraga.store.tables.usage import AuditRecord, LimitCounter, LimitDefinition
 
 __all__ = [
     "ApiKey",
+    "ArenaBattle",
     "AppRun",
     "AppUse",
     "Attachment",
@@ -42,6 +44,10 @@ __all__ = [
     "BuilderApp",
     "BuilderAppTeam",
     "Conversation",
+    "EvalResult",
+    "EvalRun",
+    "EvalSet",
+    "EvalSetItem",
     "Feedback",
     "KbChunk",
     "KbDocument",
