@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from functools import cache
 
 from kanjize import kanji2number
-from sacrebleu.metrics import CHRF
+from sacrebleu.metrics.chrf import CHRF
 
 from hiraga.knowledge.tokenise import proper_nouns
 

@@ -97,7 +97,7 @@ def _word(good: str) -> re.Pattern[str]:
 def rewritten(output: str) -> str:
     """The corrected sentence out of an answer: the first line that is not a label, without quotes."""
     for line in output.strip().splitlines():
-        line = re.sub(r"^(修正後|修正文|回答|答え)\s*[:：]\s*", "", line.strip()).strip("「」\"` ")
+        line = re.sub(r"^(修正後|修正文|回答|答え)\s*[:：]\s*", "", line.strip()).strip('「」"` ')
         if line and not line.startswith("```"):
             return line
     return ""

@@ -21,7 +21,8 @@ from hiraga.knowledge.citations import Passage, check_citations
 SHOWN = 4
 PROMPT = (
     "次の資料は{law}の条文です。{law}で「{topic}」について定めているのは第何条ですか。"
-    "条番号を答え、その定めの内容を一文で説明し、根拠とした資料の番号を [番号] の形で文末に付けてください。\n\n{passages}"
+    "条番号を答え、その定めの内容を一文で説明し、根拠とした資料の番号を [番号] の形で文末に付けてください。"
+    "\n\n{passages}"
 )
 
 

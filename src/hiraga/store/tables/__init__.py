@@ -32,9 +32,9 @@ from hiraga.store.tables.usage import AuditRecord, LimitCounter, LimitDefinition
 
 __all__ = [
     "ApiKey",
-    "ArenaBattle",
     "AppRun",
     "AppUse",
+    "ArenaBattle",
     "Attachment",
     "AuditChainHead",
     "AuditCheckpoint",
