@@ -39,6 +39,11 @@ ENDPOINT_CHANGED = "endpoint_changed"
 ENDPOINT_REMOVED = "endpoint_removed"
 ALIAS_SET = "alias_set"
 ALIAS_REMOVED = "alias_removed"
+EVAL_SET_UPLOADED = "eval_set_uploaded"
+EVAL_SET_REMOVED = "eval_set_removed"
+EVAL_RUN_STARTED = "eval_run_started"
+EVAL_RUN_CANCELLED = "eval_run_cancelled"
+EVAL_ROUTE_SET = "eval_route_set"
 
 
 def event_row(

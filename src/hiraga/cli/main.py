@@ -7,6 +7,7 @@ import click
 from hiraga.cli.admin import admin
 from hiraga.cli.apps import apps
 from hiraga.cli.audit import audit
+from hiraga.cli.evaluation import evaluation
 from hiraga.cli.kb import kb, worker
 from hiraga.cli.limits import limits
 from hiraga.cli.models import models
@@ -28,3 +29,4 @@ cli.add_command(kb)
 cli.add_command(worker)
 cli.add_command(audit)
 cli.add_command(apps)
+cli.add_command(evaluation)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from hiraga.audit import events
 from hiraga.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
 from hiraga.evaluation.scorers import check_item_scorer
 from hiraga.names import CONTROL_CHARACTERS, check_characters
@@ -128,6 +129,10 @@ def upload_set(
     created.item_count = _store_rows(db, created.id, parse_rows(chunks, kind), max_items)
     if created.item_count == 0:
         raise InvalidInput("テストセットに問題が 1 件もありません。", code="eval_set_empty")
+    detail = {"name": name, "classification": classification, "items": created.item_count}
+    events.record(
+        db, events.EVAL_SET_UPLOADED, scope.principal, subject=f"set:{created.id}", team_id=team_id, detail=detail
+    )
     db.commit()
     return created
 
@@ -183,6 +188,9 @@ def delete_set(db: Session, scope: AccessScope, set_id: int) -> None:
     scope.require_team_admin(found.team_id)
     db.execute(delete(EvalSetItem).where(EvalSetItem.set_id == found.id))
     db.delete(found)
+    detail = {"name": found.name, "classification": found.classification, "items": found.item_count}
+    subject = f"set:{found.id}"
+    events.record(db, events.EVAL_SET_REMOVED, scope.principal, subject=subject, team_id=found.team_id, detail=detail)
     db.commit()
 
 

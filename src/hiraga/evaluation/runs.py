@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.orm import Session
 
+from hiraga.audit import events
 from hiraga.errors import Conflict, InvalidInput, NotFound
 from hiraga.evaluation.base import suite_named
 from hiraga.evaluation.private_sets import find_set
@@ -76,6 +77,9 @@ def create_run(db: Session, scope: AccessScope, request: RunRequest) -> EvalRun:
         created_by=scope.principal.user_id,
     )
     db.add(run)
+    db.flush()
+    detail = {"run_id": run.id, "suite": run.suite, "limit": run.item_limit, "cost_cap_jpy": run.cost_cap_jpy}
+    events.record(db, events.EVAL_RUN_STARTED, scope.principal, subject=run.model, team_id=team_id, detail=detail)
     db.commit()
     return run
 
@@ -116,6 +120,8 @@ def cancel_run(db: Session, scope: AccessScope, run_id: int) -> EvalRun:
     if run.state not in ACTIVE:
         raise Conflict("この実行は既に終わっています。", code="eval_run_finished")
     run.state, run.finished_at = CANCELLED, utcnow()
+    detail = {"run_id": run.id, "suite": run.suite}
+    events.record(db, events.EVAL_RUN_CANCELLED, scope.principal, subject=run.model, team_id=run.team_id, detail=detail)
     db.commit()
     return run
 
