@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,42 +19,16 @@ from hiraga.evaluation import runs
 from hiraga.evaluation.base import installed_suites
 from hiraga.evaluation.leaderboard import BoardRow, row_of
 from hiraga.evaluation.runner import Progress
-from hiraga.evaluation.service import Evaluation
-from hiraga.gateway.catalog import CatalogCache
-from hiraga.gateway.service import Gateway
-from hiraga.gateway.wiring import build_providers, registry_rules
+from hiraga.evaluation.service import Evaluation, open_evaluation
 from hiraga.identity import directory
 from hiraga.settings import Settings
 from hiraga.spine.authorize import AccessScope
-from hiraga.spine.pii import PiiStep, shared_guard
-from hiraga.store.database import Database
 from hiraga.store.tables import EvalRun
-from hiraga.usage.hooks import build_hooks
 
 
 @click.group("eval")
 def evaluation() -> None:
     """行政実務適性評価（評価スイート・非公開テストセット・リーダーボード）。"""
-
-
-@asynccontextmanager
-async def _evaluation(settings: Settings) -> AsyncIterator[Evaluation]:
-    """The gateway of this process with policy and audit hooks, as ``hiraga serve`` has it."""
-    database = Database(settings.effective_database_url)
-    rules = registry_rules(settings)
-    hooks = build_hooks(settings, database)
-    gateway = Gateway(
-        catalog=CatalogCache(database, rules.box, rules.allowed_hosts, settings.gateway_cache_seconds),
-        providers=build_providers(settings),
-        hooks=hooks,
-        pii=PiiStep(shared_guard),
-    )
-    try:
-        yield Evaluation(database, gateway, settings)
-    finally:
-        await gateway.aclose()
-        await hooks.close()
-        database.dispose()
 
 
 def _progress_line(label: str) -> object:
@@ -130,7 +102,7 @@ async def _run_all(
     settings: Settings, scope: AccessScope, requests: list[runs.RunRequest]
 ) -> list[tuple[str, BoardRow]]:
     rows = []
-    async with _evaluation(settings) as service:
+    async with open_evaluation(settings) as service:
         for request in requests:
             created = await service.start_run(scope, request)
             click.echo(f"実行 {created.id}: {request.suite} × {request.model}", err=True)
@@ -173,7 +145,7 @@ def resume(run_id: int, data_dir: Path | None) -> None:
             runs.resume_run(db, scope, run_id)
 
     async def go() -> tuple[str, BoardRow]:
-        async with _evaluation(settings) as service:
+        async with open_evaluation(settings) as service:
             return await _execute(service, run_id, f"実行 {run_id}")
 
     rows = [asyncio.run(go())]
@@ -202,7 +174,7 @@ def worker(once: bool, poll: float, data_dir: Path | None) -> None:
         pass
 
     async def go() -> None:
-        async with _evaluation(settings) as service:
+        async with open_evaluation(settings) as service:
             while True:
                 claimed = await service.runner.run_next()
                 if once:

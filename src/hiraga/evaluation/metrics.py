@@ -4,6 +4,7 @@ normalising widths, kanji numerals and 和暦, and a bootstrap interval of a mea
 
 from __future__ import annotations
 
+import math
 import random
 import re
 import unicodedata
@@ -109,5 +110,5 @@ def percentile(values: Sequence[float], share: float) -> float:
     if not values:
         return 0.0
     ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, round(share * len(ordered) + 0.5) - 1))
-    return ordered[rank]
+    rank = max(1, min(len(ordered), math.ceil(share * len(ordered))))
+    return ordered[rank - 1]

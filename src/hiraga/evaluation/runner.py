@@ -35,6 +35,8 @@ from hiraga.store.tables import EvalRun, User
 log = logging.getLogger("hiraga.evaluation")
 RUNNER_PRINCIPAL = Principal(user_id=0, email="eval@localhost", display_name="評価", is_system_admin=True, via="cli")
 POLL_SECONDS = 1.0
+# refusals that hold for every item (other errors, e.g. an upstream 400 or PII blocked, are the item's)
+RUN_STOPPERS = frozenset({"model_not_found", "classification_not_cleared", "not_authenticated", "forbidden"})
 
 
 @dataclass(slots=True)
@@ -86,8 +88,7 @@ class EvalRunner:
             return runs.FAILED
         execution = _Execution(self, run, suite, principal, on_progress)
         stop = await execution.go()
-        await asyncio.to_thread(runs.finish, self.database, run_id, stop.state, stop.code, stop.message)
-        return stop.state
+        return await asyncio.to_thread(runs.finish, self.database, run_id, stop.state, stop.code, stop.message)
 
     def _load(self, run_id: int) -> tuple[EvalRun, Principal]:
         with self.database.session() as db:
@@ -205,7 +206,7 @@ class _Execution:
             self.stop = self.stop or _Stop(runs.PAUSED, "eval_budget_exhausted", exc.message)
             return
         except HiragaError as exc:
-            if exc.status < 500 and exc.status != 408:  # refused by policy: every item would be
+            if exc.code in RUN_STOPPERS:  # the model is gone or no longer allowed: every item would be
                 self.stop = self.stop or _Stop(runs.FAILED, exc.code, exc.message)
                 return
             await self._record(ordinal, item, "", None, {"error": exc.message}, exc.code, None, started, Usage())
@@ -248,7 +249,9 @@ class _Execution:
             item.id, ordinal, item.prompt, item.reference, output, score, dict(detail), code, endpoint,
             latency, usage.input_tokens, usage.output_tokens, cost,
         )  # fmt: skip
-        await asyncio.to_thread(runs.record, self.database, self.run.id, result)
+        state = await asyncio.to_thread(runs.record, self.database, self.run.id, result)
+        if state != runs.RUNNING and self.stop is None:
+            self.stop = _Stop(state)
         self.done += 1
         self.failed += score is None
         self.cost += cost

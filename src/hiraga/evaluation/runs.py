@@ -182,15 +182,15 @@ class ItemResult:
     cost_jpy: Decimal
 
 
-def record(database: Database, run_id: int, result: ItemResult) -> None:
+def record(database: Database, run_id: int, result: ItemResult) -> str:
     """One finished item and the run's counters, in one transaction (an item recorded twice by a
-    takeover race is kept once: the unique key refuses the second)."""
+    takeover race is kept once); the run's state afterwards (cancelled elsewhere: the runner stops)."""
     with database.session() as db:
         exists = db.scalar(
             select(EvalResult.id).where(EvalResult.run_id == run_id, EvalResult.item_id == result.item_id)
         )
         if exists is not None:
-            return
+            return str(db.scalar(select(EvalRun.state).where(EvalRun.id == run_id)))
         db.add(
             EvalResult(
                 run_id=run_id,
@@ -219,15 +219,17 @@ def record(database: Database, run_id: int, result: ItemResult) -> None:
                 heartbeat_at=utcnow(),
             )
         )
+        return str(db.scalar(select(EvalRun.state).where(EvalRun.id == run_id)))
 
 
-def finish(database: Database, run_id: int, state: str, code: str | None = None, message: str | None = None) -> None:
-    """End a run the runner held (a run cancelled meanwhile stays cancelled)."""
+def finish(database: Database, run_id: int, state: str, code: str | None = None, message: str | None = None) -> str:
+    """End a run the runner held (a run cancelled meanwhile stays cancelled); its final state."""
     with database.session() as db:
         values: dict[str, Any] = {"state": state, "error_code": code, "error_message": message}
         if state != PAUSED:
             values["finished_at"] = utcnow()
         db.execute(update(EvalRun).where(EvalRun.id == run_id, EvalRun.state == RUNNING).values(**values))
+        return str(db.scalar(select(EvalRun.state).where(EvalRun.id == run_id)))
 
 
 def results(db: Session, run_id: int, *, failed_only: bool = False, limit: int = 500) -> Sequence[EvalResult]:

@@ -6,18 +6,24 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from hiraga.errors import InvalidInput, NotFound
 from hiraga.evaluation import arena, private_sets, runs
 from hiraga.evaluation.runner import EvalRunner, check_cleared
+from hiraga.gateway.catalog import CatalogCache
 from hiraga.gateway.service import Gateway, input_estimate
+from hiraga.gateway.wiring import build_providers, registry_rules
 from hiraga.settings import Settings
 from hiraga.spine.authorize import AccessScope
 from hiraga.spine.call import Classification, ModelCall
+from hiraga.spine.pii import PiiStep, shared_guard
 from hiraga.spine.route import team_may_use
 from hiraga.store.database import Database
 from hiraga.store.tables import ArenaBattle, EvalRun
+from hiraga.usage.hooks import build_hooks
 
 MAX_ARENA_PROMPT = 8000
 
@@ -100,3 +106,24 @@ class Evaluation:
         answer = await self.gateway.chat(call, body)
         choices = answer.body.get("choices") or [{}]
         return str((choices[0].get("message") or {}).get("content") or "")
+
+
+@asynccontextmanager
+async def open_evaluation(settings: Settings) -> AsyncIterator[Evaluation]:
+    """An Evaluation outside the web app (CLI, workers): a gateway with the policy and audit hooks
+    ``hiraga serve`` has, closed afterwards."""
+    database = Database(settings.effective_database_url)
+    rules = registry_rules(settings)
+    hooks = build_hooks(settings, database)
+    gateway = Gateway(
+        catalog=CatalogCache(database, rules.box, rules.allowed_hosts, settings.gateway_cache_seconds),
+        providers=build_providers(settings),
+        hooks=hooks,
+        pii=PiiStep(shared_guard),
+    )
+    try:
+        yield Evaluation(database, gateway, settings)
+    finally:
+        await gateway.aclose()
+        await hooks.close()
+        database.dispose()

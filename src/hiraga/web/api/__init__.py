@@ -10,6 +10,7 @@ def routers() -> list[APIRouter]:
     from hiraga.web.api import (
         apps,
         audit,
+        evaluation,
         kb,
         kouyoubun,
         limits,
@@ -38,4 +39,5 @@ def routers() -> list[APIRouter]:
         kouyoubun.router,
         audit.router,
         kb.router,
+        evaluation.router,
     ]
