@@ -39,14 +39,15 @@ class SetRow:
 
 
 def _lines(chunks: Iterable[bytes]) -> Iterator[str]:
-    """Decoded lines of a byte stream (UTF-8, a BOM allowed), never the whole file at once."""
+    """Decoded lines of a byte stream with their line ends (UTF-8, a BOM allowed; the CSV reader
+    needs the ends for quoted line breaks), never the whole file at once."""
     decoder = codecs.getincrementaldecoder("utf-8-sig")()
     pending = ""
     try:
         for chunk in chunks:
             pending += decoder.decode(chunk)
             *complete, pending = pending.split("\n")
-            yield from complete
+            yield from (line + "\n" for line in complete)
         pending += decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         raise InvalidInput("ファイルが UTF-8 ではありません。", code="eval_set_encoding") from None
