@@ -15,7 +15,7 @@ from hiraga.evaluation import protocol as wire
 from hiraga.evaluation.base import installed_suites
 from hiraga.gateway.admin_protocol import AliasView
 from hiraga.web.api.schemas import ERROR_RESPONSES
-from hiraga.web.deps import DbSession, Scope, SystemAdminScope, app_context
+from hiraga.web.deps import DbSession, Scope, SystemAdminScope, TeamAdminScope, app_context
 
 router = APIRouter(prefix="/api/v1/eval", tags=["評価"], responses=ERROR_RESPONSES)
 
@@ -25,7 +25,7 @@ def _wiring(request: Request) -> wiring.EvaluationWiring:
 
 
 @router.get("/suites", summary="評価スイートの一覧")
-def list_suites() -> list[wire.SuiteInfo]:
+def list_suites(scope: Scope) -> list[wire.SuiteInfo]:
     return [
         wire.SuiteInfo(name=n, title=s.title, task=s.task, version=s.version)
         for n, s in sorted(installed_suites().items())
@@ -33,7 +33,7 @@ def list_suites() -> list[wire.SuiteInfo]:
 
 
 @router.post("/runs", status_code=202, summary="評価の実行（待ち行列に入れる）")
-async def create_run(body: wire.RunCreate, request: Request, scope: Scope) -> wire.Run:
+async def create_run(body: wire.RunCreate, request: Request, scope: TeamAdminScope) -> wire.Run:
     fields = body.model_dump()
     run = await _wiring(request).evaluation.start_run(scope, runs.RunRequest(**fields))
     _wiring(request).wake()
@@ -73,9 +73,9 @@ def get_leaderboard(db: DbSession, scope: Scope, suite: str | None = None) -> li
     return [wire.BoardRow.model_validate(r) for r in leaderboard.board(db, scope, suite)]
 
 
-@router.get("/compare", summary="同じスイートの 2 つの実行の比較")
-def compare_runs(a: RowId, b: RowId, db: DbSession, scope: Scope) -> wire.Comparison:
-    found = leaderboard.compare(db, scope, a, b)
+@router.get("/runs/{run_id}/compare/{other_run_id}", summary="同じスイートの 2 つの実行の比較（後の実行 − 前の実行）")
+def compare_runs(run_id: RowId, other_run_id: RowId, db: DbSession, scope: Scope) -> wire.Comparison:
+    found = leaderboard.compare(db, scope, run_id, other_run_id)
     return wire.Comparison.model_validate(found)
 
 
@@ -88,7 +88,7 @@ def list_sets(db: DbSession, scope: Scope) -> list[wire.EvalSet]:
 def upload_set(
     request: Request,
     db: DbSession,
-    scope: Scope,
+    scope: TeamAdminScope,
     file: Annotated[UploadFile, File()],
     team_id: Annotated[RowId, Form()],
     name: Annotated[str, Form(min_length=1, max_length=200)],
@@ -120,7 +120,7 @@ def delete_set(set_id: RowId, db: DbSession, scope: Scope) -> None:
     private_sets.delete_set(db, scope, set_id)
 
 
-@router.get("/reports/{model}", summary="モデル開発者向けレポート（Markdown または JSON）", response_model=None)
+@router.get("/reports/{model:path}", summary="モデル開発者向けレポート（Markdown または JSON）", response_model=None)
 def model_report(
     model: str, db: DbSession, scope: Scope, format: str = "json", include_private: bool = False
 ) -> dict[str, object] | PlainTextResponse:
@@ -149,7 +149,7 @@ def vote(battle_id: RowId, body: wire.Vote, db: DbSession, scope: Scope) -> wire
 
 
 @router.get("/arena/ratings", summary="Bradley–Terry レーティング（95% 区間）")
-async def get_ratings(request: Request, task: str | None = None) -> list[wire.Rating]:
+async def get_ratings(request: Request, scope: Scope, task: str | None = None) -> list[wire.Rating]:
     database = app_context(request).database
 
     def compute() -> list[arena.Rating]:
