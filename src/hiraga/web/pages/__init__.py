@@ -17,6 +17,7 @@ def routers() -> list[APIRouter]:
         builder,
         chat,
         dashboards,
+        evaluation,
         home,
         kb,
         kouyoubun,
@@ -40,4 +41,5 @@ def routers() -> list[APIRouter]:
         dashboards.router,
         apps.router,
         kb.router,
+        evaluation.router,
     ]
