@@ -20,6 +20,7 @@ from hiraga.evaluation.base import installed_suites
 from hiraga.evaluation.leaderboard import BoardRow, row_of
 from hiraga.evaluation.runner import Progress
 from hiraga.evaluation.service import Evaluation, open_evaluation
+from hiraga.gateway import registry
 from hiraga.identity import directory
 from hiraga.settings import Settings
 from hiraga.spine.authorize import AccessScope
@@ -79,6 +80,7 @@ def run(
 ) -> None:
     """スイートを各モデルで実行し、スコアと 95% 信頼区間の表を表示します。"""
     with operator_session(data_dir) as (db, _scope, settings):
+        registry.ensure_builtin_endpoints(db)  # the embedded model ("default") on a fresh data dir
         team_id = directory.find_team(db, team).id if team else None
     requests = [
         runs.RunRequest(suite, model, limit, seed, concurrency, 0.0, max_tokens, cost_cap, team_id, classification)
