@@ -2,9 +2,12 @@
 機密性 and PII; audit: one record per call, source ``eval:<suite>``), with a bounded number of calls
 in flight, a cost cap, cancel, and resume without repeating a finished item.
 
-An endpoint not cleared for the run's 機密性 is refused before any call. A budget or quota refusal
-pauses the run (resumable); a cost cap reached pauses it too. An upstream failure marks the item
-failed and the run goes on; a judge that is unavailable marks the item a judge error.
+Finished items are written in small batches (``FLUSH_ITEMS`` or ``FLUSH_SECONDS``): a crash loses
+at most the items of the last half second, which a resumed run calls again; an item that was
+written is never called again. An endpoint not cleared for the run's 機密性 is refused before any
+call. A budget or quota refusal pauses the run (resumable); a cost cap reached pauses it too. An
+upstream failure marks the item failed and the run goes on; an unavailable judge marks the item a
+judge error.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ from hiraga.store.tables import EvalRun, User
 log = logging.getLogger("hiraga.evaluation")
 RUNNER_PRINCIPAL = Principal(user_id=0, email="eval@localhost", display_name="評価", is_system_admin=True, via="cli")
 POLL_SECONDS = 1.0
+# finished items are written in batches: at most this many, or whatever finished within this time
+FLUSH_ITEMS, FLUSH_SECONDS = 32, 0.5
 # refusals that hold for every item (other errors, e.g. an upstream 400 or PII blocked, are the item's)
 RUN_STOPPERS = frozenset({"model_not_found", "classification_not_cleared", "not_authenticated", "forbidden"})
 
@@ -143,6 +148,8 @@ class _Execution:
         self.cost = Decimal(run.cost_jpy or 0)
         self.done, self.failed = run.items_done, run.items_failed
         self.stop: _Stop | None = None
+        self.pending: list[runs.ItemResult] = []
+        self.flushed_at = time.monotonic()
 
     async def go(self) -> _Stop:
         finished = await asyncio.to_thread(runs.finished_items, self.database, self.run.id)
@@ -181,6 +188,7 @@ class _Execution:
             task.add_done_callback(settle)
         if pending:
             await asyncio.gather(*pending)
+        await self._flush()
 
     async def _watch(self) -> None:
         """Heartbeat, and notice a cancel made elsewhere (page, API, another shell)."""
@@ -249,9 +257,9 @@ class _Execution:
             item.id, ordinal, item.prompt, item.reference, output, score, dict(detail), code, endpoint,
             latency, usage.input_tokens, usage.output_tokens, cost,
         )  # fmt: skip
-        state = await asyncio.to_thread(runs.record, self.database, self.run.id, result)
-        if state != runs.RUNNING and self.stop is None:
-            self.stop = _Stop(state)
+        self.pending.append(result)
+        if len(self.pending) >= FLUSH_ITEMS or time.monotonic() - self.flushed_at >= FLUSH_SECONDS:
+            await self._flush()
         self.done += 1
         self.failed += score is None
         self.cost += cost
@@ -259,6 +267,15 @@ class _Execution:
         if cap is not None and self.cost >= cap and self.stop is None:
             self.stop = _Stop(runs.PAUSED, "eval_cost_cap", f"費用の上限 {cap} 円に達したため一時停止しました。")
         self._report()
+
+    async def _flush(self) -> None:
+        """Write the finished items (one transaction); a run cancelled elsewhere stops here."""
+        batch, self.pending, self.flushed_at = self.pending, [], time.monotonic()
+        if not batch:
+            return
+        state = await asyncio.to_thread(runs.record, self.database, self.run.id, batch)
+        if state != runs.RUNNING and self.stop is None:
+            self.stop = _Stop(state)
 
     def _report(self) -> None:
         if self.hook is not None:

@@ -1,7 +1,7 @@
 """Evaluation runs in the database (framework-free, synchronous): create, claim (a queued run, or a
 running one whose heartbeat is stale because its process died), record each item as it finishes,
-finish, cancel, resume. One item is one committed row, so a crash loses at most the items in flight
-and a resumed run never calls a finished item again."""
+finish, cancel, resume. Finished items are committed in small batches with the run's counters, so a
+crash loses at most the items not yet written and a resumed run never calls a written item again."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import CursorResult, or_, select, update
+from sqlalchemy import CursorResult, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from hiraga.audit import events
@@ -182,44 +182,48 @@ class ItemResult:
     cost_jpy: Decimal
 
 
-def record(database: Database, run_id: int, result: ItemResult) -> str:
-    """One finished item and the run's counters, in one transaction (an item recorded twice by a
-    takeover race is kept once); the run's state afterwards (cancelled elsewhere: the runner stops)."""
+def record(database: Database, run_id: int, batch: Sequence[ItemResult]) -> str:
+    """Finished items and the run's counters, in one transaction (an item already recorded, by a
+    takeover race, is kept once); the run's state afterwards (cancelled elsewhere: the runner stops)."""
     with database.session() as db:
-        exists = db.scalar(
-            select(EvalResult.id).where(EvalResult.run_id == run_id, EvalResult.item_id == result.item_id)
+        ids = [r.item_id for r in batch]
+        known = set(
+            db.scalars(select(EvalResult.item_id).where(EvalResult.run_id == run_id, EvalResult.item_id.in_(ids)))
         )
-        if exists is not None:
-            return str(db.scalar(select(EvalRun.state).where(EvalRun.id == run_id)))
-        db.add(
-            EvalResult(
-                run_id=run_id,
-                item_id=result.item_id,
-                ordinal=result.ordinal,
-                prompt=result.prompt,
-                reference=result.reference,
-                output=result.output,
-                score=result.score,
-                detail_json=json.dumps(result.detail, ensure_ascii=False, default=str),
-                error_code=result.error_code,
-                endpoint_name=result.endpoint_name,
-                latency_ms=result.latency_ms,
-                input_tokens=result.input_tokens,
-                output_tokens=result.output_tokens,
-                cost_jpy=result.cost_jpy,
+        fresh = list({r.item_id: r for r in batch if r.item_id not in known}.values())
+        if fresh:
+            db.execute(insert(EvalResult), [_row(run_id, r) for r in fresh])
+            db.execute(
+                update(EvalRun)
+                .where(EvalRun.id == run_id)
+                .values(
+                    items_done=EvalRun.items_done + len(fresh),
+                    items_failed=EvalRun.items_failed + sum(r.score is None for r in fresh),
+                    cost_jpy=EvalRun.cost_jpy + sum((r.cost_jpy for r in fresh), Decimal(0)),
+                    heartbeat_at=utcnow(),
+                )
             )
-        )
-        db.execute(
-            update(EvalRun)
-            .where(EvalRun.id == run_id)
-            .values(
-                items_done=EvalRun.items_done + 1,
-                items_failed=EvalRun.items_failed + (1 if result.score is None else 0),
-                cost_jpy=EvalRun.cost_jpy + result.cost_jpy,
-                heartbeat_at=utcnow(),
-            )
-        )
         return str(db.scalar(select(EvalRun.state).where(EvalRun.id == run_id)))
+
+
+def _row(run_id: int, result: ItemResult) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "item_id": result.item_id,
+        "ordinal": result.ordinal,
+        "prompt": result.prompt,
+        "reference": result.reference,
+        "output": result.output,
+        "score": result.score,
+        "detail_json": json.dumps(result.detail, ensure_ascii=False, default=str),
+        "error_code": result.error_code,
+        "endpoint_name": result.endpoint_name,
+        "latency_ms": result.latency_ms,
+        "input_tokens": result.input_tokens,
+        "output_tokens": result.output_tokens,
+        "cost_jpy": result.cost_jpy,
+        "created_at": utcnow(),
+    }
 
 
 def finish(database: Database, run_id: int, state: str, code: str | None = None, message: str | None = None) -> str:
