@@ -5,7 +5,9 @@
 1. Overhead: the same ``--items`` chat calls (the prompts of a private set) sent straight to hiraga's
    /v1 API by an HTTP client at ``--concurrency`` (the peer), then run by ``hiraga eval run`` at the
    same concurrency (every call through the gateway, each item stored and scored). Reports items/s
-   of both, their ratio, and the runner's CPU-ms per item.
+   of both, their ratio, and the runner's CPU-ms per item, with and without the CLI's start-up (a
+   ``hiraga eval sets list`` process: interpreter, imports, database check), which the peer's
+   already running server does not pay.
 2. Memory: a ``--big``-item JSONL set uploaded by ``hiraga eval sets upload`` and run (``--big-run``
    items of it); peak resident memory of each process against a process that only starts the CLI.
 3. Resume: ``hiraga eval run`` on the set is killed with SIGKILL mid-run, then ``hiraga eval resume``;
@@ -160,6 +162,7 @@ def overhead(env: dict[str, str], data: Path, stub: Stub, items: int, concurrenc
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(30)
+    startup, startup_cpu, _, _ = timed_cli(env, "eval", "sets", "list")  # process start, imports, database
     wall, cpu, rss, out = timed_cli(
         env, "eval", "run", "--suite", "set:1", "--models", "stub", "--concurrency", str(concurrency)
     )
@@ -169,7 +172,11 @@ def overhead(env: dict[str, str], data: Path, stub: Stub, items: int, concurrenc
         "direct_v1_items_per_s": round(items / direct, 1),
         "runner_items_per_s": round(items / wall, 1),
         "runner_to_direct_ratio": round(direct / wall, 3),
+        "cli_startup_s": round(startup, 2),
+        "runner_without_startup_items_per_s": round(items / (wall - startup), 1),
+        "runner_without_startup_to_direct_ratio": round(direct / (wall - startup), 3),
         "runner_cpu_ms_per_item": round(cpu * 1000 / items, 2),
+        "runner_cpu_ms_per_item_without_startup": round((cpu - startup_cpu) * 1000 / items, 2),
         "runner_peak_rss_mib": round(rss / 1024, 1),
         "runner_table": out.strip().splitlines()[-1],
     }
