@@ -7,10 +7,10 @@ pyproject exactly like third-party suites.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from hiraga import plugins
 from hiraga.errors import ConfigurationError, NotFound
@@ -68,6 +68,21 @@ class EvalSuite(Protocol):
     def items(self, source: SuiteSource) -> Iterator[EvalItem]: ...
 
     def score(self, item: EvalItem, output: str) -> Score: ...
+
+
+T = TypeVar("T")
+
+
+def in_turns(walks: Iterable[Iterator[T]]) -> Iterator[T]:
+    """One item of each walk in turn until all are done (a small limit spans every source)."""
+    active = list(walks)
+    while active:
+        for walk in list(active):
+            found = next(walk, None)
+            if found is None:
+                active.remove(walk)
+            else:
+                yield found
 
 
 def installed_suites() -> dict[str, EvalSuite]:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from hiraga.evaluation.base import SuiteSource
+from hiraga.evaluation.base import SuiteSource, in_turns
 
 _ARTICLE_HEAD = re.compile(r"^(第[一二三四五六七八九十百千]+条(?:の[一二三四五六七八九十]+)*)[\s\u3000]+(.+)$")
 _CAPTION = re.compile(r"^（([^）]{1,30})）$")
@@ -57,11 +57,4 @@ def articles(path: Path) -> Iterator[Article]:
 
 def interleaved(source: SuiteSource) -> Iterator[Article]:
     """Articles of every law, one law after another in turns (a small limit spans several laws)."""
-    walks = [articles(path) for path in law_files(source)]
-    while walks:
-        for walk in list(walks):
-            found = next(walk, None)
-            if found is None:
-                walks.remove(walk)
-            else:
-                yield found
+    return in_turns(articles(path) for path in law_files(source))

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from hiraga.evaluation.base import EvalItem, Score, SuiteSource
+from hiraga.evaluation.base import EvalItem, Score, SuiteSource, in_turns
 from hiraga.evaluation.metrics import char_f1, exact_match
 
 PROMPT = (
@@ -25,15 +25,9 @@ class ReadingSuite:
 
     def items(self, source: SuiteSource) -> Iterator[EvalItem]:
         """JSQuAD and JaQuAD questions in turns, one question per paragraph first."""
-        walks = [_questions("jsquad", [source.path("jsquad", "valid-v1.3.json")])]
-        walks.append(_questions("jaquad", sorted(source.path("jaquad").glob("jaquad_dev_*.json"))))
-        while walks:
-            for walk in list(walks):
-                found = next(walk, None)
-                if found is None:
-                    walks.remove(walk)
-                else:
-                    yield found
+        jsquad = _questions("jsquad", [source.path("jsquad", "valid-v1.3.json")])
+        jaquad = _questions("jaquad", sorted(source.path("jaquad").glob("jaquad_dev_*.json")))
+        return in_turns([jsquad, jaquad])
 
     def score(self, item: EvalItem, output: str) -> Score:
         answers = list(item.meta["answers"])
