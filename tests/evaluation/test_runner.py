@@ -27,6 +27,7 @@ from hiraga.store.tables import AuditRecord, EvalResult, EvalRun
 from hiraga.store.tables.base import utcnow
 from hiraga.store.tables.usage import LimitMetric, LimitScope, LimitWindow
 from hiraga.usage import limits
+from shared_data import shared_data
 
 from .conftest import OPERATOR
 
@@ -214,3 +215,26 @@ def test_evaluation_is_built_from_the_settings(settings: Settings) -> None:
             return service
 
     assert asyncio.run(build()).runner.stale_after == timedelta(seconds=settings.eval_stale_seconds)
+
+
+def test_mt_bench_items_are_graded_by_the_judge_model_through_the_gateway(
+    database: Database, settings: Settings, stub: StubUpstream, models: tuple[str, str]
+) -> None:
+    def answer(body: dict[str, Any]) -> str:
+        prompt = body["messages"][-1]["content"]
+        if "[採点基準]" not in prompt:
+            return "回答です。"
+        return "よく書けている。\n評価: 8" if "[回答]\n回答です。" in prompt else "採点できません"
+
+    stub.responder = answer
+    judged = settings.model_copy(update={"eval_judge_model": "stub-a", "eval_data_dir": shared_data()})
+    run_id, state = execute(judged, runs.RunRequest("mt-bench-ja", "stub-b", limit=3, concurrency=1))
+    run, results = load(database, run_id)
+    assert state == runs.COMPLETED and len(results) == 3 and run.items_failed == 0
+    assert all(r.score == pytest.approx(7 / 9) for r in results)
+    assert {json.loads(r.detail_json)["judge"] for r in results} == {"single-v1"}
+    judge_calls = [r for r in stub.chat_requests() if r.body and r.body["model"] == "stub-a"]
+    assert len(judge_calls) == 3 and "参考解答" in judge_calls[0].body["messages"][-1]["content"]
+    with database.session() as db:
+        sources = db.scalars(select(AuditRecord.source).where(AuditRecord.action == "model_call")).all()
+    assert Counter(sources)["eval:mt-bench-ja"] == 6  # the answers and the judge's grades, all audited
