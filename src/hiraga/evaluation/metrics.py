@@ -5,13 +5,13 @@ normalising widths, kanji numerals and 和暦, and a bootstrap interval of a mea
 from __future__ import annotations
 
 import math
-import random
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from functools import cache
 
+import numpy as np
 from kanjize import kanji2number
 from sacrebleu.metrics.chrf import CHRF
 
@@ -93,16 +93,24 @@ def name_facts(text: str) -> list[str]:
 def bootstrap_interval(
     values: Sequence[float], *, resamples: int = 1000, seed: int = 0, level: float = 0.95
 ) -> tuple[float, float]:
-    """A percentile bootstrap interval of the mean (seeded: the same scores give the same interval)."""
+    """A percentile bootstrap interval of the mean (seeded: the same scores give the same interval).
+    Resamples are drawn in blocks of about a million draws, so a 100,000-item run stays cheap."""
     if not values:
         return (0.0, 0.0)
     if len(values) == 1:
-        return (values[0], values[0])
-    rng = random.Random(seed)
-    n = len(values)
-    means = sorted(sum(rng.choices(values, k=n)) / n for _ in range(resamples))
+        return (float(values[0]), float(values[0]))
+    data = np.asarray(values, dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    block = max(1, min(resamples, 1_000_000 // len(data)))
+    means = np.concatenate(
+        [
+            data[rng.integers(0, len(data), size=(min(block, resamples - done), len(data)))].mean(axis=1)
+            for done in range(0, resamples, block)
+        ]
+    )
     tail = (1 - level) / 2
-    return (means[int(tail * resamples)], means[min(resamples - 1, int((1 - tail) * resamples))])
+    low, high = np.quantile(means, [tail, 1 - tail])
+    return (float(low), float(high))
 
 
 def percentile(values: Sequence[float], share: float) -> float:
