@@ -13,7 +13,15 @@ from hiraga.evaluation.suites.safety import is_refusal
 from hiraga.evaluation.suites.summary import fidelity_score
 from shared_data import shared_data
 
-BUILT_IN = {"kouyoubun-rewrite", "summary-fidelity", "reading", "law-citations", "instructions", "safety", "mt-bench-ja"}
+BUILT_IN = {
+    "kouyoubun-rewrite",
+    "summary-fidelity",
+    "reading",
+    "law-citations",
+    "instructions",
+    "safety",
+    "mt-bench-ja",
+}
 
 
 @pytest.fixture(scope="module")
