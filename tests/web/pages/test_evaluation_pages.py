@@ -71,3 +71,10 @@ def test_a_team_admin_uploads_a_set_and_a_bad_line_keeps_nothing(
 def test_the_arena_page_offers_only_teams_that_switched_it_on(as_user, people: Directory) -> None:  # type: ignore[no-untyped-def]
     client: TestClient = as_user("amy")
     assert "アリーナが有効なチームに所属していません" in client.get("/eval/arena").text
+
+
+def test_the_developer_report_page_renders_the_markdown_report(as_user, people: Directory, database: Database) -> None:  # type: ignore[no-untyped-def]
+    completed_run(database)
+    page = as_user("amy").get("/eval/reports/qwen-small")
+    assert page.status_code == 200
+    assert "<h1>評価レポート: qwen-small</h1>" in page.text and "北海道" in page.text

@@ -13,9 +13,10 @@ from starlette.responses import Response
 
 from hiraga.bounds import RowId
 from hiraga.errors import HiragaError, InvalidInput
-from hiraga.evaluation import arena, leaderboard, private_sets, runs, wiring
+from hiraga.evaluation import arena, leaderboard, private_sets, report, runs, wiring
 from hiraga.evaluation.base import installed_suites
 from hiraga.identity import directory
+from hiraga.portal.markdown import render_markdown
 from hiraga.spine.authorize import AccessScope
 from hiraga.web.deps import DbSession, app_context
 from hiraga.web.pages.apps import _admin_teams as admin_teams
@@ -143,3 +144,10 @@ async def eval_vote(request: Request, battle_id: RowId, db: DbSession, scope: Pa
     form = await request.form()
     battle = arena.vote(db, scope, battle_id, str(form.get("winner") or ""))
     return render(request, "eval/battle.html", {"battle": battle})
+
+
+@router.get("/eval/reports/{model:path}")
+def eval_report(request: Request, model: str, db: DbSession, scope: PageScope) -> Response:
+    """The developer report as a page (the API gives Markdown and JSON)."""
+    found = report.model_report(db, scope, model)
+    return render(request, "eval/report.html", {"model": model, "html": render_markdown(report.markdown(found))})
