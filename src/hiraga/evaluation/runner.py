@@ -168,6 +168,18 @@ class _Execution:
         slots = asyncio.Semaphore(self.run.concurrency)
         pending: set[asyncio.Task[None]] = set()
         self._report()
+        try:
+            await self._feed(items, finished, slots, pending)
+        except asyncio.CancelledError:  # the process is stopping: items in flight are not written
+            for task in pending:
+                task.cancel()
+            raise
+        await self._flush()
+
+    async def _feed(
+        self, items: Iterator[EvalItem], finished: set[str], slots: asyncio.Semaphore, pending: set[asyncio.Task[None]]
+    ) -> None:
+        """Start one task per remaining item, at most ``concurrency`` at a time; wait for them."""
         for ordinal in itertools.count():
             item = await asyncio.to_thread(next, items, None)
             if item is None:
@@ -188,7 +200,6 @@ class _Execution:
             task.add_done_callback(settle)
         if pending:
             await asyncio.gather(*pending)
-        await self._flush()
 
     async def _watch(self) -> None:
         """Heartbeat, and notice a cancel made elsewhere (page, API, another shell)."""

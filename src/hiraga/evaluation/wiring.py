@@ -73,5 +73,7 @@ def install(app: FastAPI, ctx: AppContext) -> EvaluationWiring:
     wiring = EvaluationWiring(ctx)
     ctx.extras[WIRING_KEY] = wiring
     app.router.add_event_handler("startup", wiring.start)
-    app.router.add_event_handler("shutdown", wiring.stop)
+    # stopped first at shutdown, while the gateway is still open: an item in flight is then simply
+    # not written (a resumed run calls it again) instead of failing on a closed connection pool
+    app.router.on_shutdown.insert(0, wiring.stop)
     return wiring
