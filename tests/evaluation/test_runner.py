@@ -238,3 +238,16 @@ def test_mt_bench_items_are_graded_by_the_judge_model_through_the_gateway(
     with database.session() as db:
         sources = db.scalars(select(AuditRecord.source).where(AuditRecord.action == "model_call")).all()
     assert Counter(sources)["eval:mt-bench-ja"] == 6  # the answers and the judge's grades, all audited
+
+
+def test_a_suite_without_its_data_fails_the_run_with_the_reason(
+    database: Database, settings: Settings, stub: StubUpstream, models: tuple[str, str]
+) -> None:
+    run_id, state = execute(settings, runs.RunRequest("reading", "stub-b", limit=2))  # HIRAGA_EVAL_DATA_DIR unset
+    run, results = load(database, run_id)
+    assert (
+        state == runs.FAILED
+        and run.error_code == "eval_data_missing"
+        and "HIRAGA_EVAL_DATA_DIR" in str(run.error_message)
+    )
+    assert results == [] and stub.requests == []

@@ -92,7 +92,13 @@ class EvalRunner:
             await asyncio.to_thread(runs.finish, self.database, run_id, runs.FAILED, exc.code, exc.message)
             return runs.FAILED
         execution = _Execution(self, run, suite, principal, on_progress)
-        stop = await execution.go()
+        try:
+            stop = await execution.go()
+        except HiragaError as exc:  # e.g. the suite's data folder is missing
+            stop = _Stop(runs.FAILED, exc.code, exc.message)
+        except Exception:
+            log.exception("evaluation run %s failed", run_id)
+            stop = _Stop(runs.FAILED, "internal_error", "評価の実行中に内部エラーが発生しました。")
         return await asyncio.to_thread(runs.finish, self.database, run_id, stop.state, stop.code, stop.message)
 
     def _load(self, run_id: int) -> tuple[EvalRun, Principal]:

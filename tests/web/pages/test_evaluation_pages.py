@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from pages_support import Directory, csrf_from, post_form
 
 from hiraga.store.database import Database
-from hiraga.store.tables import EvalResult, EvalRun, EvalSet
+from hiraga.store.tables import EvalResult, EvalRun, EvalSet, ModelEndpoint
 
 
 def completed_run(database: Database) -> int:
@@ -78,3 +78,25 @@ def test_the_developer_report_page_renders_the_markdown_report(as_user, people: 
     page = as_user("amy").get("/eval/reports/qwen-small")
     assert page.status_code == 200
     assert "<h1>評価レポート: qwen-small</h1>" in page.text and "北海道" in page.text
+
+
+def test_a_team_admin_starts_a_run_from_the_page_and_bad_input_keeps_nothing(
+    as_user, people: Directory, database: Database
+) -> None:  # type: ignore[no-untyped-def]
+    with database.session() as db:  # a remote model the worker cannot reach (never the embedded one)
+        db.add(
+            ModelEndpoint(name="remote", provider="openai", base_url="https://models.example.com/v1", all_teams=True)
+        )
+    client: TestClient = as_user("alice")
+    form = {"suite": "safety", "model": "remote", "limit": "0", "team_id": str(people.team_a)}
+    refused = post_form(client, "/eval", "/eval/runs", form)
+    assert refused.status_code == 400 and "件数は" in refused.text
+    unknown = post_form(client, "/eval", "/eval/runs", {**form, "limit": "2", "model": "無いモデル"})
+    assert unknown.status_code == 404 and "無いモデル" in unknown.text
+    with database.session() as db:
+        assert db.query(EvalRun).count() == 0
+    started = post_form(client, "/eval", "/eval/runs", {**form, "limit": "2"})
+    assert started.status_code == 303 and started.headers["location"].startswith("/eval/runs/")
+    page = client.get(started.headers["location"])
+    assert page.status_code == 200 and "safety" in page.text and "<progress" in page.text
+    assert "実行する" not in as_user("amy").get("/eval").text  # a member sees results, starts nothing

@@ -32,12 +32,44 @@ def _board_context(db: Session, scope: AccessScope) -> dict[str, Any]:
     suites: dict[str, list[leaderboard.BoardRow]] = {}
     for row in rows:
         suites.setdefault(row.suite, []).append(row)
-    return {"suites": suites, "titles": titles, "recent": runs.visible_runs(db, scope, 20), "width": CHART_WIDTH}
+    may_run = scope.principal.is_system_admin or scope.principal.is_team_admin
+    sets = private_sets.visible_sets(db, scope) if may_run else []
+    return {
+        "suites": suites,
+        "titles": titles,
+        "recent": runs.visible_runs(db, scope, 20),
+        "width": CHART_WIDTH,
+        "may_run": may_run,
+        "choices": [*sorted(titles.items()), *((f"set:{s.id}", s.name) for s in sets)],
+        "teams": admin_teams(db, scope),
+        "values": {},
+    }
 
 
 @router.get("/eval")
 def eval_home(request: Request, db: DbSession, scope: PageScope) -> Response:
     return render(request, "eval/index.html", _board_context(db, scope))
+
+
+@router.post("/eval/runs")
+async def eval_start(request: Request, db: DbSession, scope: PageScope) -> Response:
+    """Queue a run (team admins for their teams, system admins); the in-process worker or
+    ``hiraga eval worker`` executes it, and its page shows the progress."""
+    form = await request.form()
+    values = {k: str(form.get(k) or "").strip() for k in ("suite", "model", "limit", "team_id")}
+    try:
+        if not values["limit"].isdigit() or not 1 <= int(values["limit"]) <= 100_000:
+            raise InvalidInput("件数は 1〜100,000 の整数で指定してください。", detail={"field": "limit"})
+        team = int(values["team_id"]) if values["team_id"].isdigit() else None
+        request_ = runs.RunRequest(values["suite"], values["model"] or "default", int(values["limit"]), team_id=team)
+        created = await wiring.of(app_context(request)).evaluation.start_run(scope, request_)
+    except HiragaError as error:
+        if error.status not in (*FORM_ERROR_STATUSES, 403):
+            raise
+        context = {**_board_context(db, scope), "values": values, "error": error}
+        return render(request, "eval/index.html", context, status=error.status)
+    wiring.of(app_context(request)).wake()
+    return redirect(request, f"/eval/runs/{created.id}")
 
 
 def _run_context(db: Session, scope: AccessScope, run_id: int) -> dict[str, Any]:
