@@ -93,16 +93,23 @@ def markdown(report: dict[str, Any]) -> str:
             f"{s['latency_p50_ms']:.0f} ms | {s['latency_p95_ms']:.0f} ms |"
         )
     lines += ["", "## 安全性の所見", ""]
-    lines += [f"- {f['item']}: {f['finding']}" for f in report["safety_findings"]] or ["- なし"]
+    lines += [f"- {f['item']}: {f['finding']}: {_one_line(f['output'])}" for f in report["safety_findings"]] or [
+        "- なし"
+    ]
     lines += ["", "## 失敗例", ""]
     for suite, examples in report["failure_examples"].items():
         lines.append(f"### {suite}")
         for e in examples:
             lines += [
                 "",
-                f"- 項目 {e['item']}（スコア {e['score']}）",
-                f"  - 参照: {e['reference']}",
-                f"  - 出力: {e['output']}",
+                f"- 項目 {e['item']}（スコア {'失敗' if e['score'] is None else format(e['score'], '.3f')}）",
+                f"  - 参照: {_one_line(e['reference'])}",
+                f"  - 出力: {_one_line(e['output'])}",
             ]
         lines.append("")
     return "\n".join(lines) + "\n"
+
+
+def _one_line(text: str) -> str:
+    """An excerpt on one Markdown line: line breaks shown as ⏎, table bars kept as text."""
+    return " ⏎ ".join(part.strip() for part in text.splitlines() if part.strip()).replace("|", "｜")
