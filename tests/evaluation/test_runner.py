@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 
 from hiraga.errors import Forbidden
 from hiraga.evaluation import private_sets, runs
+from hiraga.evaluation.pairwise import PairwiseResult, judge_runs
 from hiraga.evaluation.runner import Progress
 from hiraga.evaluation.service import Evaluation, open_evaluation
 from hiraga.settings import Settings
@@ -251,3 +252,32 @@ def test_a_suite_without_its_data_fails_the_run_with_the_reason(
         and "HIRAGA_EVAL_DATA_DIR" in str(run.error_message)
     )
     assert results == [] and stub.requests == []
+
+
+def test_pairwise_judging_sees_both_orders_and_a_position_bias_is_a_tie(
+    database: Database, settings: Settings, stub: StubUpstream, models: tuple[str, str]
+) -> None:
+    stub.responder = lambda body: "良い回答" if body["model"] == "stub-a" else "普通の回答"
+    first, _ = execute(settings, runs.RunRequest("safety", "stub-b", limit=3))
+    second, _ = execute(settings, runs.RunRequest("safety", "stub-a", limit=3))
+    judged = settings.model_copy(update={"eval_judge_model": "stub-b"})
+
+    def judge_with(verdict: Any) -> PairwiseResult:
+        stub.responder = verdict
+
+        async def go() -> PairwiseResult:
+            async with open_evaluation(judged) as service:
+                return await judge_runs(service, OPERATOR, first, second)
+
+        return asyncio.run(go())
+
+    def prefers_good(body: dict[str, Any]) -> str:
+        prompt = body["messages"][-1]["content"]
+        return "判定: A" if prompt.index("良い回答") < prompt.index("普通の回答") else "判定: B"
+
+    fair = judge_with(prefers_good)
+    assert (fair.items, fair.b_wins, fair.ties, fair.a_wins, fair.b_win_rate) == (3, 3, 0, 0, 1.0)
+    biased = judge_with(lambda body: "判定: A")  # always the first shown: cancelled by the swap
+    assert (biased.ties, biased.b_win_rate) == (3, 0.5)
+    mute = judge_with(lambda body: "どちらとも言えない")
+    assert mute.judge_errors == 3 and "pairwise-v1" in mute.judge

@@ -13,7 +13,14 @@ from pathlib import Path
 import click
 
 from hiraga.cli.common import CLI_OPERATOR, data_dir_option, operator_session, reports_errors
-from hiraga.cli.evaluation_admin import compare_command, leaderboard_command, report_command, route, sets
+from hiraga.cli.evaluation_admin import (
+    compare_command,
+    leaderboard_command,
+    pairwise_command,
+    report_command,
+    route,
+    sets,
+)
 from hiraga.errors import Conflict
 from hiraga.evaluation import runs
 from hiraga.evaluation.base import installed_suites
@@ -189,6 +196,7 @@ def worker(once: bool, poll: float, data_dir: Path | None) -> None:
 
 evaluation.add_command(leaderboard_command)
 evaluation.add_command(compare_command)
+evaluation.add_command(pairwise_command)
 evaluation.add_command(report_command)
 evaluation.add_command(sets)
 evaluation.add_command(route)

@@ -1,8 +1,9 @@
-"""``hiraga eval leaderboard|compare|report|sets|route``: reading results and the administrators'
+"""``hiraga eval leaderboard|compare|pairwise|report|sets|route``: reading results and the administrators'
 evaluation commands."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import asdict
 from decimal import Decimal
@@ -13,6 +14,8 @@ import click
 from hiraga.cli.common import data_dir_option, operator_session, reports_errors
 from hiraga.evaluation import private_sets, report, routing
 from hiraga.evaluation.leaderboard import board, compare
+from hiraga.evaluation.pairwise import PairwiseResult, judge_runs
+from hiraga.evaluation.service import open_evaluation
 from hiraga.identity import directory
 
 
@@ -47,6 +50,27 @@ def compare_command(run_a: int, run_b: int, data_dir: Path | None) -> None:
     )
     for item in found.worse_items[:20]:
         click.echo(f"  下がった項目: {item}")
+
+
+@click.command("pairwise")
+@click.argument("run_a", type=int)
+@click.argument("run_b", type=int)
+@data_dir_option
+@reports_errors
+def pairwise_command(run_a: int, run_b: int, data_dir: Path | None) -> None:
+    """審査モデル（HIRAGA_EVAL_JUDGE_MODEL）が 2 つの実行の回答を両方の順番で比べ、B の勝率を表示します。"""
+    with operator_session(data_dir) as (_, scope, settings):
+        pass
+
+    async def go() -> PairwiseResult:
+        async with open_evaluation(settings) as service:
+            return await judge_runs(service, scope, run_a, run_b)
+
+    found = asyncio.run(go())
+    click.echo(
+        f"{found.suite}: B（実行 {found.run_b}）の勝率 {found.b_win_rate:.3f} [{found.low:.3f}, {found.high:.3f}] "
+        f"勝 {found.b_wins} 分 {found.ties} 負 {found.a_wins} 判定不能 {found.judge_errors}（審査: {found.judge}）"
+    )
 
 
 @click.command("report")
