@@ -101,20 +101,10 @@ def sets() -> None:
 @reports_errors
 def upload(file: Path, team: str, org: str | None, name: str, classification: int, data_dir: Path | None) -> None:
     """JSONL または CSV のテストセットを登録します（1 件でも誤りがあれば何も登録しません）。"""
-    kind = "csv" if file.suffix.lower() == ".csv" else "jsonl"
     with operator_session(data_dir) as (db, scope, settings), file.open("rb") as handle:
         team_id = directory.find_team(db, team, org).id
-        chunks = iter(lambda: handle.read(64 * 1024), b"")
-        created = private_sets.upload_set(
-            db,
-            scope,
-            team_id=team_id,
-            name=name,
-            classification=classification,
-            chunks=chunks,
-            kind=kind,
-            max_items=settings.eval_set_max_items,
-        )
+        spec = private_sets.SetFile(team_id, name, classification, file.name)
+        created = private_sets.upload_file(db, scope, spec, handle, settings.eval_set_max_items)
         click.echo(f"テストセットを登録しました: set:{created.id}（{created.item_count} 件、機密性{classification}）")
 
 

@@ -13,6 +13,7 @@ import csv
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
@@ -25,6 +26,7 @@ from hiraga.spine.authorize import AccessScope
 from hiraga.store.tables import EvalSet, EvalSetItem
 
 BATCH = 1000
+CHUNK_BYTES = 64 * 1024
 MAX_ID_CHARS = 200
 
 
@@ -136,6 +138,32 @@ def upload_set(
     )
     db.commit()
     return created
+
+
+@dataclass(frozen=True, slots=True)
+class SetFile:
+    """An uploaded file and what it is to become: the format follows the name (``.csv``, else JSONL)."""
+
+    team_id: int
+    name: str
+    classification: int
+    filename: str
+    description: str = ""
+
+
+def upload_file(db: Session, scope: AccessScope, spec: SetFile, handle: BinaryIO, max_items: int) -> EvalSet:
+    """``upload_set`` over an open binary file (page, API and CLI), read in 64 KiB pieces."""
+    return upload_set(
+        db,
+        scope,
+        team_id=spec.team_id,
+        name=spec.name,
+        classification=spec.classification,
+        chunks=iter(lambda: handle.read(CHUNK_BYTES), b""),
+        kind="csv" if spec.filename.lower().endswith(".csv") else "jsonl",
+        max_items=max_items,
+        description=spec.description,
+    )
 
 
 def _store_rows(db: Session, set_id: int, rows: Iterator[SetRow], max_items: int) -> int:

@@ -95,18 +95,8 @@ def upload_set(
     classification: Annotated[int, Form(ge=1, le=3)],
     description: Annotated[str, Form(max_length=2000)] = "",
 ) -> wire.EvalSet:
-    kind = "csv" if (file.filename or "").lower().endswith(".csv") else "jsonl"
-    created = private_sets.upload_set(
-        db,
-        scope,
-        team_id=team_id,
-        name=name,
-        classification=classification,
-        chunks=iter(lambda: file.file.read(64 * 1024), b""),
-        kind=kind,
-        max_items=app_context(request).settings.eval_set_max_items,
-        description=description,
-    )
+    spec = private_sets.SetFile(team_id, name, classification, file.filename or "", description)
+    created = private_sets.upload_file(db, scope, spec, file.file, app_context(request).settings.eval_set_max_items)
     return wire.EvalSet.model_validate(created)
 
 

@@ -119,17 +119,14 @@ async def eval_upload(request: Request, db: DbSession, scope: PageScope) -> Resp
             raise InvalidInput("チームと機密性区分を選んでください。", detail={"field": "team_id"})
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise InvalidInput("JSONL または CSV のファイルを選んでください。", detail={"field": "file"})
-        private_sets.upload_set(
-            db,
-            scope,
-            team_id=int(values["team_id"]),
-            name=values["name"],
-            classification=int(values["classification"]),
-            chunks=iter(lambda: upload.file.read(64 * 1024), b""),
-            kind="csv" if upload.filename.lower().endswith(".csv") else "jsonl",
-            max_items=app_context(request).settings.eval_set_max_items,
-            description=values["description"],
+        spec = private_sets.SetFile(
+            int(values["team_id"]),
+            values["name"],
+            int(values["classification"]),
+            upload.filename,
+            values["description"],
         )
+        private_sets.upload_file(db, scope, spec, upload.file, app_context(request).settings.eval_set_max_items)
     except HiragaError as error:
         if error.status not in (*FORM_ERROR_STATUSES, 413):
             raise
