@@ -10,6 +10,7 @@ from prometheus_client import CollectorRegistry
 
 from hiraga import __version__, logs
 from hiraga.apps import wiring as apps_wiring
+from hiraga.evaluation import wiring as evaluation_wiring
 from hiraga.gateway import wiring as gateway_wiring
 from hiraga.identity.passwords import use_hashing_profile
 from hiraga.knowledge import wiring as knowledge_wiring
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     gateway_wiring.install(app, ctx)
     apps_wiring.install(app, ctx)
     knowledge_wiring.install(app, ctx)
+    evaluation_wiring.install(app, ctx)
     for router in _feature_routers():
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -84,6 +84,14 @@ class Settings(BaseSettings):
     # another knowledge base that is waiting gets the worker (hiraga.knowledge.ingest_queue)
     kb_ingest_slice_chunks: int = Field(default=64, ge=1, le=10_000)
 
+    # evaluation (hiraga.evaluation): the shared data folder the built-in suites read (JSQuAD, JaQuAD,
+    # e-Gov law texts), the judge model for judge-scored items, the largest private set, and how old
+    # a running evaluation's heartbeat may be before another process takes it over
+    eval_data_dir: Path | None = None
+    eval_judge_model: str | None = None
+    eval_set_max_items: int = Field(default=100_000, ge=1)
+    eval_stale_seconds: float = Field(default=120.0, gt=0)
+
     @field_validator("allowed_upstream_hosts", "break_glass_admins", mode="before")
     @classmethod
     def _split_hosts(cls, value: object) -> object:

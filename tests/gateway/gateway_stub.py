@@ -5,7 +5,8 @@ small world of teams, users and API keys.
 Scripts (consumed one per request, then "ok"): "ok", "no_usage", ("status", code[, headers]),
 "reset" (close without answering), ("delay", seconds), "non_json", "truncated_sse",
 "malformed_sse" (first event), "garbled_mid_sse", "slow_sse" (one event per 50 ms, 200 events),
-"echo" (answers with the last user message; streamed two characters per event).
+"echo" (answers with the last user message; streamed two characters per event). A test may set
+``responder`` (request body → reply text) to answer "ok" requests by what they ask.
 ``/rerank`` requests (the Jina/Cohere shape vLLM serves) are scored by how many of the query's
 characters each document contains, or, scripted ``("prefer", text)``, 1.0 for documents containing
 ``text`` and 0.0 for the others; ``("bad_index",)`` answers an index out of range.
@@ -19,6 +20,7 @@ import json
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,6 +63,7 @@ class StubUpstream:
     scripts: deque[Script] = field(default_factory=deque)
     requests: list[SeenRequest] = field(default_factory=list)
     port: int = 0
+    responder: Callable[[dict[str, Any]], str] | None = None
 
     def start(self) -> StubUpstream:
         ready = threading.Event()
@@ -87,6 +90,7 @@ class StubUpstream:
     def reset(self) -> None:
         self.scripts.clear()
         self.requests.clear()
+        self.responder = None
 
     def chat_requests(self) -> list[SeenRequest]:
         return [r for r in self.requests if r.path.endswith("/chat/completions")]
@@ -139,6 +143,8 @@ class StubUpstream:
             await self._stream(kind, seen, writer)
             return False
         reply = _last_user_text(seen.body or {}) if kind == "echo" else REPLY
+        if kind == "ok" and self.responder is not None:
+            reply = self.responder(seen.body or {})
         body: dict[str, Any] = {
             "id": "chatcmpl-stub",
             "object": "chat.completion",

@@ -65,6 +65,11 @@ DATASET_ITEM_REVIEWED = "dataset_item_reviewed"
 DATASET_ITEMS_BULK_APPROVED = "dataset_items_bulk_approved"
 DATASET_ITEM_WITHDRAWN = "dataset_item_withdrawn"
 DATASET_EXPORTED = "dataset_exported"
+EVAL_SET_UPLOADED = "eval_set_uploaded"
+EVAL_SET_REMOVED = "eval_set_removed"
+EVAL_RUN_STARTED = "eval_run_started"
+EVAL_RUN_CANCELLED = "eval_run_cancelled"
+EVAL_ROUTE_SET = "eval_route_set"
 
 
 def event_row(

@@ -8,6 +8,7 @@ from hiraga.cli.admin import admin
 from hiraga.cli.apps import apps
 from hiraga.cli.audit import audit
 from hiraga.cli.backup import backup, restore
+from hiraga.cli.evaluation import evaluation
 from hiraga.cli.feedback import feedback
 from hiraga.cli.kb import kb, worker
 from hiraga.cli.limits import limits
@@ -35,3 +36,4 @@ cli.add_command(backup)
 cli.add_command(restore)
 cli.add_command(sso)
 cli.add_command(feedback)
+cli.add_command(evaluation)

@@ -263,9 +263,12 @@ class Gateway:
             )
         return provider
 
-    async def _tiers(self, call: ModelCall, kind: str) -> Tiers:
+    async def _tiers(self, call: ModelCall, kind: str, outcome: CallOutcome) -> Tiers:
         catalog = await self.catalog.get()
-        return self.router.candidates(call, catalog.tiers(call.requested_model), kind)
+        name = task_alias(call, catalog.aliases)
+        if name != call.requested_model:
+            outcome.decisions["routed_by"] = name  # the task's alias, set from evaluation results
+        return self.router.candidates(call, catalog.tiers(name), kind)
 
     @staticmethod
     def _finish(
@@ -291,7 +294,7 @@ class Gateway:
         admitted = False
         pii = self.pii.begin(kind, body)
         try:
-            tiers = await pii.admissible(await self._tiers(call, kind), outcome)
+            tiers = await pii.admissible(await self._tiers(call, kind, outcome), outcome)
             tiers = _choose_team(call, tiers)
             _set_price_ceiling(call, tiers)
             await hooks.admit(call)
@@ -390,6 +393,20 @@ def _answer_text(answer: Json) -> str:
         for choice in answer.get("choices", [])
         if isinstance(choice, dict)
     )
+
+
+AUTO = "auto"
+
+
+def task_alias(call: ModelCall, aliases: Mapping[str, object]) -> str:
+    """``auto`` asked by a task app (source ``app:<task>``) means the task's alias ``auto-<task>`` when
+    an administrator set one (``hiraga eval route``: models ranked by measured scores); else the
+    name as asked."""
+    if call.requested_model == AUTO and call.source.startswith("app:"):
+        specific = f"{AUTO}-{call.source.removeprefix('app:')}"
+        if specific in aliases:
+            return specific
+    return call.requested_model
 
 
 def input_estimate(body: Json) -> int:

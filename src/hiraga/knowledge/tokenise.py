@@ -123,3 +123,14 @@ def search_terms(text: str, *, bigrams: bool = True) -> list[str]:
     """What lexical search indexes: the words, then (optionally) the character bigrams."""
     terms = words(text)
     return terms + char_bigrams(text) if bigrams else terms
+
+
+def proper_nouns(text: str) -> list[str]:
+    """The proper nouns of ``text`` (people, places, organisations) as written, in order."""
+    tokenizer = _tokenizer()
+    return [
+        morpheme.surface()
+        for piece in pieces_for_sudachi(text)
+        for morpheme in tokenizer.tokenize(piece)
+        if morpheme.part_of_speech()[1] == "固有名詞"
+    ]

@@ -26,17 +26,21 @@ from fastapi.testclient import TestClient
 
 from hiraga.store.database import Database
 from hiraga.store.tables import (
+    ArenaBattle,
     Bot,
     BuilderApp,
     BuilderAppTeam,
     Conversation,
     DatasetItem,
+    EvalRun,
+    EvalSet,
     KbDocument,
     KnowledgeBase,
     LimitDefinition,
     Message,
     ModelAlias,
     ModelEndpoint,
+    PlatformSetting,
     ProvidedAppKey,
     RegisteredApp,
     RegisteredAppTeam,
@@ -316,6 +320,56 @@ PRIVATE = row(401, (200, 404), (200, 404), (200, 404), (200, 404))
 PAST_AUTHORISATION = row(401, (400, 404), (400, 404), (400, 404), (400, 404))  # 400: blank input, no model call
 
 
+# -- evaluation (issue 15): private sets and their runs belong to teams; public suites are for everyone
+def _eval_run(database: Database, world: World, role: str, target: str) -> dict[str, int | str]:
+    """A private set of the target team and two paused runs of it (paused: no worker takes them)."""
+    with database.session() as db:
+        team = world.team[target]
+        found = EvalSet(team_id=team, name=f"行列セット-{uuid.uuid4().hex[:8]}", classification=1)
+        db.add(found)
+        db.flush()
+        ids: dict[str, int | str] = {"set": found.id}
+        for kind in ("run", "other_run"):
+            run = EvalRun(suite=f"set:{found.id}", suite_version="items=0", set_id=found.id, model="m", team_id=team)
+            run.state = "paused"
+            db.add(run)
+            db.flush()
+            ids[kind] = run.id
+        return ids
+
+
+def _arena_on(database: Database, world: World, role: str, target: str) -> dict[str, int | str]:
+    with database.session() as db:
+        key = f"arena.team.{world.team[target]}"
+        if db.get(PlatformSetting, key) is None:
+            db.add(PlatformSetting(key=key, value="on"))
+    return _model_endpoint(database, world, role, target)
+
+
+def _battle(database: Database, world: World, role: str, target: str) -> dict[str, int | str]:
+    """An undecided battle of the caller (own) or of the stranger (other)."""
+    with database.session() as db:
+        battle = ArenaBattle(
+            team_id=world.team[target], user_id=_caller_id(world, role, target), prompt="質問",
+            model_a="a", model_b="b", answer_a="A", answer_b="B",
+        )  # fmt: skip
+        db.add(battle)
+        db.flush()
+        return {"battle": battle.id}
+
+
+def _report_model(database: Database, world: World, role: str, target: str) -> dict[str, int | str]:
+    return {"model": str(_model_endpoint(database, world, role, target)["endpoint"])}
+
+
+def _new_eval_run(world: World, target: str, n: int) -> dict[str, Any]:
+    return {"suite": "safety", "model": "matrix-model", "team_id": world.team[target], "limit": 1}
+
+
+EVAL_TEAM_READ = row(401, (200, 404), (200, 404), 200, 200)
+EVAL_TEAM_MANAGE = row(401, (403, 404), (200, 404), 403, 200)
+
+
 MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/api/v1/organisations"): Entry(
         row(401, (SEES, HIDDEN), (SEES, HIDDEN), SEES, SEES), listed="organisation"
@@ -497,6 +551,44 @@ MATRIX: dict[tuple[str, str], Entry] = {
     # 400: past authorisation, a blank question (no model is called)
     ("POST", "/api/v1/kb/{kb_id}/ask"): Entry(
         row(401, (400, 404), (400, 404), 400, 400), body=lambda w, t, n: {"question": " "}, prepare=_knowledge_base
+    ),
+    ("GET", "/api/v1/eval/suites"): Entry(row(401, 200, 200, 200, 200)),
+    ("POST", "/api/v1/eval/runs"): Entry(
+        row(401, 403, (202, 404), 403, 202), body=_new_eval_run, prepare=_model_endpoint
+    ),
+    ("GET", "/api/v1/eval/runs"): Entry(
+        row(401, (SEES, HIDDEN), (SEES, HIDDEN), SEES, SEES), listed="run", prepare=_eval_run
+    ),
+    ("GET", "/api/v1/eval/runs/{run_id}"): Entry(EVAL_TEAM_READ, prepare=_eval_run),
+    ("GET", "/api/v1/eval/runs/{run_id}/results"): Entry(EVAL_TEAM_READ, prepare=_eval_run),
+    ("GET", "/api/v1/eval/runs/{run_id}/compare/{other_run_id}"): Entry(EVAL_TEAM_READ, prepare=_eval_run),
+    ("POST", "/api/v1/eval/runs/{run_id}/cancel"): Entry(EVAL_TEAM_MANAGE, prepare=_eval_run),
+    ("POST", "/api/v1/eval/runs/{run_id}/resume"): Entry(EVAL_TEAM_MANAGE, prepare=_eval_run),
+    ("GET", "/api/v1/eval/leaderboard"): Entry(row(401, 200, 200, 200, 200)),
+    ("GET", "/api/v1/eval/sets"): Entry(
+        row(401, (SEES, HIDDEN), (SEES, HIDDEN), SEES, SEES), listed="set", prepare=_eval_run
+    ),
+    # 400: past authorisation, a JSON body is not the multipart upload (nothing is stored)
+    ("POST", "/api/v1/eval/sets"): Entry(row(401, 403, 400, 403, 400)),
+    ("GET", "/api/v1/eval/sets/{set_id}"): Entry(EVAL_TEAM_READ, prepare=_eval_run),
+    ("DELETE", "/api/v1/eval/sets/{set_id}"): Entry(row(401, (403, 404), (204, 404), 403, 204), prepare=_eval_run),
+    ("GET", "/api/v1/eval/reports/{model:path}"): Entry(row(401, 200, 200, 200, 200), prepare=_report_model),
+    ("PUT", "/api/v1/eval/arena/teams/{team_id}"): Entry(
+        row(401, (403, 404), (204, 404), 403, 204), body=lambda w, t, n: {"enabled": True}
+    ),
+    # 400: past authorisation (arena on for the team), no two models cleared for 機密性3: nothing called
+    ("POST", "/api/v1/eval/arena/battles"): Entry(
+        row(401, (400, 404), (400, 404), 404, 404),
+        body=lambda w, t, n: {"team_id": w.team[t], "prompt": "比べて", "classification": 3},
+        prepare=_arena_on,
+    ),
+    ("POST", "/api/v1/eval/arena/battles/{battle_id}/vote"): Entry(
+        PRIVATE, body=lambda w, t, n: {"winner": "a"}, prepare=_battle
+    ),
+    ("GET", "/api/v1/eval/arena/ratings"): Entry(row(401, 200, 200, 200, 200)),
+    # 400: past authorisation, no measured model for the task yet
+    ("PUT", "/api/v1/eval/routes"): Entry(
+        row(*SYSTEM_ADMIN_ONLY, 400), body=lambda w, t, n: {"task": "summarise", "alias": "auto-summarise"}
     ),
 }
 

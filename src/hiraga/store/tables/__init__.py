@@ -4,6 +4,7 @@ from hiraga.store.tables.apps import AppRun, ProvidedAppJob, ProvidedAppKey, Reg
 from hiraga.store.tables.audit import AuditChainHead, AuditCheckpoint
 from hiraga.store.tables.base import Base
 from hiraga.store.tables.datasets import DatasetItem, DatasetOptOut, DatasetPolicy
+from hiraga.store.tables.evaluation import ArenaBattle, EvalResult, EvalRun, EvalSet, EvalSetItem
 from hiraga.store.tables.gateway import ModelAlias, ModelEndpoint, ModelEndpointTeam
 from hiraga.store.tables.identity import (
     ApiKey,
@@ -45,6 +46,7 @@ __all__ = [
     "ApiKey",
     "AppRun",
     "AppUse",
+    "ArenaBattle",
     "Attachment",
     "AuditChainHead",
     "AuditCheckpoint",
@@ -57,6 +59,10 @@ __all__ = [
     "DatasetItem",
     "DatasetOptOut",
     "DatasetPolicy",
+    "EvalResult",
+    "EvalRun",
+    "EvalSet",
+    "EvalSetItem",
     "Feedback",
     "KbChunk",
     "KbDocument",

@@ -10,6 +10,7 @@ def routers() -> list[APIRouter]:
     from hiraga.web.api import (
         apps,
         audit,
+        evaluation,
         feedback_datasets,
         kb,
         kouyoubun,
@@ -40,4 +41,5 @@ def routers() -> list[APIRouter]:
         audit.router,
         kb.router,
         feedback_datasets.router,
+        evaluation.router,
     ]

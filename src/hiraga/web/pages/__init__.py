@@ -18,6 +18,7 @@ def routers() -> list[APIRouter]:
         builder,
         chat,
         dashboards,
+        evaluation,
         feedback_data,
         home,
         kb,
@@ -46,4 +47,5 @@ def routers() -> list[APIRouter]:
         apps.router,
         kb.router,
         feedback_data.router,
+        evaluation.router,
     ]

@@ -1,0 +1,1 @@
+"""The built-in evaluation suites (registered in pyproject like any plugin)."""
