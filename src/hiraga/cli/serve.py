@@ -11,6 +11,7 @@ import uvicorn
 
 from hiraga.cli.common import data_dir_option, reports_errors, settings_for
 from hiraga.identity.setup import issue_setup_token
+from hiraga.settings import Settings
 from hiraga.store import migrate
 from hiraga.store.database import Database
 
@@ -29,8 +30,9 @@ def serve(host: str, port: int, workers: int, data_dir: Path | None) -> None:
     """Web サーバーを起動します（マイグレーションも適用）。"""
     settings = settings_for(data_dir)
     migrate.upgrade(settings.effective_database_url)
-    _announce_setup_url(settings.effective_database_url, settings.base_url)
-    click.echo(f"hiraga: http://{host}:{port}/ （データ: {settings.data_dir}）")
+    public = public_url(settings, host, port)
+    _announce_setup_url(settings.effective_database_url, public)
+    click.echo(f"hiraga: {public}/ （データ: {settings.data_dir}）")
     uvicorn.run(
         "hiraga.app:create_app",
         factory=True,
@@ -48,6 +50,17 @@ def serve(host: str, port: int, workers: int, data_dir: Path | None) -> None:
 
 def _installed(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
+
+
+def public_url(settings: Settings, host: str, port: int) -> str:
+    """Where a browser reaches this process: HIRAGA_BASE_URL when the operator set it (a proxy in
+    front), else the host and port actually served (a wildcard host is shown as 127.0.0.1)."""
+    if "base_url" in settings.model_fields_set:
+        return settings.base_url.rstrip("/")
+    shown = "127.0.0.1" if host in ("", "0.0.0.0") else "[::1]" if host == "::" else host
+    if ":" in shown and not shown.startswith("["):
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}"
 
 
 def _announce_setup_url(database_url: str, base_url: str) -> None:

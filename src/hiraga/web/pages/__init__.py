@@ -9,6 +9,7 @@ def routers() -> list[APIRouter]:
     from hiraga.web.pages import (
         account,
         admin,
+        admin_connect,
         admin_models,
         admin_teams,
         apps,
@@ -31,6 +32,7 @@ def routers() -> list[APIRouter]:
         account.router,
         admin.router,
         admin_teams.router,
+        admin_connect.router,
         admin_models.router,
         chat.router,
         kouyoubun.router,  # before task_apps: /tasks/kouyoubun is not an app of the extension point
