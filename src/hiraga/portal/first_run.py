@@ -92,7 +92,8 @@ def next_steps(db: Session, scope: AccessScope) -> list[Step]:
             has_real_model(db),
             "/admin/models/connect",
             "モデルを接続する",
-            "組み込みモデルは動作確認用の小型モデルです。vLLM・Ollama などのサーバーか GGUF ファイルを接続してください。",
+            "組み込みモデルは動作確認用の小型モデルです。"
+            "vLLM・Ollama などのサーバーか GGUF ファイルを接続してください。",
         ),
         Step(
             "kb",

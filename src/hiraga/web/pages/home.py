@@ -25,7 +25,7 @@ def home(request: Request, db: DbSession, scope: PageScope, notice: str = "") ->
     catalogue = app_context(request).extras.get(CATALOGUE_KEY)
     apps: list[Any] = list(catalogue(db, scope)) if callable(catalogue) else []
     steps = next_steps(db, scope) if scope.principal.is_system_admin else []
-    context = {"teams": teams, "roles": roles, "apps": apps, "notice": notice, "steps": steps}
+    context: dict[str, Any] = {"teams": teams, "roles": roles, "apps": apps, "notice": notice, "steps": steps}
     context |= {"builtin": builtin_model(), "real_model": has_real_model(db)}
     return render(request, "home.html", context)
 
