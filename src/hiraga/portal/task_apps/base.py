@@ -58,6 +58,12 @@ class TaskResult(AppResult):
     changes: list[Change] = field(default_factory=list)
     source_text: str = ""
     notices: list[str] = field(default_factory=list)
+    text: str = ""  # the answer alone; ``outputs`` adds the checks for callers that get only outputs
+
+    @property
+    def shown(self) -> str:
+        """What the portal shows as the answer (the checks are shown once, beside it)."""
+        return self.text or self.outputs
 
 
 @dataclass(slots=True)
@@ -133,6 +139,16 @@ def source_text(
     if isinstance(context, PortalRunContext):
         context.notices.extend(notices)
     return text
+
+
+def checked_result(text: str, checks: list[str], context: RunContext, **extra: Any) -> TaskResult:
+    """The answer and its checks (each once): ``outputs`` lists them after the answer for protocol
+    callers, the portal shows ``text`` and the checks beside it."""
+    unique = list(dict.fromkeys(checks))
+    outputs = text
+    if unique:
+        outputs += "\n\n**数字・日付・名前の確認:**\n\n" + "\n".join(f"- ⚠ {c}" for c in unique)
+    return result(outputs, context, checks=unique, text=text, **extra)
 
 
 def result(outputs: str, context: RunContext, **extra: Any) -> TaskResult:

@@ -118,7 +118,7 @@ async def run_task_page(
         chosen=model,
         level=level,
         result=result_view(result, choices),
-        result_html=render_markdown(result.outputs),
+        result_html=render_markdown(result.shown),
     )
     return render(request, "portal/task_app.html", context)
 
