@@ -50,7 +50,9 @@ def test_each_task_app_runs_through_the_gateway(as_user, stub_models, stub, name
     prompt = sent.body["messages"][-1]["content"]
     assert next(iter(inputs.values())) in prompt
     if name == "proofread":
-        assert "修正が必要な箇所は見つかりませんでした" in response.text  # the stub proposes no edits
+        assert "モデルは修正が必要な箇所を見つけませんでした" in response.text  # the stub proposes no edits
+        rules = response.text.split('data-testid="rule-notes"', 1)[1]
+        assert "<mark>３</mark>" in rules and "3" in rules  # the full-width digit, found by a rule
     else:
         assert REPLY in response.text
     assert f'<a href="/tasks/{name}">' in client.get("/").text  # now among the recently used

@@ -49,6 +49,18 @@ class Change:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class RuleNote:
+    """A rule-based finding (公用文チェック) shown beside the model's proposals: reproducible,
+    with the document the rule comes from."""
+
+    excerpt: str
+    suggestion: str | None
+    rule: str
+    reason: str
+    source: str
+
+
 @dataclass(slots=True)
 class TaskResult(AppResult):
     """An AppResult the portal can show more of: checks in code (``checks``: Japanese warnings),
@@ -58,6 +70,7 @@ class TaskResult(AppResult):
     changes: list[Change] = field(default_factory=list)
     source_text: str = ""
     notices: list[str] = field(default_factory=list)
+    rule_notes: list[RuleNote] = field(default_factory=list)
     text: str = ""  # the answer alone; ``outputs`` adds the checks for callers that get only outputs
 
     @property

@@ -49,6 +49,7 @@ def result_view(result: TaskResult, choices: list[ModelChoice]) -> dict[str, Any
         "notices": result.notices,
         "checks": result.checks,
         "changes": result.changes,
+        "rule_notes": result.rule_notes,
         "diff": diff_runs(result.source_text, result.changes) if result.changes else [],
     }
 
