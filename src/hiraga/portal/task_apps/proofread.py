@@ -8,10 +8,10 @@ import difflib
 import re
 from typing import Any
 
-from hiraga.apps.forms import Upload
-from hiraga.apps.provider_side import AppDefinition, AppResult, RunContext
 import anyio
 
+from hiraga.apps.forms import Upload
+from hiraga.apps.provider_side import AppDefinition, AppResult, RunContext
 from hiraga.kouyoubun.checker import check
 from hiraga.portal.task_apps.base import Change, RuleNote, document_field, result, select, source_text
 
