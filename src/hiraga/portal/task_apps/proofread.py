@@ -13,7 +13,7 @@ import anyio
 from hiraga.apps.forms import Upload
 from hiraga.apps.provider_side import AppDefinition, AppResult, RunContext
 from hiraga.kouyoubun.checker import check
-from hiraga.portal.task_apps.base import Change, RuleNote, document_field, result, select, source_text
+from hiraga.portal.task_apps.base import Change, RuleNote, document_field, progress, result, select, source_text
 
 FOCUS = [
     ("all", "すべて（誤字脱字・文法・分かりやすさ）"),
@@ -118,6 +118,7 @@ class ProofreadApp:
         )
         changes = parse_changes(answer, text)
         corrected = apply_changes(text, changes)
+        await progress(context, "公用文の規則で点検しています")
         notes = await anyio.to_thread.run_sync(rule_notes, text)
         model_part = (
             f"{len(changes)} か所の修正を提案します。\n\n{_table(changes)}\n\n**修正後の文章:**\n\n{corrected}"

@@ -8,7 +8,7 @@ from typing import Any
 
 from hiraga.apps.forms import Upload
 from hiraga.apps.provider_side import AppDefinition, AppResult, RunContext
-from hiraga.portal.task_apps.base import checked_result, document_field, select, source_text
+from hiraga.portal.task_apps.base import checked_result, document_field, progress, select, source_text
 from hiraga.portal.task_apps.numbers import unsupported_facts
 from hiraga.portal.task_apps.proper_names import unsupported_names
 
@@ -63,6 +63,7 @@ class SummariseApp:
                 max_tokens=chars * 2,
             )
         ).strip()
+        await progress(context, "数字・日付・名前を原文と照らし合わせています")
         checks = [
             f"要約中の「{fact}」は原文に見つかりません。原文と照らし合わせて確認してください。"
             for fact in unsupported_facts(summary, source)

@@ -8,7 +8,7 @@ from typing import Any
 from hiraga.apps.forms import Upload
 from hiraga.apps.provider_side import AppDefinition, AppResult, RunContext
 from hiraga.errors import InvalidInput
-from hiraga.portal.task_apps.base import checked_result, document_field, select, source_text
+from hiraga.portal.task_apps.base import checked_result, document_field, progress, select, source_text
 from hiraga.portal.task_apps.numbers import dropped_facts, unsupported_facts
 from hiraga.portal.task_apps.proper_names import dropped_names
 
@@ -73,6 +73,7 @@ class TranslateApp:
             max_tokens=2048,
         )  # fmt: skip
         translation = answer.strip()
+        await progress(context, "数字・日付・名前を原文と照らし合わせています")
         return checked_result(translation, translation_checks(translation, text), context, source_text=text)
 
 

@@ -26,6 +26,7 @@ from hiraga.store.tables.portal import (
     Conversation,
     Feedback,
     Message,
+    TaskRun,
 )
 from hiraga.store.tables.usage import AuditRecord, LimitCounter, LimitDefinition, UsageRecord
 
@@ -63,6 +64,7 @@ __all__ = [
     "RegisteredApp",
     "RegisteredAppTeam",
     "SystemState",
+    "TaskRun",
     "Team",
     "TeamRole",
     "UsageRecord",

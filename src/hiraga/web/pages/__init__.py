@@ -23,6 +23,7 @@ def routers() -> list[APIRouter]:
         kouyoubun,
         setup,
         task_apps,
+        task_runs,
     )
 
     return [
@@ -37,6 +38,7 @@ def routers() -> list[APIRouter]:
         chat.router,
         kouyoubun.router,  # before task_apps: /tasks/kouyoubun is not an app of the extension point
         task_apps.router,
+        task_runs.router,
         builder.router,
         audit.router,
         dashboards.router,
