@@ -41,6 +41,9 @@ class TextField(_Field):
     default: str = ""
     max_length: int = Field(default=MAX_TEXT_LENGTH, ge=1, le=MAX_TEXT_LENGTH)
     placeholder: str = ""
+    # hiraga's portal offers a list to pick from (the knowledge bases the user may read); over the
+    # protocol the field stays plain text
+    suggest: Literal["knowledge_bases"] | None = None
 
 
 class Option(BaseModel):

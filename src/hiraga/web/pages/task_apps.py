@@ -18,10 +18,12 @@ from hiraga.apps.forms import Upload
 from hiraga.bounds import RowId
 from hiraga.errors import HiragaError
 from hiraga.identity.principal import Principal
+from hiraga.knowledge import service as kb_service
 from hiraga.portal import catalogue, task_history
 from hiraga.portal.markdown import render_markdown
 from hiraga.portal.models import BUILTIN_NOTE, ModelChoice, model_choices, pick
 from hiraga.portal.task_apps import runner
+from hiraga.spine.authorize import AccessScope
 from hiraga.web.api.portal import gateway_of, in_thread
 from hiraga.web.deps import DbSession, app_context
 from hiraga.web.pages import task_runs
@@ -62,6 +64,7 @@ def page_context(
     _, info = runner.task_app(name)
     return {
         "app": info,
+        "suggestions": suggestions(db, principal, info),
         "choices": choices,
         "levels": LEVELS,
         "default_level": app_context(request).settings.default_classification,
@@ -70,6 +73,14 @@ def page_context(
         "history": task_history.history(db, principal, name),
         **extra,
     }
+
+
+def suggestions(db: Session, principal: Principal, info: runner.TaskAppInfo) -> dict[str, list[str]]:
+    """The lists a form's ``suggest`` fields offer (only what the user may read)."""
+    wanted = {getattr(f, "suggest", None) for f in info.form.values()}
+    if "knowledge_bases" not in wanted:
+        return {}
+    return {"knowledge_bases": [kb.name for kb in kb_service.list_knowledge_bases(db, AccessScope(principal))]}
 
 
 @router.get("/tasks/{name}")
