@@ -28,7 +28,7 @@ PROXY_OPTIONS: dict[str, Any] = {"proxy_headers": False, "forwarded_allow_ips": 
 @reports_errors
 def serve(host: str, port: int, workers: int, data_dir: Path | None) -> None:
     """Web サーバーを起動します（マイグレーションも適用）。"""
-    settings = settings_for(data_dir)
+    settings = settings_for(data_dir, create_data_dir=True)
     migrate.upgrade(settings.effective_database_url)
     public = public_url(settings, host, port)
     _announce_setup_url(settings.effective_database_url, public)
@@ -85,6 +85,6 @@ def db() -> None:
 @reports_errors
 def db_upgrade(data_dir: Path | None) -> None:
     """マイグレーションを最新まで適用します。"""
-    settings = settings_for(data_dir)
+    settings = settings_for(data_dir, create_data_dir=True)
     migrate.upgrade(settings.effective_database_url)
     click.echo("データベースは最新です。")
