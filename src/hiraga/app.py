@@ -17,7 +17,7 @@ from hiraga.net.client_address import TrustedProxies
 from hiraga.settings import Settings, load_settings
 from hiraga.store.database import Database
 from hiraga.usage.hooks import install as install_usage_hooks
-from hiraga.web import health
+from hiraga.web import access_log, health
 from hiraga.web.context import STATIC_DIR, AppContext
 from hiraga.web.deps import csrf_guard
 from hiraga.web.error_responses import install_error_handlers
@@ -48,6 +48,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in _feature_routers():
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    if settings.access_log:
+        access_log.enable()
+        app.add_middleware(access_log.AccessLog)
     app.add_middleware(Metrics, registry=app.state.metrics_registry)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
     if settings.is_https:

@@ -63,6 +63,7 @@ class Settings(BaseSettings):
 
     # portal (hiraga.portal): the longest answer the portal asks a model for
     portal_max_output_tokens: int = Field(default=1024, ge=16, le=32768)
+    access_log: bool = False  # one line per request on stderr (``hiraga serve`` turns it on)
 
     # audit anchors (hiraga.audit.anchors): signed chain heads kept outside the database
     audit_anchor_file: Path | None = None

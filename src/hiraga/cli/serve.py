@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +25,13 @@ PROXY_OPTIONS: dict[str, Any] = {"proxy_headers": False, "forwarded_allow_ips": 
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option("--access-log/--no-access-log", default=True, show_default=True, help="リクエストを 1 行ずつ記録する")
 @data_dir_option
 @reports_errors
-def serve(host: str, port: int, workers: int, data_dir: Path | None) -> None:
+def serve(host: str, port: int, workers: int, access_log: bool, data_dir: Path | None) -> None:
     """Web サーバーを起動します（マイグレーションも適用）。"""
+    if access_log:
+        os.environ["HIRAGA_ACCESS_LOG"] = "true"  # the app factory (each worker) reads it
     settings = settings_for(data_dir, create_data_dir=True)
     migrate.upgrade(settings.effective_database_url)
     public = public_url(settings, host, port)
@@ -40,7 +44,7 @@ def serve(host: str, port: int, workers: int, data_dir: Path | None) -> None:
         port=port,
         workers=workers,
         log_level="warning",
-        access_log=False,  # requests are counted by the metrics middleware and audited; no per-request log line
+        access_log=False,  # hiraga's own AccessLog (web/access_log.py) writes the line, without query strings
         http="httptools" if _installed("httptools") else "auto",
         loop="uvloop" if _installed("uvloop") else "auto",
         server_header=False,
