@@ -28,6 +28,10 @@ def test_one_line_per_request_without_secrets(settings: Settings, caplog: pytest
 
 
 def test_off_unless_asked(settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
-    with TestClient(create_app(settings)) as client, caplog.at_level(logging.INFO, logger="hiraga.access"):
-        client.get("/healthz")
+    access_log.log.addHandler(caplog.handler)
+    try:
+        with TestClient(create_app(settings)) as client, caplog.at_level(logging.INFO, logger="hiraga.access"):
+            client.get("/healthz")
+    finally:
+        access_log.log.removeHandler(caplog.handler)
     assert not [r for r in caplog.records if r.name == "hiraga.access"]
