@@ -32,7 +32,7 @@ def _resolve(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, An
 
 def _type(schema: dict[str, Any], components: dict[str, Any]) -> str:
     if "$ref" in schema:
-        return schema["$ref"].rsplit("/", 1)[1]
+        return str(schema["$ref"]).rsplit("/", 1)[1]
     for key in ("anyOf", "oneOf"):
         if key in schema:
             return " | ".join(_type(o, components) for o in schema[key])
