@@ -50,8 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if settings.access_log:
         access_log.enable()
-        app.add_middleware(access_log.AccessLog)
-    app.add_middleware(Metrics, registry=app.state.metrics_registry)
+    app.add_middleware(Metrics, registry=app.state.metrics_registry, log_requests=settings.access_log)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
     if settings.is_https:
         app.add_middleware(StrictTransportSecurity)

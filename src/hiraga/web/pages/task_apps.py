@@ -20,7 +20,6 @@ from hiraga.errors import HiragaError
 from hiraga.identity.principal import Principal
 from hiraga.knowledge import service as kb_service
 from hiraga.portal import catalogue, task_history
-from hiraga.portal.markdown import render_markdown
 from hiraga.portal.models import BUILTIN_NOTE, ModelChoice, model_choices, pick
 from hiraga.portal.task_apps import runner
 from hiraga.spine.authorize import AccessScope
@@ -122,19 +121,8 @@ async def run_task_page(
         return render(request, "portal/task_app.html", {**failed, "chosen": model}, status=error.status)
     record = task_history.record_of(result)
     run_id = await in_thread(db, lambda: task_history.keep(db, principal, name, excerpt, record, result.artifacts))
-    context = page_context(
-        request,
-        db,
-        principal,
-        choices,
-        name,
-        values=values,
-        chosen=model,
-        level=level,
-        result=task_runs.result_view(record, choices),
-        result_html=render_markdown(record.text),
-        run_url=f"/tasks/{name}/runs/{run_id}",
-    )
+    shown = task_runs.result_context(name, record, choices, run_id)
+    context = page_context(request, db, principal, choices, name, values=values, chosen=model, level=level, **shown)
     return render(request, "portal/task_app.html", context)
 
 
@@ -142,18 +130,8 @@ async def run_task_page(
 async def show_run(request: Request, name: str, run_id: RowId, db: DbSession, principal: PagePrincipal) -> Response:
     row = task_history.get(db, principal, name, run_id)
     choices = await model_choices(gateway_of(app_context(request)), principal)
-    record = task_history.record_from_row(row)
-    context = page_context(
-        request,
-        db,
-        principal,
-        choices,
-        name,
-        result=task_runs.result_view(record, choices),
-        result_html=render_markdown(record.text),
-        run_url=f"/tasks/{name}/runs/{row.id}",
-        shown_run=row,
-    )
+    shown = task_runs.result_context(name, task_history.record_from_row(row), choices, row.id)
+    context = page_context(request, db, principal, choices, name, shown_run=row, **shown)
     return render(request, "portal/task_app.html", context)
 
 

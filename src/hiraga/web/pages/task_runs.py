@@ -50,13 +50,18 @@ def result_view(record: RunRecord, choices: list[ModelChoice]) -> dict[str, Any]
     }
 
 
-def result_fragment(request: Request, name: str, record: RunRecord, choices: list[ModelChoice], run_id: int) -> str:
-    context = {
+def result_context(name: str, record: RunRecord, choices: list[ModelChoice], run_id: int) -> dict[str, Any]:
+    """What the result section of a run needs (the page after a run, a kept run, the SSE ``done``)."""
+    return {
         "result": result_view(record, choices),
         "result_html": render_markdown(record.text),
         "builtin_note": BUILTIN_NOTE,
         "run_url": f"/tasks/{name}/runs/{run_id}",
     }
+
+
+def result_fragment(request: Request, name: str, record: RunRecord, choices: list[ModelChoice], run_id: int) -> str:
+    context = result_context(name, record, choices, run_id)
     return bytes(render(request, "portal/_task_result.html", context).body).decode()
 
 
