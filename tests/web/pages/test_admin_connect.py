@@ -88,3 +88,16 @@ def test_an_unreachable_server_says_what_to_check(as_user: Callable[[str], TestC
     created = post_form(root, "/admin/models/connect", "/admin/models/connect", form)
     check = root.get(created.headers["location"])
     assert check.status_code == 200 and "接続できませんでした" in check.text and "/make-default" not in check.text
+
+
+def test_a_gguf_file_that_is_not_there_is_refused_and_kept_nowhere(
+    as_user: Callable[[str], TestClient], database: Database, tmp_path: Path
+) -> None:
+    root = as_user("root")
+    missing = tmp_path / "llm-jp-3-3.7b-instruct-Q4_K_M.gguf"
+    form = {"source": "gguf", "name": "llm-jp-gguf", "model_path": str(missing)}
+    refused = post_form(root, "/admin/models/connect", "/admin/models/connect", form)
+    assert refused.status_code == 400 and 'role="alert"' in refused.text
+    assert 'value="gguf" checked' in refused.text  # the form comes back as it was filled in
+    with database.session() as db:
+        assert db.scalar(select(ModelEndpoint).where(ModelEndpoint.name == "llm-jp-gguf")) is None
