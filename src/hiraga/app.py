@@ -18,7 +18,7 @@ from hiraga.net.client_address import TrustedProxies
 from hiraga.settings import Settings, load_settings
 from hiraga.store.database import Database
 from hiraga.usage.hooks import install as install_usage_hooks
-from hiraga.web import health, metrics
+from hiraga.web import access_log, health, metrics
 from hiraga.web.context import STATIC_DIR, AppContext
 from hiraga.web.deps import csrf_guard
 from hiraga.web.error_responses import install_error_handlers
@@ -52,7 +52,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in _feature_routers():
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.add_middleware(Metrics, registry=app.state.metrics_registry)
+    if settings.access_log:
+        access_log.enable()
+    app.add_middleware(Metrics, registry=app.state.metrics_registry, log_requests=settings.access_log)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
     if settings.is_https:
         app.add_middleware(StrictTransportSecurity)

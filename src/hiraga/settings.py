@@ -6,8 +6,11 @@ the TOML file named by ``HIRAGA_CONFIG``, the defaults below.
 
 from __future__ import annotations
 
+import difflib
 import os
 import secrets
+import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -70,6 +73,7 @@ class Settings(BaseSettings):
 
     # portal (hiraga.portal): the longest answer the portal asks a model for
     portal_max_output_tokens: int = Field(default=1024, ge=16, le=32768)
+    access_log: bool = False  # one line per request on stderr (``hiraga serve`` turns it on)
 
     # audit anchors (hiraga.audit.anchors): signed chain heads kept outside the database
     audit_anchor_file: Path | None = None
@@ -164,20 +168,91 @@ def read_settings(**overrides: Any) -> Settings:
     """The settings as configured, creating nothing (no data dir, no generated key): for commands such
     as ``hiraga restore`` that must not touch the data dir before they decide to. A value that does not
     parse is a ConfigurationError naming the HIRAGA_* variable, not a pydantic traceback."""
+    _check_names(os.environ)
     try:
         return Settings(**overrides)
     except ValidationError as error:
         raise _configuration_error(error) from None
 
 
-def load_settings(**overrides: Any) -> Settings:
-    """Build the settings and make sure a usable secret key is present (see ``read_settings``)."""
+def load_settings(*, create_data_dir: bool = True, **overrides: Any) -> Settings:
+    """Build the settings and make sure a usable secret key is present (see ``read_settings``).
+    ``create_data_dir=False`` (administrators' commands) refuses a SQLite data directory that does
+    not exist instead of silently starting an empty platform there."""
     settings = read_settings(**overrides)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    _prepare_data_dir(settings, create_data_dir)
     if settings.secret_key is None:
         settings.secret_key = SecretStr(_stored_or_new_secret(settings))
     _refuse_weak_secret(settings)
     return settings
+
+
+# HIRAGA_* variables that are not settings (read by the CLI, scripts and the test suite)
+OTHER_VARIABLES = frozenset({"HIRAGA_CONFIG", "HIRAGA_SHARED_DATA"})
+
+
+def _closest(name: str) -> str:
+    match = difflib.get_close_matches(name, list(Settings.model_fields), n=1, cutoff=0.75)
+    return f"「{match[0]}」のことですか？" if match else ""
+
+
+def _check_names(environ: Mapping[str, str]) -> None:
+    """A misspelt setting would be silently ignored: refuse HIRAGA_* variables close to a setting's
+    name but not one, and any key of the TOML file that is not a setting."""
+    for variable in environ:
+        if not variable.startswith("HIRAGA_") or variable in OTHER_VARIABLES or variable.startswith("HIRAGA_TEST_"):
+            continue
+        field = variable.removeprefix("HIRAGA_").lower()
+        if field not in Settings.model_fields and (hint := _closest(field)):
+            raise ConfigurationError(
+                f"環境変数 {variable} は設定項目にありません。{hint.replace('「', '「HIRAGA_').upper()}",
+                code="unknown_setting",
+                detail={"variable": variable},
+            )
+    config_file = environ.get("HIRAGA_CONFIG")
+    if config_file and Path(config_file).is_file():
+        for key in _toml_keys(Path(config_file)):
+            if key not in Settings.model_fields:
+                raise ConfigurationError(
+                    f"設定ファイル {config_file} の「{key}」は設定項目にありません。{_closest(key)}",
+                    code="unknown_setting",
+                    detail={"key": key},
+                )
+
+
+def _toml_keys(path: Path) -> list[str]:
+    try:
+        with path.open("rb") as handle:
+            return list(tomllib.load(handle))
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigurationError(
+            f"設定ファイル {path} を TOML として読めません（{error}）。書式を確認してください。",
+            code="config_file_unreadable",
+        ) from None
+    except OSError as error:
+        raise ConfigurationError(f"設定ファイル {path} を読めません（{error.strerror}）。") from None
+
+
+def _prepare_data_dir(settings: Settings, create: bool) -> None:
+    path = settings.data_dir
+    if path.exists() and not path.is_dir():
+        raise ConfigurationError(
+            f"データディレクトリ {path} はファイルです。"
+            "HIRAGA_DATA_DIR か --data-dir にディレクトリを指定してください。",
+            code="data_dir_not_a_directory",
+        )
+    if not path.exists() and not create and settings.database_url is None:
+        raise ConfigurationError(
+            f"データディレクトリ {path} がありません。パスを確認するか、先に hiraga serve または "
+            "hiraga db upgrade で作成してください。",
+            code="data_dir_missing",
+        )
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigurationError(
+            f"データディレクトリ {path} を作成できません（{error.strerror}）。", code="data_dir_unusable"
+        ) from None
 
 
 def _configuration_error(error: ValidationError) -> ConfigurationError:

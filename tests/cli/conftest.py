@@ -22,6 +22,7 @@ class CliTarget:
 @pytest.fixture
 def target(database_url: str, tmp_path: Path) -> CliTarget:
     data_dir = tmp_path / "data"
+    data_dir.mkdir()  # administrators' commands refuse a SQLite data dir that does not exist (a typo)
     base: dict[str, str | None] = {"HIRAGA_DATA_DIR": None, "HIRAGA_CONFIG": None, "HIRAGA_SECRET_KEY": None}
     if database_url.startswith("sqlite"):
         return CliTarget(data_dir, base | {"HIRAGA_DATABASE_URL": None}, f"sqlite:///{data_dir / 'hiraga.db'}")

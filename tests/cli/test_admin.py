@@ -111,6 +111,6 @@ def test_errors_are_japanese_exit_1_and_change_nothing(target: CliTarget) -> Non
 def test_a_bad_setting_is_one_japanese_line_not_a_traceback(target: CliTarget) -> None:
     env = {**target.env, "HIRAGA_MAX_BODY_BYTES": "abc"}
     result = CliRunner().invoke(cli, target.args("admin", "create-org", "A市"), env=env)
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # configuration errors exit 2 (README: Command line)
     assert "エラー [configuration_error]" in result.output and "HIRAGA_MAX_BODY_BYTES" in result.output
     assert "Traceback" not in result.output and "ValidationError" not in result.output

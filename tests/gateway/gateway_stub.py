@@ -5,8 +5,9 @@ small world of teams, users and API keys.
 Scripts (consumed one per request, then "ok"): "ok", "no_usage", ("status", code[, headers]),
 "reset" (close without answering), ("delay", seconds), "non_json", "truncated_sse",
 "malformed_sse" (first event), "garbled_mid_sse", "slow_sse" (one event per 50 ms, 200 events),
-"echo" (answers with the last user message; streamed two characters per event). A test may set
-``responder`` (request body → reply text) to answer "ok" requests by what they ask.
+"echo" (answers with the last user message; streamed two characters per event), ("say", text)
+(answers ``text``; streamed two characters per event). A test may set ``responder`` (request
+body → reply text) to answer "ok" requests by what they ask.
 ``/rerank`` requests (the Jina/Cohere shape vLLM serves) are scored by how many of the query's
 characters each document contains, or, scripted ``("prefer", text)``, 1.0 for documents containing
 ``text`` and 0.0 for the others; ``("bad_index",)`` answers an index out of range.
@@ -140,9 +141,9 @@ class StubUpstream:
                 writer, 200, {"object": "list", "data": data, "model": seen.body["model"], "usage": usage}
             )
         if seen.body and seen.body.get("stream"):
-            await self._stream(kind, seen, writer)
+            await self._stream(kind, seen, writer, said=script[1] if kind == "say" else None)
             return False
-        reply = _last_user_text(seen.body or {}) if kind == "echo" else REPLY
+        reply = _last_user_text(seen.body or {}) if kind == "echo" else script[1] if kind == "say" else REPLY
         if kind == "ok" and self.responder is not None:
             reply = self.responder(seen.body or {})
         body: dict[str, Any] = {
@@ -156,11 +157,14 @@ class StubUpstream:
             body["usage"] = _usage()
         return await _json(writer, 200, body)
 
-    async def _stream(self, kind: str, seen: SeenRequest, writer: asyncio.StreamWriter) -> None:
+    async def _stream(
+        self, kind: str, seen: SeenRequest, writer: asyncio.StreamWriter, said: str | None = None
+    ) -> None:
         writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n")
         events = _events(seen.body or {}, with_usage=kind != "no_usage", count=200 if kind == "slow_sse" else 6)
-        if kind == "echo":
-            events = _events(seen.body or {}, with_usage=True, count=0, text=_last_user_text(seen.body or {}))
+        if kind in ("echo", "say"):
+            text = said if said is not None else _last_user_text(seen.body or {})
+            events = _events(seen.body or {}, with_usage=True, count=0, text=text)
         if kind == "truncated_sse":
             events = events[:3]
         if kind == "malformed_sse":

@@ -21,7 +21,8 @@ from hiraga.apps.protocol import FileContent, FileGroup
 from hiraga.errors import InvalidInput
 
 KEY_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
-RESERVED_KEYS = frozenset({"files", "chat_history"})
+RESERVED_KEYS = frozenset({"chat_history"})
+FILES_KEY = "files"  # Gennai apps often name their one file field so; only a file field may be called that
 MAX_FIELDS = 50
 MAX_TEXT_LENGTH = 200_000
 EXTENSION_PATTERN = re.compile(r"^\.[a-z0-9]{1,10}$")
@@ -40,6 +41,9 @@ class TextField(_Field):
     default: str = ""
     max_length: int = Field(default=MAX_TEXT_LENGTH, ge=1, le=MAX_TEXT_LENGTH)
     placeholder: str = ""
+    # hiraga's portal offers a list to pick from (the knowledge bases the user may read); over the
+    # protocol the field stays plain text
+    suggest: Literal["knowledge_bases"] | None = None
 
 
 class Option(BaseModel):
@@ -73,6 +77,7 @@ class FileField(_Field):
     accept: list[str] = Field(default_factory=list, max_length=50)
     max_size_mb: float = Field(default=10, gt=0, le=100)
     max_files: int = Field(default=1, ge=1, le=20)
+    multiple: bool = False  # as HTML and Gennai forms write it: several files (max_files, if unset, is 10)
 
 
 FormField = Annotated[TextField | SelectField | CheckboxField | NumberField | FileField, Field(discriminator="type")]
@@ -126,6 +131,8 @@ def _check_semantics(key: str, field: FormField) -> None:
         if field.default is not None and field.default not in values:
             raise _bad(f"フォーム定義の項目「{key}」の既定値が選択肢にありません。", key)
     elif isinstance(field, FileField):
+        if field.multiple and "max_files" not in field.model_fields_set:
+            field.max_files = 10
         bad = [e for e in field.accept if not EXTENSION_PATTERN.match(e.lower())]
         if bad:
             raise _bad(f"フォーム定義の項目「{key}」の拡張子「{bad[0]}」は「.pdf」の形で書いてください。", key)
@@ -146,8 +153,10 @@ def parse_definition(raw: str | Mapping[str, Any]) -> FormDefinition:
     definition: FormDefinition = {}
     for key, spec in raw.items():
         if not KEY_PATTERN.match(str(key)) or key in RESERVED_KEYS:
-            raise _bad(f"フォーム定義の項目名「{key}」は使えません（英数字と _、files・chat_history 以外）。", str(key))
+            raise _bad(f"フォーム定義の項目名「{key}」は使えません（英数字と _、chat_history 以外）。", str(key))
         definition[key] = _field(key, spec)
+        if key == FILES_KEY and not isinstance(definition[key], FileField):
+            raise _bad("項目名「files」はファイル項目（type: file）にだけ使えます。", key)
     return definition
 
 

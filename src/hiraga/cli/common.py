@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from hiraga.audit import keys as audit_keys
-from hiraga.errors import HiragaError
+from hiraga.errors import ConfigurationError, HiragaError
 from hiraga.identity.passwords import use_hashing_profile
 from hiraga.identity.principal import Principal
 from hiraga.settings import Settings, load_settings
@@ -29,10 +30,11 @@ CLI_OPERATOR = Principal(
 )
 
 
-def settings_for(data_dir: Path | None) -> Settings:
+def settings_for(data_dir: Path | None, *, create_data_dir: bool = False) -> Settings:
+    """Settings for a command; only ``serve`` and ``db upgrade`` create a missing data directory."""
     if data_dir is not None:
         os.environ["HIRAGA_DATA_DIR"] = str(data_dir)  # child processes (workers) see it too
-    settings = load_settings()
+    settings = load_settings(create_data_dir=create_data_dir)
     use_hashing_profile(settings.password_hashing, environment=settings.environment)
     return settings
 
@@ -50,16 +52,30 @@ def operator_session(data_dir: Path | None = None) -> Iterator[tuple[Session, Ac
         database.dispose()
 
 
+EXIT_ERROR, EXIT_CONFIGURATION, EXIT_DATABASE = 1, 2, 3  # documented in README (Command line)
+
+
 def reports_errors(func: F) -> F:
-    """Print HiragaErrors as one Japanese line on stderr and exit 1, instead of a traceback."""
+    """Print errors an operator can fix as one Japanese line on stderr, instead of a traceback:
+    exit 2 for the configuration, 3 for a database that cannot be reached, 1 for the rest."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except ConfigurationError as exc:
+            click.echo(f"設定エラー [{exc.code}]: {exc.message}", err=True)
+            sys.exit(EXIT_CONFIGURATION)
         except HiragaError as exc:
             click.echo(f"エラー [{exc.code}]: {exc.message}", err=True)
-            sys.exit(1)
+            sys.exit(EXIT_ERROR)
+        except OperationalError as exc:
+            click.echo(
+                "データベースに接続できません。HIRAGA_DATABASE_URL と、データベースが起動しているか"
+                f"（ネットワーク・認証）を確認してください。詳細: {str(exc.orig).strip().splitlines()[0][:200]}",
+                err=True,
+            )
+            sys.exit(EXIT_DATABASE)
 
     return wrapper  # type: ignore[return-value]
 

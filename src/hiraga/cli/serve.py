@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import uvicorn
 
 from hiraga.cli.common import data_dir_option, reports_errors, settings_for
 from hiraga.identity.setup import issue_setup_token
+from hiraga.settings import Settings
 from hiraga.store import migrate
 from hiraga.store.database import Database
 
@@ -30,16 +32,20 @@ PROXY_OPTIONS: dict[str, Any] = {"proxy_headers": False, "forwarded_allow_ips": 
     show_default=True,
     help="起動時にマイグレーションを適用する（コンテナでは移行 Job に任せて --no-migrate）",
 )
+@click.option("--access-log/--no-access-log", default=True, show_default=True, help="リクエストを 1 行ずつ記録する")
 @data_dir_option
 @reports_errors
-def serve(host: str, port: int, workers: int, migrate_on_start: bool, data_dir: Path | None) -> None:
+def serve(host: str, port: int, workers: int, migrate_on_start: bool, access_log: bool, data_dir: Path | None) -> None:
     """Web サーバーを起動します（既定ではマイグレーションも適用）。"""
-    settings = settings_for(data_dir)
+    if access_log:
+        os.environ["HIRAGA_ACCESS_LOG"] = "true"  # the app factory (each worker) reads it
+    settings = settings_for(data_dir, create_data_dir=True)
     if migrate_on_start:
         migrate.upgrade(settings.effective_database_url)
+    public = public_url(settings, host, port)
     if _schema_ready(settings.effective_database_url):
-        _announce_setup_url(settings.effective_database_url, settings.base_url)
-    click.echo(f"hiraga: http://{host}:{port}/ （データ: {settings.data_dir}）")
+        _announce_setup_url(settings.effective_database_url, public)
+    click.echo(f"hiraga: {public}/ （データ: {settings.data_dir}）")
     uvicorn.run(
         "hiraga.app:create_app",
         factory=True,
@@ -47,7 +53,7 @@ def serve(host: str, port: int, workers: int, migrate_on_start: bool, data_dir: 
         port=port,
         workers=workers,
         log_level="warning",
-        access_log=False,  # requests are counted by the metrics middleware and audited; no per-request log line
+        access_log=False,  # hiraga's own AccessLog (web/access_log.py) writes the line, without query strings
         http="httptools" if _installed("httptools") else "auto",
         loop="uvloop" if _installed("uvloop") else "auto",
         server_header=False,
@@ -88,6 +94,17 @@ def _installed(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
+def public_url(settings: Settings, host: str, port: int) -> str:
+    """Where a browser reaches this process: HIRAGA_BASE_URL when the operator set it (a proxy in
+    front), else the host and port actually served (a wildcard host is shown as 127.0.0.1)."""
+    if "base_url" in settings.model_fields_set:
+        return settings.base_url.rstrip("/")
+    shown = "127.0.0.1" if host in ("", "0.0.0.0") else "[::1]" if host == "::" else host
+    if ":" in shown and not shown.startswith("["):
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}"
+
+
 def _announce_setup_url(database_url: str, base_url: str) -> None:
     database = Database(database_url)
     try:
@@ -110,6 +127,6 @@ def db() -> None:
 @reports_errors
 def db_upgrade(data_dir: Path | None) -> None:
     """マイグレーションを最新まで適用します。"""
-    settings = settings_for(data_dir)
+    settings = settings_for(data_dir, create_data_dir=True)
     migrate.upgrade(settings.effective_database_url)
     click.echo("データベースは最新です。")

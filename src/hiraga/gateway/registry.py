@@ -182,6 +182,17 @@ def set_alias(db: Session, scope: AccessScope, name: str, members: list[AliasMem
     return view
 
 
+def put_first_in_alias(db: Session, scope: AccessScope, name: str, endpoint: str) -> AliasView:
+    """Make ``endpoint`` the alias's first choice; the members it had stay behind it as fallbacks."""
+    try:
+        kept = [m for m in alias_view(db, name).members if m.endpoint != endpoint]
+    except NotFound:
+        kept = []
+    members = [AliasMember(endpoint=endpoint, priority=0)]
+    members += [AliasMember(endpoint=m.endpoint, priority=min(1000, i + 1)) for i, m in enumerate(kept)]
+    return set_alias(db, scope, name, members)
+
+
 def delete_alias(db: Session, scope: AccessScope, name: str) -> None:
     scope.require_system_admin()
     if db.execute(delete(ModelAlias).where(ModelAlias.name == name)).rowcount == 0:  # type: ignore[attr-defined]

@@ -22,7 +22,7 @@ import anyio
 from hiraga.errors import HiragaError, NotFound
 from hiraga.gateway.admin_protocol import EndpointTestResult
 from hiraga.gateway.catalog import CatalogCache
-from hiraga.gateway.probe import probe_reply, reranker
+from hiraga.gateway.probe import SanityAnswer, probe_reply, reranker, sanity_check
 from hiraga.gateway.protocol import (
     ModelCard,
     ModelList,
@@ -146,6 +146,13 @@ class Gateway:
             message = exc.message if isinstance(exc, HiragaError) else "応答の形式が正しくありません。"
             return EndpointTestResult(ok=False, endpoint=name, latency_ms=_ms(started), error=message)
         return EndpointTestResult(ok=True, endpoint=name, latency_ms=_ms(started), reply=reply[:500])
+
+    async def sanity(self, name: str) -> list[SanityAnswer]:
+        """The tiny Japanese sanity check of a chat endpoint, straight to it (like ``probe``)."""
+        endpoint = (await self.catalog.get()).endpoints.get(name)
+        if endpoint is None or endpoint.kind != "chat":
+            raise NotFound(f"チャット用のモデル「{name}」が見つかりません。", code="model_not_found")
+        return await sanity_check(self.provider(endpoint), endpoint)
 
     # -- calls -------------------------------------------------------------------------------
     async def chat(self, call: ModelCall, body: Json) -> Answer:

@@ -12,7 +12,7 @@ from hiraga.identity.passwords import WeakPassword, check_policy, hash_password,
 from hiraga.identity.principal import Principal
 from hiraga.identity.web_sessions import end_all_sessions
 from hiraga.spine.authorize import AccessScope
-from hiraga.store.tables import User
+from hiraga.store.tables import TeamRole, User
 
 # Creates the first user before any user exists to hold that right (only behind a valid setup token).
 SETUP_OPERATOR = Principal(user_id=0, email="setup@localhost", display_name="setup", is_system_admin=True)
@@ -52,8 +52,15 @@ def create_first_admin(
     password_confirm: str,
     organisation: str,
     password_min_length: int,
+    team: str = "",
 ) -> User:
+    """The first system admin; with an organisation and a team name, also that team, with the
+    admin as its team admin (so the knowledge-base and app pages have a team to work in)."""
     _require_same(password, password_confirm, "password_confirm")
+    if team.strip() and not organisation.strip():
+        raise InvalidInput(
+            "チームを作るには組織名も入力してください。", code="organisation_required", detail={"field": "organisation"}
+        )
     scope = AccessScope(SETUP_OPERATOR)
     user = directory.create_user(
         db,
@@ -65,7 +72,10 @@ def create_first_admin(
         password_min_length=password_min_length,
     )
     if organisation.strip():
-        directory.create_organisation(db, scope, organisation)
+        org = directory.create_organisation(db, scope, organisation)
+        if team.strip():
+            first = directory.create_team(db, scope, org.id, team)
+            directory.set_membership(db, scope, first.id, user.id, TeamRole.ADMIN)
     return user
 
 

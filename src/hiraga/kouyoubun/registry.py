@@ -12,12 +12,13 @@ from hiraga.kouyoubun.checks.digit_width import DigitWidthRule
 from hiraga.kouyoubun.checks.kana_usage import KanaUsageRule
 from hiraga.kouyoubun.checks.letter_width import LetterWidthRule
 from hiraga.kouyoubun.checks.morpheme_words import MorphemeWordRule
+from hiraga.kouyoubun.checks.notation import NotationRule
 from hiraga.kouyoubun.checks.prh_words import PrhWordRule
 from hiraga.kouyoubun.checks.sentence_length import SentenceLengthRule
 from hiraga.kouyoubun.checks.sentence_style import SentenceStyleRule
 
 # families whose findings are about the same thing (how a word is written): one finding per place
-WORD_FAMILIES = ("kana", "prh", "morpheme")
+WORD_FAMILIES = ("notation", "kana", "prh", "morpheme")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,7 @@ def rule_families() -> dict[str, str]:
 
 def build_rules(options: CheckOptions) -> list[Rule]:
     rules: list[Rule] = [
+        NotationRule(),
         KanaUsageRule(),
         PrhWordRule(),
         MorphemeWordRule(),

@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hiraga.logs import request_id
 from hiraga.net.client_address import TrustedProxies
+from hiraga.web import access_log
 
 TOO_LARGE = orjson.dumps(
     {"error": {"code": "payload_too_large", "message": "リクエストが大きすぎます。", "detail": None}}
@@ -153,8 +154,9 @@ async def _send_too_large(send: Send) -> None:
 class Metrics:
     """Request counts and latencies by route template, method and status."""
 
-    def __init__(self, app: ASGIApp, registry: CollectorRegistry) -> None:
+    def __init__(self, app: ASGIApp, registry: CollectorRegistry, log_requests: bool = False) -> None:
         self.app = app
+        self.log_requests = log_requests  # one line per request (web/access_log.py)
         self.requests = Counter(
             "hiraga_http_requests_total", "HTTP requests", ["method", "route", "status"], registry=registry
         )
@@ -183,8 +185,11 @@ class Metrics:
             await self.app(scope, receive, recording_send)
         finally:
             route = _route_template(scope)
+            elapsed = time.perf_counter() - started
             self.requests.labels(scope["method"], route, str(status)).inc()
-            self.latency.labels(scope["method"], route).observe(time.perf_counter() - started)
+            self.latency.labels(scope["method"], route).observe(elapsed)
+            if self.log_requests:
+                access_log.record(scope, status, elapsed)
 
 
 def _route_template(scope: MutableMapping[str, Any]) -> str:

@@ -176,3 +176,25 @@ def test_the_documents_fragment_shows_page_progress_and_keeps_polling(as_user: A
     fragment = client.get(f"/kb/{kb_id}/documents").text
     assert "取り込み中" in fragment and "ページ 2 / 5（192 区画）" in fragment
     assert '<progress max="5" value="2">' in fragment and "hx-get" in fragment
+
+
+def test_the_rag_app_offers_the_knowledge_bases_the_user_may_read(as_user: AsUser) -> None:
+    alice = as_user("alice")
+    created = post_form(alice, "/kb", "/kb", {"name": "例規集", "team_id": "1", "classification": "2"})
+    assert created.status_code == 303
+    page = as_user("amy").get("/tasks/rag_qa").text  # a member of the owning team
+    picker = page.split('id="in-knowledge_base"', 1)[1].split("</select>", 1)[0]
+    assert '<option value="例規集"' in picker
+    other = as_user("bea").get("/tasks/rag_qa").text  # another team: nothing to pick, and a way forward
+    assert "例規集" not in other and "使えるナレッジベースがまだありません" in other and 'href="/kb"' in other
+
+
+def test_the_ask_page_has_its_stylesheet_and_the_busy_note_only_while_asking(as_user: AsUser) -> None:
+    alice = as_user("alice")
+    created = post_form(alice, "/kb", "/kb", {"name": "要綱集", "team_id": "1", "classification": "2"})
+    kb_url = created.headers["location"].split("?")[0]
+    ask = alice.get(f"{kb_url}/ask").text
+    assert '<link rel="stylesheet" href="/static/kb.css">' in ask and "htmx-indicator" in ask
+    assert alice.get("/static/kb.css").status_code == 200
+    css = alice.get("/static/hiraga.css").text
+    assert ".htmx-indicator { display: none; }" in css and ".htmx-request .htmx-indicator" in css

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from hiraga.identity.setup import issue_setup_token
 from hiraga.store.database import Database
-from hiraga.store.tables import Organisation, User
+from hiraga.store.tables import Membership, Organisation, Team, TeamRole, User
 
 
 def setup_token(database: Database) -> str:
@@ -82,3 +82,24 @@ def test_a_weak_password_keeps_the_token_usable(client: TestClient, database: Da
         assert db.scalar(select(func.count()).select_from(User)) == 0
         assert db.scalar(select(func.count()).select_from(Organisation)) == 0
     assert fill_setup(client, token).status_code == 303
+
+
+def test_setup_creates_the_first_team_with_the_admin_as_its_team_admin(client: TestClient, database: Database) -> None:
+    response = fill_setup(client, setup_token(database), team="情報政策課")
+    assert response.status_code == 303 and response.headers["location"].startswith("/welcome")
+    with database.session() as db:
+        team = db.scalar(select(Team))
+        assert team is not None and team.name == "情報政策課"
+        membership = db.scalar(select(Membership))
+        assert membership is not None and membership.team_id == team.id and membership.role == TeamRole.ADMIN
+    home = client.get("/")
+    assert "情報政策課" in home.text and "チーム管理者" in home.text
+
+
+def test_a_team_without_an_organisation_is_refused_and_creates_nothing(client: TestClient, database: Database) -> None:
+    token = setup_token(database)
+    response = fill_setup(client, token, team="情報政策課", organisation="")
+    assert response.status_code == 400 and "組織名" in response.text
+    with database.session() as db:
+        assert db.scalar(select(func.count()).select_from(User)) == 0
+        assert db.scalar(select(func.count()).select_from(Team)) == 0

@@ -50,7 +50,9 @@ def test_each_task_app_runs_through_the_gateway(as_user, stub_models, stub, name
     prompt = sent.body["messages"][-1]["content"]
     assert next(iter(inputs.values())) in prompt
     if name == "proofread":
-        assert "修正が必要な箇所は見つかりませんでした" in response.text  # the stub proposes no edits
+        assert "モデルは修正が必要な箇所を見つけませんでした" in response.text  # the stub proposes no edits
+        rules = response.text.split('data-testid="rule-notes"', 1)[1]
+        assert "<mark>３</mark>" in rules and "3" in rules  # the full-width digit, found by a rule
     else:
         assert REPLY in response.text
     assert f'<a href="/tasks/{name}">' in client.get("/").text  # now among the recently used
@@ -106,3 +108,15 @@ def test_catalogue_search_and_favourites(as_user, stub_models) -> None:
     assert "お気に入りから外す" in home
     unknown = submit(client, "/catalogue", "/catalogue/favourite", {"url": "/elsewhere", "favourite": "1"})
     assert unknown.status_code == 400
+
+
+def test_summary_checks_are_precise_and_shown_once(as_user, stub_models, stub) -> None:
+    """「1万8千人」 stands in the source: no warning for it; the invented date and name get one each."""
+    stub.scripts.append(("say", "- 来場者は1万8千人。\n- 令和7年5月1日に横浜市で開催。"))
+    source = "さくら市の催しには令和7年4月1日に1万8千人が来場しました。"
+    page = submit(
+        as_user("amy"), "/tasks/summarise", "/tasks/summarise", {"input_text": source, "model": STUB_MODEL}
+    ).text
+    assert "「1万」" not in page and "「1万8千」" not in page
+    assert page.count("「令和7年5月1日」は原文に見つかりません") == 1
+    assert page.count("「横浜市」は原文にありません") == 1

@@ -26,6 +26,7 @@ FORM: dict[str, Any] = {
         "desc": "検索するナレッジベースの名前（または番号）",
         "required": True,
         "max_length": 200,
+        "suggest": "knowledge_bases",
     },
     "question": {
         "type": "textarea",

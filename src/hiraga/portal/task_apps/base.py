@@ -13,6 +13,7 @@ from hiraga.errors import InvalidInput, UpstreamFailed
 from hiraga.gateway.service import cost_of, input_estimate
 from hiraga.portal.attachments import as_context, extract_all
 from hiraga.portal.context_window import cut_to_tokens, input_budget
+from hiraga.portal.task_apps.streaming import TaskEvents, streamed_chat
 from hiraga.spine.call import Classification, ModelCall, Usage
 
 DOCUMENT_TYPES = [".pdf", ".docx", ".xlsx", ".pptx", ".txt", ".md", ".csv", ".html"]
@@ -49,6 +50,18 @@ class Change:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class RuleNote:
+    """A rule-based finding (公用文チェック) shown beside the model's proposals: reproducible,
+    with the document the rule comes from."""
+
+    excerpt: str
+    suggestion: str | None
+    rule: str
+    reason: str
+    source: str
+
+
 @dataclass(slots=True)
 class TaskResult(AppResult):
     """An AppResult the portal can show more of: checks in code (``checks``: Japanese warnings),
@@ -58,6 +71,13 @@ class TaskResult(AppResult):
     changes: list[Change] = field(default_factory=list)
     source_text: str = ""
     notices: list[str] = field(default_factory=list)
+    rule_notes: list[RuleNote] = field(default_factory=list)
+    text: str = ""  # the answer alone; ``outputs`` adds the checks for callers that get only outputs
+
+    @property
+    def shown(self) -> str:
+        """What the portal shows as the answer (the checks are shown once, beside it)."""
+        return self.text or self.outputs
 
 
 @dataclass(slots=True)
@@ -69,6 +89,9 @@ class PortalRunContext(RunContext):
     context_window: int | None = None
     max_output_tokens: int = 1024
     notices: list[str] = field(default_factory=list)
+
+    events: TaskEvents | None = None  # set: calls are streamed and their pieces handed on
+    partial: list[str] = field(default_factory=list)  # every piece streamed so far (kept if stopped)
 
     async def chat(self, messages: list[dict[str, str]], *, model: str = "default", max_tokens: int = 512) -> str:
         if self.gateway is None:
@@ -85,20 +108,35 @@ class PortalRunContext(RunContext):
             estimated_input_tokens=input_estimate(body),
             max_output_tokens=tokens,
             source=f"app:{self.app_name}",
+            stream=self.events is not None,
         )
-        answer = await self.gateway.chat(call, body)
-        usage = answer.body.get("usage") or {}
-        counted = Usage(int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0))
+        if self.events is not None:
+            text, endpoint, counted = await streamed_chat(self.gateway, call, body, self.events, self.partial)
+        else:
+            answer = await self.gateway.chat(call, body)
+            usage = answer.body.get("usage") or {}
+            counted = Usage(int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0))
+            choices = answer.body.get("choices") or [{}]
+            text, endpoint = str((choices[0].get("message") or {}).get("content") or ""), answer.endpoint
         self.usage.append(
             UsageEntry(
-                model_version=answer.endpoint.name,
+                model_version=endpoint.name,
                 request_count=1,
                 tokens=TokenCount(input_tokens=counted.input_tokens, output_tokens=counted.output_tokens),
-                estimated_cost_info=CostInfo(estimated_cost=cost_of(answer.endpoint, counted), currency="JPY"),
+                estimated_cost_info=CostInfo(estimated_cost=cost_of(endpoint, counted), currency="JPY"),
             )
         )
-        choices = answer.body.get("choices") or [{}]
-        return str((choices[0].get("message") or {}).get("content") or "")
+        return text
+
+    async def progress(self, step: str) -> None:
+        if self.events is not None:
+            await self.events.progress(step)
+
+
+async def progress(context: RunContext, step: str) -> None:
+    """Tell the page what the run is doing now (only a portal run streams its progress)."""
+    if isinstance(context, PortalRunContext):
+        await context.progress(step)
 
 
 def window_of(context: RunContext) -> tuple[int | None, int]:
@@ -133,6 +171,16 @@ def source_text(
     if isinstance(context, PortalRunContext):
         context.notices.extend(notices)
     return text
+
+
+def checked_result(text: str, checks: list[str], context: RunContext, **extra: Any) -> TaskResult:
+    """The answer and its checks (each once): ``outputs`` lists them after the answer for protocol
+    callers, the portal shows ``text`` and the checks beside it."""
+    unique = list(dict.fromkeys(checks))
+    outputs = text
+    if unique:
+        outputs += "\n\n**数字・日付・名前の確認:**\n\n" + "\n".join(f"- ⚠ {c}" for c in unique)
+    return result(outputs, context, checks=unique, text=text, **extra)
 
 
 def result(outputs: str, context: RunContext, **extra: Any) -> TaskResult:

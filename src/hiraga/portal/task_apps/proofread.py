@@ -1,5 +1,6 @@
 """校正: typos, grammar and clarity. The model proposes edits as 誤/正/理由 blocks; code applies
-the ones whose 誤 really stands in the text and shows each change with its reason."""
+the ones whose 誤 really stands in the text and shows each change with its reason. Beside them,
+the rule-based 公用文チェック's findings: reproducible, each with the rule's source document."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ import difflib
 import re
 from typing import Any
 
+import anyio
+
 from hiraga.apps.forms import Upload
 from hiraga.apps.provider_side import AppDefinition, AppResult, RunContext
-from hiraga.portal.task_apps.base import Change, document_field, result, select, source_text
+from hiraga.kouyoubun.checker import check
+from hiraga.portal.task_apps.base import Change, RuleNote, document_field, progress, result, select, source_text
 
 FOCUS = [
     ("all", "すべて（誤字脱字・文法・分かりやすさ）"),
@@ -66,12 +70,28 @@ def diff_runs(source: str, changes: list[Change]) -> list[tuple[str, str]]:
     return runs
 
 
-def _table(changes: list[Change]) -> str:
-    def cell(value: str) -> str:
-        return value.replace("|", "\\|").replace("\n", " ") or "（削除）"
+def _cell(value: str) -> str:
+    return value.replace("|", "\\|").replace("\n", " ") or "（削除）"
 
-    rows = "\n".join(f"| {cell(c.before)} | {cell(c.after)} | {cell(c.reason)} |" for c in changes)
+
+def _table(changes: list[Change]) -> str:
+    rows = "\n".join(f"| {_cell(c.before)} | {_cell(c.after)} | {_cell(c.reason)} |" for c in changes)
     return "| 変更前 | 変更後 | 理由 |\n|---|---|---|\n" + rows
+
+
+def rule_notes(text: str) -> list[RuleNote]:
+    """The 公用文チェック's findings on ``text`` (rule-based, with their sources)."""
+    return [
+        RuleNote(text[f.start : f.end], f.suggestion, f.rule_name, f.reason, str(f.source))
+        for f in check(text).findings
+    ]
+
+
+def _rules_section(notes: list[RuleNote]) -> str:
+    if not notes:
+        return "**公用文の規則による点検:** 指摘はありませんでした。"
+    rows = "\n".join(f"| {_cell(n.excerpt)} | {_cell(n.suggestion or '—')} | {_cell(n.reason)} |" for n in notes)
+    return f"**公用文の規則による指摘（{len(notes)} 件）:**\n\n| 箇所 | 修正案 | 理由 |\n|---|---|---|\n{rows}"
 
 
 class ProofreadApp:
@@ -98,9 +118,12 @@ class ProofreadApp:
         )
         changes = parse_changes(answer, text)
         corrected = apply_changes(text, changes)
-        outputs = (
+        await progress(context, "公用文の規則で点検しています")
+        notes = await anyio.to_thread.run_sync(rule_notes, text)
+        model_part = (
             f"{len(changes)} か所の修正を提案します。\n\n{_table(changes)}\n\n**修正後の文章:**\n\n{corrected}"
             if changes
-            else "修正が必要な箇所は見つかりませんでした。"
+            else "モデルは修正が必要な箇所を見つけませんでした。"
         )
-        return result(outputs, context, changes=changes, source_text=text)
+        outputs = f"{model_part}\n\n{_rules_section(notes)}"
+        return result(outputs, context, changes=changes, source_text=text, rule_notes=notes, text=model_part)

@@ -14,6 +14,7 @@ from hiraga.gateway.service import Gateway
 from hiraga.identity.principal import Principal
 from hiraga.portal.models import ModelChoice
 from hiraga.portal.task_apps.base import PortalRunContext, TaskResult
+from hiraga.portal.task_apps.streaming import TaskEvents
 from hiraga.spine.call import Classification
 
 
@@ -62,7 +63,24 @@ class TaskRun:
     from_form: bool = False
 
 
-async def run_task(gateway: Gateway, principal: Principal, request: TaskRun, max_output_tokens: int) -> TaskResult:
+@dataclass(frozen=True, slots=True)
+class PreparedTask:
+    """A run whose inputs passed the app's form: ready to call the model."""
+
+    app: App
+    inputs: dict[str, Any]
+    uploads: dict[str, list[forms.Upload]]
+    context: PortalRunContext
+
+
+def prepare_task(
+    gateway: Gateway,
+    principal: Principal,
+    request: TaskRun,
+    max_output_tokens: int,
+    events: TaskEvents | None = None,
+) -> PreparedTask:
+    """Check the inputs against the app's form (bad input raises before any model call)."""
     app, info = task_app(request.name)
     checked = forms.check_inputs(info.form, request.values, request.uploads, from_text=request.from_form)
     uploads = forms.decode_files(info.form, checked.files)
@@ -75,9 +93,19 @@ async def run_task(gateway: Gateway, principal: Principal, request: TaskRun, max
         classification=Classification(request.classification),
         context_window=request.model.context_window,
         max_output_tokens=max_output_tokens,
+        events=events,
     )
-    outcome = await app.run(checked.inputs, uploads, context)
-    return as_task_result(outcome, context)
+    return PreparedTask(app, checked.inputs, uploads, context)
+
+
+async def execute(prepared: PreparedTask) -> TaskResult:
+    await prepared.context.progress("文章を読み取り、モデルに送っています")
+    outcome = await prepared.app.run(prepared.inputs, prepared.uploads, prepared.context)
+    return as_task_result(outcome, prepared.context)
+
+
+async def run_task(gateway: Gateway, principal: Principal, request: TaskRun, max_output_tokens: int) -> TaskResult:
+    return await execute(prepare_task(gateway, principal, request, max_output_tokens))
 
 
 def as_task_result(outcome: AppResult, context: PortalRunContext) -> TaskResult:

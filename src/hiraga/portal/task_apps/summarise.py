@@ -1,5 +1,6 @@
-"""要約: a summary at a chosen length, as bullets or prose. Numbers and dates must stay exact; the
-app checks in code that each one in the summary stands in the source and flags those that do not."""
+"""要約: a summary at a chosen length, as bullets or prose. Numbers, amounts, dates and names must
+stay exact; the app checks in code that each one in the summary stands in the source and flags
+those that do not, each once."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from typing import Any
 
 from hiraga.apps.forms import Upload
 from hiraga.apps.provider_side import AppDefinition, AppResult, RunContext
-from hiraga.portal.task_apps.base import document_field, result, select, source_text
+from hiraga.portal.task_apps.base import checked_result, document_field, progress, select, source_text
 from hiraga.portal.task_apps.numbers import unsupported_facts
+from hiraga.portal.task_apps.proper_names import unsupported_names
 
 LENGTHS = [
     ("short", "短く（3 点・100 字程度）"),
@@ -61,11 +63,10 @@ class SummariseApp:
                 max_tokens=chars * 2,
             )
         ).strip()
-        missing = unsupported_facts(summary, source)
+        await progress(context, "数字・日付・名前を原文と照らし合わせています")
         checks = [
-            f"要約中の「{fact}」は原文に見つかりません。原文と照らし合わせて確認してください。" for fact in missing
+            f"要約中の「{fact}」は原文に見つかりません。原文と照らし合わせて確認してください。"
+            for fact in unsupported_facts(summary, source)
         ]
-        outputs = summary
-        if checks:
-            outputs += "\n\n**数字・日付の確認:**\n\n" + "\n".join(f"- ⚠ {c}" for c in checks)
-        return result(outputs, context, checks=checks, source_text=source)
+        checks += [f"要約中の名前「{name}」は原文にありません。" for name in unsupported_names(summary, source)]
+        return checked_result(summary, checks, context, source_text=source)

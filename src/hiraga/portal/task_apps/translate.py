@@ -1,4 +1,5 @@
-"""翻訳: ja↔en and other pairs, for an audience and at a formality."""
+"""翻訳: ja↔en and other pairs, for an audience and at a formality. The app checks in code that the
+numbers, dates, amounts and Latin-script names of the source survive, and that none were invented."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from typing import Any
 from hiraga.apps.forms import Upload
 from hiraga.apps.provider_side import AppDefinition, AppResult, RunContext
 from hiraga.errors import InvalidInput
-from hiraga.portal.task_apps.base import document_field, result, select, source_text
+from hiraga.portal.task_apps.base import checked_result, document_field, progress, select, source_text
+from hiraga.portal.task_apps.numbers import dropped_facts, unsupported_facts
+from hiraga.portal.task_apps.proper_names import dropped_names
 
 LANGUAGES = [
     ("ja", "日本語"),
@@ -69,4 +72,17 @@ class TranslateApp:
              {"role": "user", "content": prompt}],
             max_tokens=2048,
         )  # fmt: skip
-        return result(answer.strip(), context, source_text=text)
+        translation = answer.strip()
+        await progress(context, "数字・日付・名前を原文と照らし合わせています")
+        return checked_result(translation, translation_checks(translation, text), context, source_text=text)
+
+
+def translation_checks(translation: str, source: str) -> list[str]:
+    """Numbers, dates and amounts the translation dropped or changed, and Latin-script names it lost."""
+    checks = [
+        f"原文の「{fact}」が訳文に見当たりません。訳し漏れや数字の誤りがないか確認してください。"
+        for fact in dropped_facts(translation, source)
+    ]
+    checks += [f"訳文の「{fact}」は原文にありません。" for fact in unsupported_facts(translation, source)]
+    checks += [f"原文の名前「{name}」が訳文に見当たりません。" for name in dropped_names(translation, source)]
+    return checks

@@ -28,6 +28,7 @@ from hiraga.store.tables.portal import (
     Conversation,
     Feedback,
     Message,
+    TaskRun,
 )
 from hiraga.store.tables.sso import (
     ScimGroup,
@@ -93,6 +94,7 @@ __all__ = [
     "SsoProvider",
     "SsoSession",
     "SystemState",
+    "TaskRun",
     "Team",
     "TeamRole",
     "UsageRecord",

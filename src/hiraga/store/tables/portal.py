@@ -142,3 +142,21 @@ class AppUse(Base):
     favourite: Mapped[bool] = mapped_column(default=False)
     uses: Mapped[int] = mapped_column(Integer, default=0)
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class TaskRun(Base):
+    """One run of a task app (文章生成・要約・校正・翻訳 or a plugin app) from the portal, kept in the
+    user's history: what went in (an excerpt and file names), what came back and whether it was
+    stopped. ``result`` is JSON: models, checks, changes, rule notes, notices, artifacts' names."""
+
+    __tablename__ = "portal_task_runs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    app_name: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16))  # ok | stopped | failed
+    input_excerpt: Mapped[str] = mapped_column(String(500), default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    result: Mapped[str] = mapped_column(Text, default="{}")
+    error_message: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)

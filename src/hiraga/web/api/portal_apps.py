@@ -35,7 +35,7 @@ def list_task_apps(principal: CurrentPrincipal) -> list[wire.TaskAppView]:
 
 def run_result(result: TaskResult) -> wire.AppRunResult:
     return wire.AppRunResult(
-        outputs=result.outputs,
+        outputs=result.shown,  # the checks travel in ``checks``, not twice
         models=list(dict.fromkeys(u.model_version for u in result.usage)),
         checks=result.checks,
         changes=[wire.ChangeView(before=c.before, after=c.after, reason=c.reason) for c in result.changes],

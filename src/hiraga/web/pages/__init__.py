@@ -9,6 +9,7 @@ def routers() -> list[APIRouter]:
     from hiraga.web.pages import (
         account,
         admin,
+        admin_connect,
         admin_models,
         admin_sso,
         admin_teams,
@@ -26,6 +27,7 @@ def routers() -> list[APIRouter]:
         setup,
         sso,
         task_apps,
+        task_runs,
     )
 
     return [
@@ -36,11 +38,13 @@ def routers() -> list[APIRouter]:
         account.router,
         admin.router,
         admin_teams.router,
+        admin_connect.router,
         admin_models.router,
         admin_sso.router,
         chat.router,
         kouyoubun.router,  # before task_apps: /tasks/kouyoubun is not an app of the extension point
         task_apps.router,
+        task_runs.router,
         builder.router,
         audit.router,
         dashboards.router,

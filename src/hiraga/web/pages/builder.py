@@ -18,12 +18,14 @@ from hiraga.portal import builder, catalogue
 from hiraga.portal.builder_template import KINDS
 from hiraga.portal.markdown import render_markdown
 from hiraga.portal.models import BUILTIN_NOTE, model_choices, pick
+from hiraga.portal.task_history import record_of
 from hiraga.spine.authorize import AccessScope
 from hiraga.web.api.portal import gateway_of, in_thread
 from hiraga.web.deps import DbSession, app_context
 from hiraga.web.pages.chat import LEVELS
 from hiraga.web.pages.rendering import PagePrincipal, PageRoute, PageScope, redirect, render, render_failure
-from hiraga.web.pages.task_apps import FORM_ERRORS, form_values, result_view
+from hiraga.web.pages.task_apps import FORM_ERRORS, form_values
+from hiraga.web.pages.task_runs import result_view
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 EXAMPLE = (
@@ -171,9 +173,9 @@ async def run_app(
         context = {**base, "values": values, "error": error, "chosen": model, "level": level}
         return render(request, "portal/builder_app.html", context, status=error.status)
     await in_thread(db, lambda: catalogue.record_use(db, principal.user_id, f"/builder/{app_id}"))
-    result_data = result_view(result, choices)
+    result_data = result_view(record_of(result), choices)
     context = {**base, "values": values, "chosen": model, "level": level, "result": result_data}
-    return render(request, "portal/builder_app.html", {**context, "result_html": render_markdown(result.outputs)})
+    return render(request, "portal/builder_app.html", {**context, "result_html": render_markdown(result.shown)})
 
 
 @router.get("/builder/{app_id}/export")

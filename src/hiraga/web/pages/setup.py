@@ -37,6 +37,7 @@ def setup(
     password: Annotated[str, Form()] = "",
     password_confirm: Annotated[str, Form()] = "",
     organisation: Annotated[str, Form()] = "",
+    team: Annotated[str, Form()] = "",
 ) -> Response:
     check_setup_token(db, token)
     settings = app_context(request).settings
@@ -48,13 +49,14 @@ def setup(
             password=password,
             password_confirm=password_confirm,
             organisation=organisation,
+            team=team,
             password_min_length=settings.password_min_length,
         )
     except HiragaError as error:
-        form = {"email": email, "display_name": display_name, "organisation": organisation}
+        form = {"email": email, "display_name": display_name, "organisation": organisation, "team": team}
         return render_failure(request, db, "setup.html", error, lambda: {"token": token, "form": form})
     consume_setup_token(db)
     session_token = start_session(db, user.id, settings.session_ttl_hours)
-    response = redirect(request, "/?notice=setup_done")
+    response = redirect(request, "/welcome?notice=setup_done")
     set_session_cookie(response, session_token, settings)
     return response

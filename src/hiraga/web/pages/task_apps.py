@@ -1,5 +1,6 @@
-"""Task app pages (/tasks/{name}: a form generated from the app's definition, the result with the
-model that answered, checks and changes) and the catalogue (/catalogue: search, favourites).
+"""Task app pages (/tasks/{name}: a form generated from the app's definition, the run streamed like
+chat (task_runs.py), the result with the model that answered, checks and changes, and the user's
+history of runs) and the catalogue (/catalogue: search, favourites).
 Installs the portal's entries into the home page's ``app_catalogue`` hook at startup."""
 
 from __future__ import annotations
@@ -14,17 +15,18 @@ from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from hiraga.apps.forms import Upload
+from hiraga.bounds import RowId
 from hiraga.errors import HiragaError
 from hiraga.identity.principal import Principal
-from hiraga.portal import catalogue
-from hiraga.portal.markdown import render_markdown
+from hiraga.knowledge import service as kb_service
+from hiraga.portal import catalogue, task_history
 from hiraga.portal.models import BUILTIN_NOTE, ModelChoice, model_choices, pick
 from hiraga.portal.task_apps import runner
-from hiraga.portal.task_apps.base import TaskResult
-from hiraga.portal.task_apps.proofread import diff_runs
+from hiraga.spine.authorize import AccessScope
 from hiraga.web.api.portal import gateway_of, in_thread
 from hiraga.web.deps import DbSession, app_context
-from hiraga.web.pages.chat import LEVELS
+from hiraga.web.pages import task_runs
+from hiraga.web.pages.chat import LEVELS, wants_stream
 from hiraga.web.pages.home import CATALOGUE_KEY
 from hiraga.web.pages.rendering import PagePrincipal, PageRoute, PageScope, local_path, redirect, render
 
@@ -38,19 +40,6 @@ async def install_catalogue(app: FastAPI) -> AsyncIterator[None]:
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False, lifespan=install_catalogue)
 FORM_ERRORS = frozenset({400, 404, 413, 422})
-
-
-def result_view(result: TaskResult, choices: list[ModelChoice]) -> dict[str, Any]:
-    models = list(dict.fromkeys(u.model_version for u in result.usage))
-    builtin = {c.name for c in choices if c.builtin} | {a for c in choices if c.builtin for a in c.alias_of}
-    return {
-        "models": models,
-        "builtin": any(m in builtin for m in models),
-        "notices": result.notices,
-        "checks": result.checks,
-        "changes": result.changes,
-        "diff": diff_runs(result.source_text, result.changes) if result.changes else [],
-    }
 
 
 async def form_values(request: Request) -> tuple[dict[str, str], dict[str, list[Upload]]]:
@@ -68,23 +57,35 @@ async def form_values(request: Request) -> tuple[dict[str, str], dict[str, list[
     return values, uploads
 
 
-def page_context(request: Request, choices: list[ModelChoice], name: str, **extra: Any) -> dict[str, Any]:
+def page_context(
+    request: Request, db: Session, principal: Principal, choices: list[ModelChoice], name: str, **extra: Any
+) -> dict[str, Any]:
     _, info = runner.task_app(name)
     return {
         "app": info,
+        "suggestions": suggestions(db, principal, info),
         "choices": choices,
         "levels": LEVELS,
         "default_level": app_context(request).settings.default_classification,
         "builtin_note": BUILTIN_NOTE,
         "values": {},
+        "history": task_history.history(db, principal, name),
         **extra,
     }
 
 
+def suggestions(db: Session, principal: Principal, info: runner.TaskAppInfo) -> dict[str, list[str]]:
+    """The lists a form's ``suggest`` fields offer (only what the user may read)."""
+    wanted = {getattr(f, "suggest", None) for f in info.form.values()}
+    if "knowledge_bases" not in wanted:
+        return {}
+    return {"knowledge_bases": [kb.name for kb in kb_service.list_knowledge_bases(db, AccessScope(principal))]}
+
+
 @router.get("/tasks/{name}")
-async def task_page(request: Request, name: str, principal: PagePrincipal) -> Response:
+async def task_page(request: Request, name: str, db: DbSession, principal: PagePrincipal) -> Response:
     choices = await model_choices(gateway_of(app_context(request)), principal)
-    return render(request, "portal/task_app.html", page_context(request, choices, name))
+    return render(request, "portal/task_app.html", page_context(request, db, principal, choices, name))
 
 
 @router.post("/tasks/{name}")
@@ -96,30 +97,41 @@ async def run_task_page(
     model: Annotated[str, Form()] = "",
     classification: Annotated[int, Form()] = 0,
 ) -> Response:
+    """Streamed (SSE) when the page's script asks for it, else awaited and shown with the page.
+    Bad input shows the form again with the error, before any model call."""
     ctx = app_context(request)
-    choices = await model_choices(gateway_of(ctx), principal)
+    gateway = gateway_of(ctx)
+    choices = await model_choices(gateway, principal)
     values, uploads = await form_values(request)
     level = classification or ctx.settings.default_classification
-    await in_thread(db, lambda: None)  # end the read transaction before the (long) model call
+    excerpt = task_history.excerpt_of(values, [u.filename for group in uploads.values() for u in group])
+    events = task_runs.PageEvents() if wants_stream(request) else None
     try:
         run = runner.TaskRun(name, values, uploads, pick(choices, model), level, from_form=True)
-        result = await runner.run_task(gateway_of(ctx), principal, run, ctx.settings.portal_max_output_tokens)
+        prepared = runner.prepare_task(gateway, principal, run, ctx.settings.portal_max_output_tokens, events)
+        await in_thread(db, lambda: catalogue.record_use(db, principal.user_id, f"/tasks/{name}"))
+        if events is not None:
+            return task_runs.TaskStream(request, prepared, events, name=name, choices=choices, excerpt=excerpt)
+        result = await runner.execute(prepared)
     except HiragaError as error:
         if error.status not in FORM_ERRORS:
             raise
-        context = page_context(request, choices, name, values=values, error=error, chosen=model, level=level)
-        return render(request, "portal/task_app.html", context, status=error.status)
-    await in_thread(db, lambda: catalogue.record_use(db, principal.user_id, f"/tasks/{name}"))
-    context = page_context(
-        request,
-        choices,
-        name,
-        values=values,
-        chosen=model,
-        level=level,
-        result=result_view(result, choices),
-        result_html=render_markdown(result.outputs),
-    )
+        await in_thread(db, db.rollback)
+        failed = page_context(request, db, principal, choices, name, values=values, error=error, level=level)
+        return render(request, "portal/task_app.html", {**failed, "chosen": model}, status=error.status)
+    record = task_history.record_of(result)
+    run_id = await in_thread(db, lambda: task_history.keep(db, principal, name, excerpt, record, result.artifacts))
+    shown = task_runs.result_context(name, record, choices, run_id)
+    context = page_context(request, db, principal, choices, name, values=values, chosen=model, level=level, **shown)
+    return render(request, "portal/task_app.html", context)
+
+
+@router.get("/tasks/{name}/runs/{run_id}")
+async def show_run(request: Request, name: str, run_id: RowId, db: DbSession, principal: PagePrincipal) -> Response:
+    row = task_history.get(db, principal, name, run_id)
+    choices = await model_choices(gateway_of(app_context(request)), principal)
+    shown = task_runs.result_context(name, task_history.record_from_row(row), choices, row.id)
+    context = page_context(request, db, principal, choices, name, shown_run=row, **shown)
     return render(request, "portal/task_app.html", context)
 
 

@@ -228,6 +228,8 @@
     });
   }
 
+  window.hiragaPortal = { readEvents: readEvents, enhance: enhance };  // shared with tasks.js
+
   document.addEventListener("DOMContentLoaded", function () {
     enhance(document);
     var stop = document.getElementById("stop-button");
