@@ -74,6 +74,16 @@ class Settings(BaseSettings):
     # another knowledge base that is waiting gets the worker (hiraga.knowledge.ingest_queue)
     kb_ingest_slice_chunks: int = Field(default=64, ge=1, le=10_000)
 
+    # MCP (hiraga.mcp): the /mcp server for MCP clients, and registered MCP servers as chat tools.
+    # stdio servers may only run these commands (exact program names or paths; none by default)
+    mcp_stdio_commands: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    mcp_tool_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    mcp_max_result_chars: int = Field(default=20_000, ge=100, le=1_000_000)
+    mcp_approval_ttl_seconds: int = Field(default=900, ge=30, le=86_400)
+    mcp_max_tool_rounds: int = Field(default=4, ge=1, le=16)
+    # the highest 機密性 level hiraga's /mcp tools hand to MCP clients (knowledge bases, apps above it are refused)
+    mcp_clients_clearance: int = Field(default=2, ge=1, le=3)
+
     @field_validator("allowed_upstream_hosts", mode="before")
     @classmethod
     def _split_hosts(cls, value: object) -> object:
@@ -81,6 +91,12 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [h.strip().lower() for h in value.split(",") if h.strip()]
         return value
+
+    @field_validator("mcp_stdio_commands", mode="before")
+    @classmethod
+    def _split_commands(cls, value: object) -> object:
+        """``HIRAGA_MCP_STDIO_COMMANDS=/usr/local/bin/tool,other`` (comma-separated) or a TOML list."""
+        return [c.strip() for c in value.split(",") if c.strip()] if isinstance(value, str) else value
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
