@@ -9,14 +9,12 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from gateway_stub import stub_settings
+from mcp_support import People, Served, make_people
 
 from hiraga.knowledge.wiring import EMBEDDER_KEY
 from hiraga.settings import Settings
 from hiraga.store.database import Database
-
-from mcp_support import People, Served, make_people
-
-from gateway_stub import stub_settings  # noqa: E402  (path set by support)
 
 
 @pytest.fixture

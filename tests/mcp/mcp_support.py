@@ -4,18 +4,16 @@ member, a system admin), hiraga served on a real port, and the SDK's client conn
 from __future__ import annotations
 
 import sys
+import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import threading
-import time
-
 import httpx2
 import uvicorn
-from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from hiraga.cli.common import CLI_OPERATOR
@@ -23,6 +21,7 @@ from hiraga.identity import api_keys, directory
 from hiraga.spine.authorize import AccessScope
 from hiraga.store.database import Database
 from hiraga.store.tables import TeamRole
+from mcp import Client
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gateway"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "knowledge"))

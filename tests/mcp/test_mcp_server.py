@@ -10,11 +10,10 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from mcp_support import People, mcp_client, result_json
 
 from hiraga.store.database import Database
 from hiraga.store.tables import AuditRecord
-
-from mcp_support import People, mcp_client, result_json
 
 SERVED_TOOLS = {"list_knowledge_bases", "search_knowledge", "list_apps", "run_app", "check_kouyoubun", "mask_pii"}
 
@@ -116,7 +115,9 @@ def test_knowledge_search_returns_numbered_citations_within_the_callers_teams_an
     assert outsider.is_error and "見つかりません" in outsider.content[0].text
     secret = anyio.run(call, "alice", "search_knowledge", {"knowledge_base": "人事秘", "query": "日当"})
     assert secret.is_error and "mcp_above_clearance" in secret.content[0].text
-    outcomes = [(json.loads(r.detail)["tool"], r.outcome, r.error_code) for r in audit_rows(database, "mcp_tool_served")]
+    outcomes = [
+        (json.loads(r.detail)["tool"], r.outcome, r.error_code) for r in audit_rows(database, "mcp_tool_served")
+    ]
     assert outcomes == [
         ("list_knowledge_bases", "ok", None),
         ("search_knowledge", "ok", None),

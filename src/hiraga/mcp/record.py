@@ -46,16 +46,16 @@ def tool_row(
     principal: Principal,
     tool: str,
     arguments: Any,
+    facts: dict[str, Any] | None = None,
     *,
     error: HiragaError | None = None,
     team_id: int | None = None,
     outcome: str | None = None,
-    **facts: Any,
 ) -> dict[str, Any]:
     """One tool call's record: who, which tool, masked arguments, and the facts given (approval,
     approver, result size, duration...)."""
     masked, counts = masked_arguments(arguments)
-    detail: dict[str, Any] = {"tool": tool, "arguments": masked, **facts}
+    detail: dict[str, Any] = {"tool": tool, "arguments": masked, **(facts or {})}
     if counts:
         detail["pii_counts"] = counts
     if error is not None:

@@ -111,7 +111,7 @@ def _auditor(ctx: AppContext) -> Callable[[str, dict[str, Any], Work], Awaitable
             raise ToolError(f"{exc.message}（{exc.code}）") from exc
         finally:
             facts = {"result_chars": size, "duration_ms": round((time.monotonic() - started) * 1000, 1)}
-            row = record.tool_row(record.TOOL_SERVED, principal, tool, arguments, error=error, **facts)
+            row = record.tool_row(record.TOOL_SERVED, principal, tool, arguments, facts, error=error)
             await anyio.to_thread.run_sync(lambda: record.write(ctx.database, row))
 
     return audited

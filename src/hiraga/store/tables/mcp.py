@@ -79,6 +79,7 @@ class McpToolCall(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     tool_id: Mapped[int | None] = mapped_column(ForeignKey("mcp_tools.id", ondelete="SET NULL"), nullable=True)
     tool_name: Mapped[str] = mapped_column(String(200))  # the exposed name the model used
+    turn_id: Mapped[str] = mapped_column(String(32), index=True)  # the model's answer that asked for it
     call_id: Mapped[str] = mapped_column(String(200))  # the model's tool_call id
     arguments: Mapped[str] = mapped_column(Text, default="{}")  # JSON, as the model (or the approver) gave them
     effect: Mapped[str] = mapped_column(String(16), default="effectful")

@@ -13,6 +13,7 @@ def routers() -> list[APIRouter]:
         kb,
         kouyoubun,
         limits,
+        mcp,
         me,
         models,
         organisations,
@@ -36,6 +37,7 @@ def routers() -> list[APIRouter]:
         apps.router,
         apps.provided,
         kouyoubun.router,
+        mcp.router,
         audit.router,
         kb.router,
     ]

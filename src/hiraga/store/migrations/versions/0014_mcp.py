@@ -74,6 +74,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("tool_id", sa.Integer(), nullable=True),
         sa.Column("tool_name", sa.String(length=200), nullable=False),
+        sa.Column("turn_id", sa.String(length=32), nullable=False),
         sa.Column("call_id", sa.String(length=200), nullable=False),
         sa.Column("arguments", sa.Text(), nullable=False),
         sa.Column("effect", sa.String(length=16), nullable=False),
@@ -108,12 +109,14 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("mcp_tool_calls", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_mcp_tool_calls_conversation_id"), ["conversation_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_mcp_tool_calls_turn_id"), ["turn_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_mcp_tool_calls_user_id"), ["user_id"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("mcp_tool_calls", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_mcp_tool_calls_user_id"))
+        batch_op.drop_index(batch_op.f("ix_mcp_tool_calls_turn_id"))
         batch_op.drop_index(batch_op.f("ix_mcp_tool_calls_conversation_id"))
 
     op.drop_table("mcp_tool_calls")
