@@ -1,20 +1,29 @@
 """MCP tests: the app served on a real port (the SDK's client speaks real HTTP), the gateway's stub
-upstream as a chat model, lexical knowledge-base search (no embedder)."""
+upstream taught tool calls as a chat model, lexical knowledge-base search (no embedder), and the
+sample effectful MCP server of examples/ on a free port."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from gateway_stub import stub_settings
-from mcp_support import People, Served, make_people
 
 from hiraga.knowledge.wiring import EMBEDDER_KEY
 from hiraga.settings import Settings
 from hiraga.store.database import Database
+
+TESTS = Path(__file__).resolve().parents[1]
+for folder in (TESTS / "gateway", TESTS / "knowledge", TESTS.parent / "examples"):
+    sys.path.insert(0, str(folder))
+
+from gateway_stub import stub_settings  # noqa: E402
+from mcp_facility_booking import Bookings  # noqa: E402
+from mcp_facility_booking import build as build_facility  # noqa: E402
+from mcp_support import People, Served, ToolCallingUpstream, make_people  # noqa: E402
 
 
 @pytest.fixture
@@ -39,3 +48,43 @@ def served(app: FastAPI, client: TestClient) -> Iterator[str]:
     """The same app (started by ``client``) also on a real loopback port: the /mcp URL."""
     with Served(app) as base:
         yield base + "/mcp"
+
+
+_UPSTREAM: ToolCallingUpstream | None = None
+TOOL_MODEL = "tool-model"
+
+
+@pytest.fixture
+def upstream() -> Iterator[ToolCallingUpstream]:
+    global _UPSTREAM
+    if _UPSTREAM is None:
+        _UPSTREAM = ToolCallingUpstream()
+        _UPSTREAM.start()
+    _UPSTREAM.reset()
+    yield _UPSTREAM
+    _UPSTREAM.reset()
+
+
+@pytest.fixture
+def tool_model(client: TestClient, people: People, upstream: ToolCallingUpstream) -> str:
+    """A served chat model (the tool-calling stub) cleared for 機密性2, usable by every team."""
+    body = {
+        "name": TOOL_MODEL,
+        "provider": "openai",
+        "base_url": upstream.base_url,
+        "upstream_model": "stub",
+        "all_teams": True,
+        "clearance": 2,
+        "context_window": 8192,
+    }
+    response = client.post("/api/v1/models", json=body, headers=people.auth("admin"))
+    assert response.status_code == 201, response.text
+    return TOOL_MODEL
+
+
+@pytest.fixture
+def facility() -> Iterator[tuple[str, Bookings]]:
+    """The sample effectful MCP server (examples/mcp_facility_booking.py) on a free port."""
+    bookings = Bookings()
+    with Served(build_facility(bookings).streamable_http_app(json_response=True), lifespan="on") as base:
+        yield base + "/mcp", bookings

@@ -3,13 +3,12 @@ member, a system admin), hiraga served on a real port, and the SDK's client conn
 
 from __future__ import annotations
 
-import sys
+import json
 import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -22,9 +21,6 @@ from hiraga.spine.authorize import AccessScope
 from hiraga.store.database import Database
 from hiraga.store.tables import TeamRole
 from mcp import Client
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gateway"))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "knowledge"))
 
 
 @dataclass
@@ -72,10 +68,10 @@ async def mcp_client(url: str, key: str | None) -> AsyncIterator[Client]:
 
 
 class Served:
-    """An app on a real loopback port, lifespan off (the test's TestClient runs the app's lifespan)."""
+    """An app on a real loopback port; for hiraga, lifespan off (the test's TestClient runs it)."""
 
-    def __init__(self, app: Any) -> None:
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    def __init__(self, app: Any, lifespan: str = "off") -> None:
+        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan=lifespan)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -100,3 +96,49 @@ def result_json(result: Any) -> Any:
         content = result.structured_content
         return content.get("result", content) if isinstance(content, dict) and set(content) == {"result"} else content
     return json.loads(result.content[0].text)
+
+
+# -- the sample effectful MCP server and a tool-calling upstream ----------------------------------------
+from gateway_stub import SeenRequest, _json  # noqa: E402
+from rag_support import ScriptedUpstream  # noqa: E402
+
+
+def tool_call_events(model: str, calls: list[tuple[str, dict[str, Any]]]) -> list[bytes]:
+    """An OpenAI stream whose answer is ``calls``; each call's arguments arrive in two pieces."""
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
+        body = {
+            "id": "chatcmpl-tools",
+            "object": "chat.completion.chunk",
+            "created": 0,
+            "model": model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        }
+        return b"data: " + json.dumps(body, ensure_ascii=False).encode() + b"\n\n"
+
+    out = [chunk({"role": "assistant", "content": None})]
+    for index, (name, arguments) in enumerate(calls):
+        text = json.dumps(arguments, ensure_ascii=False)
+        head = {"index": index, "id": f"call_{index}_{name[-8:]}", "type": "function"}
+        out.append(chunk({"tool_calls": [{**head, "function": {"name": name, "arguments": text[: len(text) // 2]}}]}))
+        out.append(chunk({"tool_calls": [{"index": index, "function": {"arguments": text[len(text) // 2 :]}}]}))
+    out.append(chunk({}, "tool_calls"))
+    out.append(b"data: [DONE]\n\n")
+    return out
+
+
+class ToolCallingUpstream(ScriptedUpstream):
+    """The RAG stub taught ``("call", [(tool, arguments), ...])``: a streamed answer asking for tools."""
+
+    async def _answer(self, script: Any, seen: SeenRequest, writer: Any) -> bool:
+        if not (isinstance(script, tuple) and script[0] == "call"):
+            return await super()._answer(script, seen, writer)
+        request = seen.body or {}
+        if not request.get("stream"):
+            return await _json(writer, 400, {"error": {"message": "the tool script streams only"}})
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n")
+        for event in tool_call_events(str(request.get("model")), script[1]):
+            writer.write(event)
+            await writer.drain()
+        seen.finished = True
+        return False

@@ -136,7 +136,8 @@ class ToolBox:
             audit = record.tool_row(
                 record.TOOL_CALL, principal, row.tool_name, _loads(row.arguments), facts, error=error, outcome=outcome
             )
-            record.write_in(db.connection(), audit)
+            if row.status != APPROVED:  # a call that runs now is recorded once, when it finished
+                record.write_in(db.connection(), audit)
             db.commit()
             db.refresh(row)
             db.expunge(row)

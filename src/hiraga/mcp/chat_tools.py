@@ -88,7 +88,7 @@ def follow_messages(text: str, rows: list[McpToolCall]) -> list[dict[str, Any]]:
     """What goes back to the model: its own call message, then one ``tool`` message per call."""
     asked = {
         "role": "assistant",
-        "content": text or None,
+        "content": text,
         "tool_calls": [
             {"id": row.call_id, "type": "function", "function": {"name": row.tool_name, "arguments": row.arguments}}
             for row in rows
