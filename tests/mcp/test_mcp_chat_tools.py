@@ -7,15 +7,20 @@ in the audit chain."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import anyio
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from mcp_facility_booking import Bookings
 from mcp_support import People, ToolCallingUpstream
 
+from hiraga.mcp.calls import Requested, Turn
+from hiraga.mcp.wiring import toolbox_of
+from hiraga.spine.authenticate import principal_for_user
 from hiraga.store.database import Database
-from hiraga.store.tables import AuditRecord
+from hiraga.store.tables import AuditRecord, McpToolCall, User
 
 BOOK = "facility__book_room"
 ROOMS = "facility__list_rooms"
@@ -112,3 +117,154 @@ def test_a_read_only_call_runs_an_effectful_one_waits_and_runs_once_approved(
         ("mcp_tool_call", BOOK, "ok"),
         ("mcp_tool_decision", f"call:{book['id']}", "refused"),
     ]
+
+
+def decide(client: TestClient, people: People, call_id: int, role: str = "alice", **body: Any) -> Any:
+    return client.post(f"/api/v1/mcp/calls/{call_id}/decision", json=body, headers=people.auth(role))
+
+
+def test_a_rejected_call_never_reaches_the_server_and_the_model_is_told(
+    client: TestClient,
+    people: People,
+    tool_model: str,
+    upstream: ToolCallingUpstream,
+    facility: tuple[str, Bookings],
+    database: Database,
+) -> None:
+    url, bookings = facility
+    register(client, people, url)
+    chat = conversation(client, people, tool_model)
+    upstream.plan(("call", [(BOOK, BOOKING)]), ("say", "予約は取りやめました。"))
+    [book] = send(client, people, chat, "会議室Aを予約して")["tool_calls"]
+
+    other = decide(client, people, book["id"], role="bob", decision="approve")
+    assert other.status_code == 404 and other.json()["error"]["code"] == "mcp_call_not_found"
+    colleague = decide(client, people, book["id"], role="lead", decision="approve")
+    assert colleague.status_code == 404  # only the user who asked decides: not even their team admin
+    rejected = decide(client, people, book["id"], decision="reject")
+    assert rejected.status_code == 200, rejected.text
+    assert rejected.json()["call"]["status"] == "rejected"
+    assert rejected.json()["reply"]["content"] == "予約は取りやめました。"
+    told = upstream.chat_requests()[-1].body["messages"][-1]
+    assert told["role"] == "tool" and "却下" in told["content"]
+    assert bookings.entries == {}
+    decisions = [a for a in actions(database) if a[0] == "mcp_tool_decision"]
+    assert decisions == [
+        ("mcp_tool_decision", f"call:{book['id']}", "refused"),
+        ("mcp_tool_decision", f"call:{book['id']}", "refused"),
+        ("mcp_tool_decision", BOOK, "ok"),
+    ]
+
+
+def test_edited_arguments_are_checked_against_the_schema_and_then_used(
+    client: TestClient, people: People, tool_model: str, upstream: ToolCallingUpstream, facility: tuple[str, Bookings]
+) -> None:
+    url, bookings = facility
+    register(client, people, url)
+    chat = conversation(client, people, tool_model)
+    upstream.plan(("call", [(BOOK, BOOKING)]), ("say", "変更して予約しました。"))
+    [book] = send(client, people, chat, "会議室Aを予約して")["tool_calls"]
+    bad = decide(client, people, book["id"], decision="edit", arguments={"room": "会議室B"})
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "mcp_tool_bad_arguments"
+    assert bookings.entries == {}
+    edited = decide(client, people, book["id"], decision="edit", arguments={**BOOKING, "room": "会議室B"})
+    assert edited.status_code == 200, edited.text
+    assert [b["room"] for b in bookings.entries.values()] == ["会議室B"]
+
+
+def test_an_expired_approval_is_refused_and_the_call_never_runs(
+    client: TestClient,
+    people: People,
+    tool_model: str,
+    upstream: ToolCallingUpstream,
+    facility: tuple[str, Bookings],
+    database: Database,
+) -> None:
+    url, bookings = facility
+    register(client, people, url)
+    chat = conversation(client, people, tool_model)
+    upstream.plan(("call", [(BOOK, BOOKING)]))
+    [book] = send(client, people, chat, "会議室Aを予約して")["tool_calls"]
+    with database.session() as db:
+        db.execute(
+            sa.update(McpToolCall)
+            .where(McpToolCall.id == book["id"])
+            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+        db.commit()
+    late = decide(client, people, book["id"], decision="approve")
+    assert late.status_code == 409 and late.json()["error"]["code"] == "mcp_approval_expired"
+    assert bookings.entries == {}
+    listed = client.get(f"/api/v1/mcp/calls?conversation_id={chat}", headers=people.auth("alice")).json()
+    assert [c["status"] for c in listed] == ["expired"]
+
+
+def test_calls_the_team_may_not_make_are_refused_before_the_server_and_the_chat_goes_on(
+    client: TestClient,
+    people: People,
+    tool_model: str,
+    upstream: ToolCallingUpstream,
+    facility: tuple[str, Bookings],
+    database: Database,
+) -> None:
+    url, bookings = facility
+    tools = register(client, people, url)
+    off = {"team_id": people.team, "enabled": False}
+    cancel = tools["facility__cancel_booking"]["id"]
+    assert client.put(f"/api/v1/mcp/tools/{cancel}/teams", json=off, headers=people.auth("lead")).status_code == 200
+    chat = conversation(client, people, tool_model)
+    upstream.plan(
+        ("call", [("facility__cancel_booking", {"number": "R-0001"}), (BOOK, {"room": "会議室A"}), ("other__x", {})]),
+        ("say", "ご希望の操作はできませんでした。"),
+    )
+    reply = send(client, people, chat, "予約を取り消して")
+    assert [(c["tool"], c["status"]) for c in reply["tool_calls"]] == [
+        ("facility__cancel_booking", "refused"),
+        (BOOK, "refused"),
+        ("other__x", "refused"),
+    ]
+    assert reply["content"] == "ご希望の操作はできませんでした。" and reply["status"] == "complete"
+    told = [m for m in upstream.chat_requests()[-1].body["messages"] if m["role"] == "tool"]
+    assert all(m["content"].startswith("エラー: ") for m in told) and len(told) == 3
+    assert bookings.entries == {}
+    codes = [r for r in _error_codes(database) if r]
+    assert codes == ["mcp_tool_not_enabled", "mcp_tool_bad_arguments", "mcp_tool_not_enabled"]
+
+    bob_chat = conversation(client, people, tool_model, role="bob")
+    upstream.plan(("say", "ツールはありません。"))
+    send(client, people, bob_chat, "会議室を予約して", role="bob")
+    assert "tools" not in upstream.chat_requests()[-1].body  # bob's team enabled nothing
+
+
+def test_a_conversation_above_the_servers_clearance_is_offered_no_tools_and_calls_are_refused(
+    client: TestClient,
+    people: People,
+    tool_model: str,
+    upstream: ToolCallingUpstream,
+    facility: tuple[str, Bookings],
+    database: Database,
+) -> None:
+    url, bookings = facility
+    register(client, people, url)
+    server_id = client.get("/api/v1/mcp/servers", headers=people.auth("admin")).json()[0]["id"]
+    lowered = client.patch(f"/api/v1/mcp/servers/{server_id}", json={"clearance": 1}, headers=people.auth("admin"))
+    assert lowered.status_code == 200
+    chat = conversation(client, people, tool_model, level=2)
+    upstream.plan(("say", "ツールは使えません。"))
+    send(client, people, chat, "会議室を予約して")
+    assert "tools" not in upstream.chat_requests()[-1].body
+
+    toolbox = toolbox_of(client.app.state.ctx)  # type: ignore[attr-defined]
+    with database.session() as db:
+        alice = principal_for_user(db, db.get(User, people.ids["alice"]))
+    turn = Turn(chat, classification=2, model=tool_model)
+    _, [row] = anyio.run(toolbox.handle, alice, turn, [Requested("c1", BOOK, json.dumps(BOOKING))])
+    assert row.status == "refused" and "機密性1" in (row.error_message or "")
+    assert _error_codes(database)[-1] == "mcp_tool_above_clearance"
+    assert bookings.entries == {}
+
+
+def _error_codes(database: Database) -> list[str | None]:
+    with database.session() as db:
+        query = sa.select(AuditRecord.error_code).where(AuditRecord.action == "mcp_tool_call").order_by(AuditRecord.id)
+        return list(db.scalars(query))
