@@ -8,9 +8,9 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
 
 from hiraga.knowledge.wiring import EMBEDDER_KEY
 from hiraga.settings import Settings
@@ -32,10 +32,18 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
+def base_url(app: FastAPI) -> Iterator[str]:
+    """The app in a real uvicorn server (its lifespan too), so the gateway, the MCP endpoint and the
+    REST calls all run on the server's one event loop."""
     app.state.ctx.extras[EMBEDDER_KEY] = lambda: None
-    with TestClient(app) as test_client:
-        yield test_client
+    with Served(app, lifespan="on") as base:
+        yield base
+
+
+@pytest.fixture
+def client(base_url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=base_url, timeout=60) as rest:
+        yield rest
 
 
 @pytest.fixture
@@ -44,10 +52,9 @@ def people(database: Database) -> People:
 
 
 @pytest.fixture
-def served(app: FastAPI, client: TestClient) -> Iterator[str]:
-    """The same app (started by ``client``) also on a real loopback port: the /mcp URL."""
-    with Served(app) as base:
-        yield base + "/mcp"
+def served(base_url: str) -> str:
+    """hiraga's MCP endpoint."""
+    return base_url + "/mcp"
 
 
 _UPSTREAM: ToolCallingUpstream | None = None
@@ -66,7 +73,7 @@ def upstream() -> Iterator[ToolCallingUpstream]:
 
 
 @pytest.fixture
-def tool_model(client: TestClient, people: People, upstream: ToolCallingUpstream) -> str:
+def tool_model(client: httpx.Client, people: People, upstream: ToolCallingUpstream) -> str:
     """A served chat model (the tool-calling stub) cleared for 機密性2, usable by every team."""
     body = {
         "name": TOOL_MODEL,

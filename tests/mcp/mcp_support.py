@@ -68,7 +68,7 @@ async def mcp_client(url: str, key: str | None) -> AsyncIterator[Client]:
 
 
 class Served:
-    """An app on a real loopback port; for hiraga, lifespan off (the test's TestClient runs it)."""
+    """An app in a real uvicorn server on a free loopback port, in its own thread."""
 
     def __init__(self, app: Any, lifespan: str = "off") -> None:
         config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan=lifespan)

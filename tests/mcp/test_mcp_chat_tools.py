@@ -11,8 +11,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import anyio
+import httpx
 import sqlalchemy as sa
-from fastapi.testclient import TestClient
+from fastapi import FastAPI
 from mcp_facility_booking import Bookings
 from mcp_support import People, ToolCallingUpstream
 
@@ -27,7 +28,7 @@ ROOMS = "facility__list_rooms"
 BOOKING = {"room": "会議室A", "date": "2026-12-10", "slot": "午後", "purpose": "住民説明会の準備"}
 
 
-def register(client: TestClient, people: People, url: str) -> dict[str, dict[str, Any]]:
+def register(client: httpx.Client, people: People, url: str) -> dict[str, dict[str, Any]]:
     """Register and refresh the server, judge the read-only tools, enable everything for the team."""
     body = {"name": "facility", "url": url, "clearance": 2, "description": "施設予約"}
     created = client.post("/api/v1/mcp/servers", json=body, headers=people.auth("admin"))
@@ -51,14 +52,14 @@ def register(client: TestClient, people: People, url: str) -> dict[str, dict[str
     return tools
 
 
-def conversation(client: TestClient, people: People, model: str, role: str = "alice", level: int = 1) -> int:
+def conversation(client: httpx.Client, people: People, model: str, role: str = "alice", level: int = 1) -> int:
     body = {"model": model, "classification": level}
     response = client.post("/api/v1/conversations", json=body, headers=people.auth(role))
     assert response.status_code == 201, response.text
     return int(response.json()["id"])
 
 
-def send(client: TestClient, people: People, conversation_id: int, text: str, role: str = "alice") -> Any:
+def send(client: httpx.Client, people: People, conversation_id: int, text: str, role: str = "alice") -> Any:
     body = {"content": text}
     response = client.post(f"/api/v1/conversations/{conversation_id}/messages", json=body, headers=people.auth(role))
     assert response.status_code == 200, response.text
@@ -72,7 +73,7 @@ def actions(database: Database) -> list[tuple[str, str, str]]:
 
 
 def test_a_read_only_call_runs_an_effectful_one_waits_and_runs_once_approved(
-    client: TestClient,
+    client: httpx.Client,
     people: People,
     tool_model: str,
     upstream: ToolCallingUpstream,
@@ -119,12 +120,12 @@ def test_a_read_only_call_runs_an_effectful_one_waits_and_runs_once_approved(
     ]
 
 
-def decide(client: TestClient, people: People, call_id: int, role: str = "alice", **body: Any) -> Any:
+def decide(client: httpx.Client, people: People, call_id: int, role: str = "alice", **body: Any) -> Any:
     return client.post(f"/api/v1/mcp/calls/{call_id}/decision", json=body, headers=people.auth(role))
 
 
 def test_a_rejected_call_never_reaches_the_server_and_the_model_is_told(
-    client: TestClient,
+    client: httpx.Client,
     people: People,
     tool_model: str,
     upstream: ToolCallingUpstream,
@@ -157,7 +158,7 @@ def test_a_rejected_call_never_reaches_the_server_and_the_model_is_told(
 
 
 def test_edited_arguments_are_checked_against_the_schema_and_then_used(
-    client: TestClient, people: People, tool_model: str, upstream: ToolCallingUpstream, facility: tuple[str, Bookings]
+    client: httpx.Client, people: People, tool_model: str, upstream: ToolCallingUpstream, facility: tuple[str, Bookings]
 ) -> None:
     url, bookings = facility
     register(client, people, url)
@@ -173,7 +174,7 @@ def test_edited_arguments_are_checked_against_the_schema_and_then_used(
 
 
 def test_an_expired_approval_is_refused_and_the_call_never_runs(
-    client: TestClient,
+    client: httpx.Client,
     people: People,
     tool_model: str,
     upstream: ToolCallingUpstream,
@@ -200,7 +201,7 @@ def test_an_expired_approval_is_refused_and_the_call_never_runs(
 
 
 def test_calls_the_team_may_not_make_are_refused_before_the_server_and_the_chat_goes_on(
-    client: TestClient,
+    client: httpx.Client,
     people: People,
     tool_model: str,
     upstream: ToolCallingUpstream,
@@ -237,7 +238,8 @@ def test_calls_the_team_may_not_make_are_refused_before_the_server_and_the_chat_
 
 
 def test_a_conversation_above_the_servers_clearance_is_offered_no_tools_and_calls_are_refused(
-    client: TestClient,
+    app: FastAPI,
+    client: httpx.Client,
     people: People,
     tool_model: str,
     upstream: ToolCallingUpstream,
@@ -254,7 +256,7 @@ def test_a_conversation_above_the_servers_clearance_is_offered_no_tools_and_call
     send(client, people, chat, "会議室を予約して")
     assert "tools" not in upstream.chat_requests()[-1].body
 
-    toolbox = toolbox_of(client.app.state.ctx)  # type: ignore[attr-defined]
+    toolbox = toolbox_of(app.state.ctx)
     with database.session() as db:
         alice = principal_for_user(db, db.get(User, people.ids["alice"]))
     turn = Turn(chat, classification=2, model=tool_model)

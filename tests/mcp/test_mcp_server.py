@@ -9,8 +9,7 @@ import anyio
 import httpx
 import pytest
 import sqlalchemy as sa
-from fastapi.testclient import TestClient
-from mcp_support import People, mcp_client, result_json
+from mcp_support import People, ToolCallingUpstream, mcp_client, result_json
 
 from hiraga.store.database import Database
 from hiraga.store.tables import AuditRecord
@@ -56,7 +55,7 @@ def test_a_client_lists_the_tools_and_masks_pii_and_the_call_is_audited_without_
     assert "03-1234-5678" not in row.detail
 
 
-def test_kouyoubun_check_finds_what_the_portal_finds(served: str, people: People, client: TestClient) -> None:
+def test_kouyoubun_check_finds_what_the_portal_finds(served: str, people: People, client: httpx.Client) -> None:
     text = "令和６年に申請して下さい。"
     portal = client.post("/api/v1/kouyoubun/check", json={"text": text}, headers=people.auth("alice")).json()
 
@@ -69,7 +68,7 @@ def test_kouyoubun_check_finds_what_the_portal_finds(served: str, people: People
 
 
 @pytest.fixture
-def kb_ids(client: TestClient, people: People) -> dict[str, int]:
+def kb_ids(client: httpx.Client, people: People) -> dict[str, int]:
     """A 機密性2 knowledge base of the team with one document, and a 機密性3 one."""
     ids = {}
     for name, level in (("規程集", 2), ("人事秘", 3)):
@@ -84,7 +83,7 @@ def kb_ids(client: TestClient, people: People) -> dict[str, int]:
     return ids
 
 
-def wait_ready(client: TestClient, people: People, kb_id: int) -> None:
+def wait_ready(client: httpx.Client, people: People, kb_id: int) -> None:
     import time
 
     deadline = time.monotonic() + 60
@@ -97,7 +96,7 @@ def wait_ready(client: TestClient, people: People, kb_id: int) -> None:
 
 
 def test_knowledge_search_returns_numbered_citations_within_the_callers_teams_and_clearance(
-    served: str, people: People, client: TestClient, kb_ids: dict[str, int], database: Database
+    served: str, people: People, client: httpx.Client, kb_ids: dict[str, int], database: Database
 ) -> None:
     wait_ready(client, people, kb_ids["規程集"])
 
@@ -124,3 +123,23 @@ def test_knowledge_search_returns_numbered_citations_within_the_callers_teams_an
         ("search_knowledge", "refused", "not_found"),
         ("search_knowledge", "refused", "mcp_above_clearance"),
     ]
+
+
+def test_a_task_app_runs_with_the_callers_models_and_says_which_model_wrote_it(
+    served: str, people: People, tool_model: str, upstream: ToolCallingUpstream
+) -> None:
+    upstream.plan(("say", "窓口の受付時間が変わります。"))
+
+    async def run() -> tuple[object, object]:
+        async with mcp_client(served, people.keys["alice"]) as mcp:
+            listed = await mcp.call_tool("list_apps", {})
+            inputs = {"purpose": "受付時間の変更を知らせる"}
+            done = await mcp.call_tool("run_app", {"app": "generate", "inputs": inputs, "model": tool_model})
+            return listed, done
+
+    listed, done = anyio.run(run)
+    assert "generate" in {app["name"] for app in result_json(listed)["apps"]}
+    result = result_json(done)
+    assert result["outputs"] and result["models"] == [tool_model]
+    assert "確認されていません" in result["note"]
+    assert any("受付時間の変更" in json.dumps(r.body, ensure_ascii=False) for r in upstream.chat_requests())

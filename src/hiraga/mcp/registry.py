@@ -211,12 +211,11 @@ def usable_tools(db: Session, principal: Principal) -> list[McpTool]:
     """The tools enabled for any of the caller's teams, on enabled servers, listed at the last refresh."""
     if not principal.team_ids:
         return []
+    enabled = select(McpToolTeam.tool_id).where(McpToolTeam.team_id.in_(principal.team_ids))
     query = (
         select(McpTool)
         .join(McpServer, McpServer.id == McpTool.server_id)
-        .join(McpToolTeam, McpToolTeam.tool_id == McpTool.id)
-        .where(McpToolTeam.team_id.in_(principal.team_ids), McpServer.enabled, McpTool.available)
-        .distinct()
+        .where(McpTool.id.in_(enabled), McpServer.enabled, McpTool.available)
         .order_by(McpTool.exposed_name)
     )
     return list(db.scalars(query))
