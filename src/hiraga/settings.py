@@ -77,7 +77,6 @@ class Settings(BaseSettings):
     # MCP (hiraga.mcp): the /mcp server for MCP clients, and registered MCP servers as chat tools.
     # stdio servers may only run these commands (exact program names or paths; none by default)
     mcp_stdio_commands: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    mcp_tool_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     mcp_max_result_chars: int = Field(default=20_000, ge=100, le=1_000_000)
     mcp_approval_ttl_seconds: int = Field(default=900, ge=30, le=86_400)
     mcp_max_tool_rounds: int = Field(default=4, ge=1, le=16)

@@ -20,7 +20,7 @@ from hiraga.identity.principal import Principal
 from hiraga.mcp.calls import DONE, PENDING, REJECTED, Requested, ToolBox, Turn
 from hiraga.portal.chat import Reply, ReplyPlan
 from hiraga.portal.models import ModelChoice, pick
-from hiraga.store.tables import McpToolCall
+from hiraga.store.tables import Conversation, McpToolCall
 from hiraga.web.context import AppContext
 
 TOOLBOX_KEY = "mcp_toolbox"
@@ -119,6 +119,17 @@ def settled_turn(db: Session, principal: Principal, turn_id: str) -> list[McpToo
     return rows
 
 
+def latest_calls(db: Session, principal: Principal, conversation: Conversation) -> list[dict[str, Any]]:
+    """The tool calls of the conversation's latest turn (since the last question), for the page."""
+    questions = [m.created_at for m in conversation.messages if m.role == "user"]
+    query = select(McpToolCall).where(
+        McpToolCall.conversation_id == conversation.id, McpToolCall.user_id == principal.user_id
+    )
+    if questions:
+        query = query.where(McpToolCall.created_at >= questions[-1])
+    return [call_view(row) for row in db.scalars(query.order_by(McpToolCall.id))]
+
+
 def continued(plan: ReplyPlan, rows: list[McpToolCall]) -> ReplyPlan:
     """The conversation plus the decided calls and their results, for the model to go on."""
     return dataclasses.replace(plan, messages=[*plan.messages, *follow_messages(rows[0].assistant_text, rows)])
@@ -135,6 +146,7 @@ def call_view(row: McpToolCall, server: str | None = None) -> dict[str, Any]:
         "tool": row.tool_name,
         "server": server,
         "arguments": arguments if isinstance(arguments, dict) else {"_raw": arguments},
+        "arguments_text": json.dumps(arguments, ensure_ascii=False, indent=2),
         "effect": row.effect,
         "status": row.status,
         "classification": row.classification,

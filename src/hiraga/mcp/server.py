@@ -44,7 +44,7 @@ INSTRUCTIONS = (
 def build_server(ctx: AppContext) -> MCPServer[Any]:
     """The MCP server with hiraga's tools; each call runs as the key owner and is audited."""
     tools = ServedTools(ctx)
-    server: MCPServer[Any] = MCPServer("hiraga", instructions=INSTRUCTIONS, version=__version__)
+    server: MCPServer[Any] = MCPServer("hiraga", instructions=INSTRUCTIONS, version=__version__, log_level="WARNING")
     audited = _auditor(ctx)
 
     @server.tool(description="読めるナレッジベースの一覧（id・名前・機密性）。", annotations=_READ_ONLY)

@@ -20,6 +20,7 @@ def routers() -> list[APIRouter]:
         home,
         kb,
         kouyoubun,
+        mcp,
         setup,
         task_apps,
     )
@@ -33,6 +34,7 @@ def routers() -> list[APIRouter]:
         admin_teams.router,
         admin_models.router,
         chat.router,
+        mcp.router,
         kouyoubun.router,  # before task_apps: /tasks/kouyoubun is not an app of the extension point
         task_apps.router,
         builder.router,
