@@ -4,16 +4,15 @@ member, a system admin), hiraga served on a real port, and the SDK's client conn
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx2
-import uvicorn
+from gateway_stub import SeenRequest, ServerThread, _json  # tests/gateway and tests/knowledge: on the path (conftest)
 from mcp.client.streamable_http import streamable_http_client
+from rag_support import ScriptedUpstream
 
 from hiraga.cli.common import CLI_OPERATOR
 from hiraga.identity import api_keys, directory
@@ -67,25 +66,7 @@ async def mcp_client(url: str, key: str | None) -> AsyncIterator[Client]:
         yield client
 
 
-class Served:
-    """An app in a real uvicorn server on a free loopback port, in its own thread."""
-
-    def __init__(self, app: Any, lifespan: str = "off") -> None:
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan=lifespan)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> str:
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started and time.monotonic() < deadline:
-            time.sleep(0.02)
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}"
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(30)
+Served = ServerThread  # an app in a real uvicorn server on a free loopback port, in its own thread
 
 
 def result_json(result: Any) -> Any:
@@ -99,8 +80,6 @@ def result_json(result: Any) -> Any:
 
 
 # -- the sample effectful MCP server and a tool-calling upstream ----------------------------------------
-from gateway_stub import SeenRequest, _json  # noqa: E402
-from rag_support import ScriptedUpstream  # noqa: E402
 
 
 def tool_call_events(model: str, calls: list[tuple[str, dict[str, Any]]]) -> list[bytes]:
