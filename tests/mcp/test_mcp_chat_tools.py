@@ -270,3 +270,25 @@ def _error_codes(database: Database) -> list[str | None]:
     with database.session() as db:
         query = sa.select(AuditRecord.error_code).where(AuditRecord.action == "mcp_tool_call").order_by(AuditRecord.id)
         return list(db.scalars(query))
+
+
+def test_a_server_removed_while_a_call_waited_fails_the_approved_call_clearly_and_the_chat_goes_on(
+    client: httpx.Client,
+    people: People,
+    tool_model: str,
+    upstream: ToolCallingUpstream,
+    facility: tuple[str, Bookings],
+    database: Database,
+) -> None:
+    url, _ = facility
+    register(client, people, url)
+    server_id = client.get("/api/v1/mcp/servers", headers=people.auth("admin")).json()[0]["id"]
+    chat = conversation(client, people, tool_model)
+    upstream.plan(("call", [(BOOK, BOOKING)]), ("say", "予約できませんでした。"))
+    [book] = send(client, people, chat, "会議室Aを予約して")["tool_calls"]
+    assert client.delete(f"/api/v1/mcp/servers/{server_id}", headers=people.auth("admin")).status_code == 204
+    decided = decide(client, people, book["id"], decision="approve")
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["call"]["status"] == "failed" and decided.json()["call"]["error_message"]
+    assert decided.json()["reply"]["content"] == "予約できませんでした。"
+    assert _error_codes(database)[-1] == "mcp_tool_not_found"

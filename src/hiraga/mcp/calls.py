@@ -215,11 +215,11 @@ class ToolBox:
 
     # -- running -----------------------------------------------------------------------------------
     async def _run(self, principal: Principal, row: McpToolCall) -> None:
-        target, tool_name = await anyio.to_thread.run_sync(self._target, row)
         started = time.monotonic()
         error: HiragaError | None = None
         result = None
-        try:
+        try:  # an approved call always ends done or failed, also when its server was removed meanwhile
+            target, tool_name = await anyio.to_thread.run_sync(self._target, row)
             result = await self.connector.call_tool(target, tool_name, json.loads(row.arguments))
         except HiragaError as exc:
             error = exc
