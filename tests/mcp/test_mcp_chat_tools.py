@@ -7,6 +7,7 @@ in the audit chain."""
 from __future__ import annotations
 
 import json
+import socket
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,7 +22,7 @@ from hiraga.mcp.calls import Requested, Turn
 from hiraga.mcp.wiring import toolbox_of
 from hiraga.spine.authenticate import principal_for_user
 from hiraga.store.database import Database
-from hiraga.store.tables import AuditRecord, McpToolCall, User
+from hiraga.store.tables import AuditRecord, McpTool, McpToolCall, User
 
 BOOK = "facility__book_room"
 ROOMS = "facility__list_rooms"
@@ -292,3 +293,31 @@ def test_a_server_removed_while_a_call_waited_fails_the_approved_call_clearly_an
     assert decided.json()["call"]["status"] == "failed" and decided.json()["call"]["error_message"]
     assert decided.json()["reply"]["content"] == "予約できませんでした。"
     assert _error_codes(database)[-1] == "mcp_tool_not_found"
+
+
+def test_a_read_only_tool_on_a_server_that_is_down_is_a_clear_error_and_the_chat_goes_on(
+    client: httpx.Client, people: People, tool_model: str, upstream: ToolCallingUpstream, database: Database
+) -> None:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    body = {"name": "down", "url": f"http://127.0.0.1:{port}/mcp", "timeout_seconds": 5}
+    server_id = client.post("/api/v1/mcp/servers", json=body, headers=people.auth("admin")).json()["id"]
+    with database.session() as db:  # the tool as an earlier refresh stored it
+        tool = McpTool(
+            server_id=server_id, name="lookup", exposed_name="down__lookup", input_schema={}, effect="read_only"
+        )
+        db.add(tool)
+        db.commit()
+        tool_id = tool.id
+    enable = {"team_id": people.team, "enabled": True}
+    assert client.put(f"/api/v1/mcp/tools/{tool_id}/teams", json=enable, headers=people.auth("lead")).status_code == 200
+    chat = conversation(client, people, tool_model)
+    upstream.plan(("call", [("down__lookup", {})]), ("say", "台帳を確認できませんでした。"))
+    reply = send(client, people, chat, "台帳を調べて")
+    [call] = reply["tool_calls"]
+    assert call["status"] == "failed" and "接続できない" in call["error_message"]
+    assert reply["content"] == "台帳を確認できませんでした。" and reply["status"] == "complete"
+    told = upstream.chat_requests()[-1].body["messages"][-1]
+    assert told["role"] == "tool" and told["content"].startswith("エラー: ")
+    assert _error_codes(database)[-1] == "mcp_server_failed"
