@@ -132,6 +132,9 @@ class McpEndpoint:
             return
         token = CALLER.set(principal)
         try:
+            # MCPServer builds its one session manager for its own Starlette app and runs it in that app's
+            # lifespan; hiraga serves /mcp from its own app, so each request gets a stateless manager over
+            # the low-level server (the SDK has no public accessor for it: pinned to mcp 2.x)
             manager = StreamableHTTPSessionManager(app=self.server._lowlevel_server, stateless=True, json_response=True)
             async with manager.run():
                 await manager.handle_request(scope, receive, send)
