@@ -14,6 +14,7 @@ from hiraga.evaluation import wiring as evaluation_wiring
 from hiraga.gateway import wiring as gateway_wiring
 from hiraga.identity.passwords import use_hashing_profile
 from hiraga.knowledge import wiring as knowledge_wiring
+from hiraga.mcp import wiring as mcp_wiring
 from hiraga.net.client_address import TrustedProxies
 from hiraga.settings import Settings, load_settings
 from hiraga.store.database import Database
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     apps_wiring.install(app, ctx)
     knowledge_wiring.install(app, ctx)
     evaluation_wiring.install(app, ctx)
+    mcp_wiring.install(app, ctx)
     for router in _feature_routers():
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -96,6 +96,15 @@ class Settings(BaseSettings):
     eval_set_max_items: int = Field(default=100_000, ge=1)
     eval_stale_seconds: float = Field(default=120.0, gt=0)
 
+    # MCP (hiraga.mcp): the /mcp server for MCP clients, and registered MCP servers as chat tools.
+    # stdio servers may only run these commands (exact program names or paths; none by default)
+    mcp_stdio_commands: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    mcp_max_result_chars: int = Field(default=20_000, ge=100, le=1_000_000)
+    mcp_approval_ttl_seconds: int = Field(default=900, ge=30, le=86_400)
+    mcp_max_tool_rounds: int = Field(default=4, ge=1, le=16)
+    # the highest 機密性 level hiraga's /mcp tools hand to MCP clients (knowledge bases, apps above it are refused)
+    mcp_clients_clearance: int = Field(default=2, ge=1, le=3)
+
     @field_validator("allowed_upstream_hosts", "break_glass_admins", mode="before")
     @classmethod
     def _split_hosts(cls, value: object) -> object:
@@ -111,6 +120,12 @@ class Settings(BaseSettings):
         """``HIRAGA_METRICS_TOKEN=`` (empty, as a compose file passes an unset variable) means no token,
         never "the empty token"."""
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("mcp_stdio_commands", mode="before")
+    @classmethod
+    def _split_commands(cls, value: object) -> object:
+        """``HIRAGA_MCP_STDIO_COMMANDS=/usr/local/bin/tool,other`` (comma-separated) or a TOML list."""
+        return [c.strip() for c in value.split(",") if c.strip()] if isinstance(value, str) else value
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

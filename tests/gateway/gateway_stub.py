@@ -249,8 +249,8 @@ async def _raw(
 class ServerThread:
     """The app in a real uvicorn server on a free loopback port."""
 
-    def __init__(self, app: Any, port: int = 0) -> None:
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    def __init__(self, app: Any, port: int = 0, lifespan: str = "on") -> None:
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan=lifespan)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import anyio
 import orjson
@@ -43,6 +43,7 @@ class ReplyPlan:
     messages: list[dict[str, str]]
     max_tokens: int
     notices: list[str] = field(default_factory=list)
+    tools: list[dict[str, Any]] = field(default_factory=list)  # OpenAI-style tools the model may call
 
 
 @dataclass(slots=True)
@@ -55,6 +56,7 @@ class Reply:
     builtin: bool = False
     error: str | None = None
     notices: list[str] = field(default_factory=list)
+    tool_calls: list[Any] = field(default_factory=list)  # the calls this reply asked for (hiraga.mcp)
 
 
 class ReplyEvents(Protocol):
@@ -63,6 +65,15 @@ class ReplyEvents(Protocol):
     async def model(self, name: str, builtin: bool) -> None: ...
 
     async def delta(self, text: str) -> None: ...
+
+
+class ToolRounds(Protocol):
+    """Runs the tool calls a model asked for (``hiraga.mcp.chat_tools``): the messages to send back
+    to the model to go on, or None to end the reply here (a call waits for approval)."""
+
+    max_rounds: int
+
+    async def run(self, reply: Reply, text: str, deltas: list[dict[str, Any]]) -> list[dict[str, Any]] | None: ...
 
 
 class Silent:
@@ -121,6 +132,14 @@ def prepare_send(
     return plan
 
 
+def prepare_continue(
+    db: Session, principal: Principal, conversation_id: int, choices: Sequence[ModelChoice], max_output: int
+) -> ReplyPlan:
+    """The conversation as it stands, to let the model go on (after a tool call was decided)."""
+    conversation = conversations.get(db, principal, conversation_id)
+    return _plan(db, principal, conversation, pick(choices, conversation.model), max_output)
+
+
 def prepare_regenerate(
     db: Session, principal: Principal, conversation_id: int, choices: Sequence[ModelChoice], max_output: int
 ) -> ReplyPlan:
@@ -153,6 +172,7 @@ class _Collector:
     def __init__(self, reply: Reply, events: ReplyEvents) -> None:
         self.reply, self.events = reply, events
         self.pieces: list[str] = []
+        self.tool_deltas: list[dict[str, Any]] = []
 
     async def start(self, endpoint: EndpointConfig) -> None:
         self.reply.model_name = endpoint.name
@@ -166,6 +186,23 @@ class _Collector:
         for piece in pieces:
             self.pieces.append(piece)
             await self.events.delta(piece)
+        self.tool_deltas.extend(frame_tool_deltas(frame))
+
+
+def frame_tool_deltas(frame: bytes) -> list[dict[str, Any]]:
+    """The ``delta.tool_calls`` entries of one OpenAI stream event (pieces of the calls a model asks for)."""
+    payload = data_of(frame)
+    if payload is None or b"tool_calls" not in payload:
+        return []
+    try:
+        chunk = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return []
+    deltas: list[dict[str, Any]] = []
+    for choice in chunk.get("choices") or [] if isinstance(chunk, dict) else []:
+        calls = (choice.get("delta") or {}).get("tool_calls") if isinstance(choice, dict) else None
+        deltas.extend(call for call in calls or [] if isinstance(call, dict))
+    return deltas
 
 
 def frame_content(frame: bytes) -> tuple[list[str], str | None]:
@@ -204,15 +241,36 @@ def model_call(principal: Principal, plan: ReplyPlan, source: str, *, stream: bo
 
 
 async def stream_reply(
-    gateway: Gateway, database: Database, principal: Principal, plan: ReplyPlan, events: ReplyEvents
+    gateway: Gateway,
+    database: Database,
+    principal: Principal,
+    plan: ReplyPlan,
+    events: ReplyEvents,
+    tools: ToolRounds | None = None,
 ) -> Reply:
     """Ask the model and keep the answer; cancellation (the user pressed stop or left) keeps the
-    partial text, marked incomplete."""
+    partial text, marked incomplete. With ``tools`` (and ``plan.tools``), calls the model asks
+    for go to ``tools``, whose messages go back to the model, up to ``tools.max_rounds`` times."""
     reply = Reply(conversation_id=plan.conversation_id, notices=list(plan.notices))
     collector = _Collector(reply, events)
-    body = {"model": plan.model, "messages": plan.messages, "max_tokens": plan.max_tokens, "temperature": 0.3}
+    body: dict[str, Any] = {
+        "model": plan.model,
+        "messages": plan.messages,
+        "max_tokens": plan.max_tokens,
+        "temperature": 0.3,
+    }
+    if tools is not None and plan.tools:
+        body["tools"] = plan.tools
     try:
-        await gateway.stream_chat(model_call(principal, plan, "portal", stream=True), body, collector)
+        for _ in range(tools.max_rounds if tools is not None else 1):
+            await gateway.stream_chat(model_call(principal, plan, "portal", stream=True), body, collector)
+            if tools is None or not collector.tool_deltas:
+                break
+            deltas, collector.tool_deltas = collector.tool_deltas, []
+            follow = await tools.run(reply, "".join(collector.pieces), deltas)
+            if follow is None:
+                break
+            body["messages"] = [*body["messages"], *follow]
     except HiragaError as exc:
         reply.error = exc.message
     except ClientGone:

@@ -37,6 +37,9 @@ from hiraga.store.tables import (
     KbDocument,
     KnowledgeBase,
     LimitDefinition,
+    McpServer,
+    McpTool,
+    McpToolCall,
     Message,
     ModelAlias,
     ModelEndpoint,
@@ -284,6 +287,37 @@ def _new_kb(world: World, target: str, n: int) -> dict[str, Any]:
     return {"name": f"新しいKB{n}", "team_id": world.team[target], "classification": 2}
 
 
+# -- MCP (issue 18): system admins register servers and judge tools, team admins enable them for their
+# teams, a held tool call is decided by the user who asked only
+def _mcp_tool(database: Database, world: World, role: str, target: str) -> dict[str, int | str]:
+    """A registered server (a private address: refreshing it is refused before any connection) and a tool."""
+    with database.session() as db:
+        server = McpServer(name=f"m{uuid.uuid4().hex[:12]}", url="http://10.255.255.1/mcp", command=[])
+        db.add(server)
+        db.flush()
+        tool = McpTool(server_id=server.id, name="book", exposed_name=f"{server.name}__book", input_schema={})
+        db.add(tool)
+        db.flush()
+        return {"server": server.id, "tool": tool.id}
+
+
+def _mcp_call(database: Database, world: World, role: str, target: str) -> dict[str, int | str]:
+    """A held tool call of the caller (own) or of the stranger (other); rejecting it calls nothing."""
+    with database.session() as db:
+        call = McpToolCall(
+            user_id=_caller_id(world, role, target),
+            tool_name="x__book",
+            turn_id=uuid.uuid4().hex,
+            call_id="c1",
+            status="pending",
+            expires_at=datetime(2999, 1, 1, tzinfo=UTC),
+        )
+        db.add(call)
+        db.flush()
+        return {"call": call.id}
+
+
+MCP_ADMIN = row(401, 403, 403, 403, 200)
 KB_READ = row(401, (200, 404), (200, 404), 200, 200)
 KB_MANAGE = row(401, (403, 404), (204, 404), 403, 204)
 
@@ -371,6 +405,31 @@ EVAL_TEAM_MANAGE = row(401, (403, 404), (200, 404), 403, 200)
 
 
 MATRIX: dict[tuple[str, str], Entry] = {
+    ("GET", "/api/v1/mcp/servers"): Entry(row(401, 403, 200, 403, 200)),
+    ("POST", "/api/v1/mcp/servers"): Entry(
+        row(401, 403, 403, 403, 201), body=lambda w, t, n: {"name": f"s{n}", "url": "https://8.8.8.8/mcp"}
+    ),
+    ("PATCH", "/api/v1/mcp/servers/{server_id}"): Entry(
+        MCP_ADMIN, body=lambda w, t, n: {"description": "変更"}, prepare=_mcp_tool
+    ),
+    ("DELETE", "/api/v1/mcp/servers/{server_id}"): Entry(row(401, 403, 403, 403, 204), prepare=_mcp_tool),
+    # 400: past authorisation, the private address is refused before any connection
+    ("POST", "/api/v1/mcp/servers/{server_id}/refresh"): Entry(row(401, 403, 403, 403, 400), prepare=_mcp_tool),
+    ("PUT", "/api/v1/mcp/tools/{tool_id}/effect"): Entry(
+        MCP_ADMIN, body=lambda w, t, n: {"effect": "read_only"}, prepare=_mcp_tool
+    ),
+    ("PUT", "/api/v1/mcp/tools/{tool_id}/teams"): Entry(
+        row(401, (403, 404), (200, 404), 403, 200),
+        body=lambda w, t, n: {"team_id": w.team[t], "enabled": True},
+        prepare=_mcp_tool,
+    ),
+    ("GET", "/api/v1/mcp/tools"): Entry(row(401, 200, 200, 200, 200)),
+    ("GET", "/api/v1/mcp/calls"): Entry(row(401, 200, 200, 200, 200)),
+    ("POST", "/api/v1/mcp/calls/{call_id}/decision"): Entry(
+        row(401, (200, 404), (200, 404), (200, 404), (200, 404)),
+        body=lambda w, t, n: {"decision": "reject"},
+        prepare=_mcp_call,
+    ),
     ("GET", "/api/v1/organisations"): Entry(
         row(401, (SEES, HIDDEN), (SEES, HIDDEN), SEES, SEES), listed="organisation"
     ),

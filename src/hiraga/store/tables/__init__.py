@@ -18,6 +18,7 @@ from hiraga.store.tables.identity import (
     WebSession,
 )
 from hiraga.store.tables.knowledge import KbChunk, KbDocument, KbIngestJob, KbStagedChunk, KnowledgeBase
+from hiraga.store.tables.mcp import McpServer, McpTool, McpToolCall, McpToolTeam
 from hiraga.store.tables.platform import PlatformSetting
 from hiraga.store.tables.portal import (
     AppUse,
@@ -73,6 +74,10 @@ __all__ = [
     "LimitCounter",
     "LimitDefinition",
     "LoginFailure",
+    "McpServer",
+    "McpTool",
+    "McpToolCall",
+    "McpToolTeam",
     "Membership",
     "Message",
     "ModelAlias",

@@ -16,6 +16,7 @@ from starlette.types import Receive, Scope, Send
 from hiraga.bounds import RowId
 from hiraga.gateway.service import ClientGone, Gateway
 from hiraga.identity.principal import Principal
+from hiraga.mcp import chat_tools
 from hiraga.portal import chat, conversations, feedback
 from hiraga.portal import protocol as wire
 from hiraga.portal.markdown import render_markdown
@@ -69,6 +70,7 @@ def reply_view(reply: chat.Reply) -> dict[str, Any]:
         "builtin_note": BUILTIN_NOTE if reply.builtin else None,
         "error_message": reply.error,
         "notices": reply.notices,
+        "tool_calls": [chat_tools.call_view(row) for row in reply.tool_calls],
     }
 
 
@@ -93,9 +95,17 @@ class ReplyStream(Response):
     """The reply as SSE: ``model`` (who answers), ``delta`` (text pieces), ``done`` (the kept
     message, its sanitised HTML and status). The client leaving stops the model; what came is kept."""
 
-    def __init__(self, gateway: Gateway, database: Database, principal: Principal, plan: chat.ReplyPlan) -> None:
+    def __init__(
+        self,
+        gateway: Gateway,
+        database: Database,
+        principal: Principal,
+        plan: chat.ReplyPlan,
+        tools: chat.ToolRounds | None = None,
+    ) -> None:
         super().__init__(media_type="text/event-stream")
         self.gateway, self.database, self.principal, self.plan = gateway, database, principal, plan
+        self.tools = tools
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         events = _SseEvents(send)
@@ -106,7 +116,9 @@ class ReplyStream(Response):
                 await send({"type": "http.response.start", "status": 200, "headers": headers})
                 if self.plan.notices:
                     await events.emit("notice", {"notices": self.plan.notices})
-                reply = await chat.stream_reply(self.gateway, self.database, self.principal, self.plan, events)
+                reply = await chat.stream_reply(
+                    self.gateway, self.database, self.principal, self.plan, events, self.tools
+                )
                 await events.emit("done", reply_view(reply))
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
             except (ClientGone, OSError):
@@ -123,9 +135,10 @@ async def answer(
     gateway = gateway_of(ctx)
     choices = await model_choices(gateway, principal)
     plan: chat.ReplyPlan = await in_thread(db, lambda: prepare(choices))
+    plan, tools = await in_thread(db, lambda: chat_tools.attach_for(ctx, db, principal, plan, choices))
     if stream:
-        return ReplyStream(gateway, ctx.database, principal, plan)
-    reply = await chat.stream_reply(gateway, ctx.database, principal, plan, chat.Silent())
+        return ReplyStream(gateway, ctx.database, principal, plan, tools)
+    reply = await chat.stream_reply(gateway, ctx.database, principal, plan, chat.Silent(), tools)
     return Response(orjson.dumps(reply_view(reply)), media_type="application/json")
 
 

@@ -24,6 +24,7 @@ def routers() -> list[APIRouter]:
         home,
         kb,
         kouyoubun,
+        mcp,
         setup,
         sso,
         task_apps,
@@ -42,6 +43,7 @@ def routers() -> list[APIRouter]:
         admin_models.router,
         admin_sso.router,
         chat.router,
+        mcp.router,
         kouyoubun.router,  # before task_apps: /tasks/kouyoubun is not an app of the extension point
         task_apps.router,
         task_runs.router,

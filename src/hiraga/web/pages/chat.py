@@ -17,6 +17,7 @@ from hiraga.errors import HiragaError
 from hiraga.feedback_data import policy as feedback_policy
 from hiraga.identity import directory
 from hiraga.identity.principal import Principal
+from hiraga.mcp import chat_tools
 from hiraga.portal import bots, catalogue, chat, conversations, feedback
 from hiraga.portal.markdown import render_markdown
 from hiraga.portal.models import BUILTIN_NOTE, ModelChoice, default_model, model_choices, pick
@@ -78,6 +79,7 @@ def conversation_context(
         current_model=current,
         messages=message_views(db, principal, list(row.messages)),
         training_notice=feedback_policy.notice_for(db, principal, row.classification),
+        tool_calls=chat_tools.latest_calls(db, principal, row),
         **extra,
     )
 
@@ -152,9 +154,10 @@ async def reply_answer(
         await in_thread(db, db.rollback)
         context = await in_thread(db, lambda: conversation_context(request, db, principal, conversation_id, choices))
         return render_failure(request, db, "portal/conversation.html", error, lambda: context)
+    plan, tools = await in_thread(db, lambda: chat_tools.attach_for(ctx, db, principal, plan, choices))
     if wants_stream(request):
-        return ReplyStream(gateway, ctx.database, principal, plan)
-    await chat.stream_reply(gateway, ctx.database, principal, plan, chat.Silent())
+        return ReplyStream(gateway, ctx.database, principal, plan, tools)
+    await chat.stream_reply(gateway, ctx.database, principal, plan, chat.Silent(), tools)
     return redirect(request, f"/chat/{conversation_id}#latest")
 
 
