@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if settings.access_log:
-        access_log.enable()
+        access_log.enable(settings.log_format)
     app.add_middleware(Metrics, registry=app.state.metrics_registry, log_requests=settings.access_log)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
     if settings.is_https:

@@ -6,21 +6,20 @@ middleware, which already times every request, writes it."""
 from __future__ import annotations
 
 import logging
-import sys
 
 from starlette.types import Scope
+
+from hiraga import logs
 
 log = logging.getLogger("hiraga.access")
 
 
-def enable() -> None:
-    """Send the log to stderr once per process (workers included)."""
-    if not log.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
-        log.addHandler(handler)
-        log.setLevel(logging.INFO)
-        log.propagate = False
+def enable(log_format: str) -> None:
+    """Write the lines through the one log handler (``hiraga.logs``: plain text, or one JSON object per
+    line with the request id under ``HIRAGA_LOG_FORMAT=json``), once per process (workers included)."""
+    if not any(getattr(h, "hiraga", False) for h in logging.getLogger().handlers):
+        logs.configure(log_format)
+    log.setLevel(logging.INFO)
 
 
 def record(scope: Scope, status: int, seconds: float) -> None:
