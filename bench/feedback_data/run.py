@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -71,9 +71,15 @@ class PeakRss:
 
 def item_texts(i: int) -> dict[str, Any]:
     question = f"第{i}号の照会について、〔氏名1〕様（〔電話番号1〕）への回答文を、公用文の書き方で作ってください。" * 3
-    answer = f"〔氏名1〕様\n\nお問い合わせいただいた第{i}号の件について、次のとおり回答します。" + "担当課で確認しました。" * 20
+    answer = (
+        f"〔氏名1〕様\n\nお問い合わせいただいた第{i}号の件について、次のとおり回答します。"
+        + "担当課で確認しました。" * 20
+    )
     return {
-        "prompt": [{"role": "system", "content": "あなたは自治体職員を支援します。"}, {"role": "user", "content": question}],
+        "prompt": [
+            {"role": "system", "content": "あなたは自治体職員を支援します。"},
+            {"role": "user", "content": question},
+        ],
         "answer": answer,
         "corrected": answer.replace("確認しました", "確認いたしました") if i % 3 == 0 else "",
         "rejected": "",
