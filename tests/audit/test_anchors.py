@@ -92,7 +92,7 @@ def test_an_edited_anchor_file_is_detected(
 def test_anchor_without_a_destination_is_a_clear_error(run, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.delenv("HIRAGA_AUDIT_ANCHOR_FILE", raising=False)
     result = run("anchor")
-    assert result.exit_code == 1 and "HIRAGA_AUDIT_ANCHOR_FILE" in result.output
+    assert result.exit_code == 2 and "HIRAGA_AUDIT_ANCHOR_FILE" in result.output
 
 
 def test_a_serving_process_anchors_after_n_records_and_to_syslog(

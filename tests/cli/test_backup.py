@@ -31,6 +31,7 @@ def run(*words: str, env: dict[str, str | None] | None = None, stdin: str | None
 def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An embedded instance with audited administration and an index snapshot on disk."""
     data = tmp_path_factory.mktemp("source") / "data"
+    assert run("db", "upgrade", "--data-dir", str(data)).exit_code == 0  # admin commands refuse a missing data dir
     for words in (["create-org", "A市"], ["create-team", "企画課", "--org", "A市"]):
         result = run("admin", *words, "--data-dir", str(data))
         assert result.exit_code == 0, result.output
@@ -79,6 +80,7 @@ def test_a_restored_instance_has_the_data_and_passes_audit_verify(archive: Path,
 
 def test_restore_into_an_instance_is_refused_unless_forced(archive: Path, tmp_path: Path) -> None:
     target = tmp_path / "busy"
+    assert run("db", "upgrade", "--data-dir", str(target)).exit_code == 0
     assert run("admin", "create-org", "C村", "--data-dir", str(target)).exit_code == 0
     before = (target / "hiraga.db").read_bytes()
     refused = run("restore", str(archive), "--data-dir", str(target))
@@ -152,7 +154,7 @@ def test_backup_refuses_to_overwrite_and_refuses_postgresql(archive: Path, sourc
     again = run("backup", str(archive), "--data-dir", str(source))
     assert again.exit_code == 1 and "[conflict]" in again.output
     pg = run("backup", str(archive.with_name("pg.backup")), env={"HIRAGA_DATABASE_URL": "postgresql://db/hiraga"})
-    assert pg.exit_code == 1 and "pg_dump" in pg.output
+    assert pg.exit_code == 2 and "pg_dump" in pg.output
 
 
 def _members(archive: Path) -> dict[str, bytes]:

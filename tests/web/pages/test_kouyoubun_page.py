@@ -127,7 +127,7 @@ def nav_links(page: str) -> dict[str, bool]:
 
 def test_header_nav_by_role_marks_the_current_page(as_user) -> None:  # type: ignore[no-untyped-def]
     member = nav_links(as_user("amy").get(PAGE).text)
-    assert list(member) == ["/", "/chat", "/catalogue", PAGE, "/kb"]  # registered apps are in the catalogue
+    assert list(member) == ["/", "/chat", "/catalogue", PAGE, "/kb", "/eval"]  # registered apps: in the catalogue
     assert [href for href, current in member.items() if current] == [PAGE]
     admin = nav_links(as_user("alice").get("/chat").text)
     assert {"/builder", "/bots", "/admin", "/dashboards", "/audit"} <= set(admin)
