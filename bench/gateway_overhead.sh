@@ -29,23 +29,9 @@ PY="$REPO/.venv/bin/python"
 HIRAGA="$REPO/.venv/bin/hiraga"
 
 mkdir -p "$OUT"
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]:-}"; do
-    [ -n "$p" ] || continue
-    for c in $(pgrep -P "$p" 2>/dev/null || true); do kill "$c" 2>/dev/null || true; done
-    kill "$p" 2>/dev/null || true
-  done
-}
-trap cleanup EXIT INT TERM
-log() { echo "[$(date +%H:%M:%S)] $*" | tee -a "$OUT/run.log"; }
-wait_http() {  # url seconds [header]
-  for _ in $(seq 1 $(( $2 * 2 ))); do
-    curl -sf -o /dev/null --max-time 2 ${3:+-H "$3"} "$1" && return 0
-    sleep 0.5
-  done
-  return 1
-}
+# shellcheck source=bench/gateway_world.sh
+. "$REPO/bench/gateway_world.sh"
+trap stop_started EXIT INT TERM
 
 # ---------------------------------------------------------------- venvs (shared with run_litellm.sh)
 if [ ! -x "$HPY" ] || [ ! -x "$LITELLM" ]; then
@@ -55,24 +41,12 @@ if [ ! -x "$HPY" ] || [ ! -x "$LITELLM" ]; then
 fi
 
 # ---------------------------------------------------------------- stub upstream
-( cd "$HARNESS" && exec "$HPY" stub_upstream.py --port "$STUB_PORT" ) >"$OUT/stub.log" 2>&1 &
-STUB_PID=$!; PIDS+=("$STUB_PID")
-wait_http "http://127.0.0.1:$STUB_PORT/health" 30 || { log "stub failed"; exit 1; }
+start_stub "$HPY" "$STUB_PORT"
 
 # ---------------------------------------------------------------- hiraga: real user, key, endpoint, limit
 export HIRAGA_DATA_DIR="$OUT/hiraga-data" HIRAGA_ALLOWED_UPSTREAM_HOSTS=127.0.0.1
 if [ "${HIRAGA_REDIS:-0}" = 1 ]; then export HIRAGA_REDIS_URL="redis://127.0.0.1:6379/0"; fi
-"$HIRAGA" db upgrade >/dev/null
-"$HIRAGA" admin create-org ベンチ市 >/dev/null
-"$HIRAGA" admin create-team 企画課 --org ベンチ市 >/dev/null
-echo "Kumo-Sora-Umi-2026" | "$HIRAGA" admin create-user bench@example.jp --password-stdin --team 企画課 >/dev/null
-HIRAGA_KEY="$("$HIRAGA" admin create-key bench@example.jp --name bench | tail -1)"
-"$HIRAGA" models add stub-model --base-url "http://127.0.0.1:$STUB_PORT/v1" --upstream-model stub-model \
-  --all-teams --internal --price-in 0.5 --price-out 1.5 >/dev/null
-# generous limits, so the quota path (reserve at admission, reconcile at settlement) runs on every call
-"$HIRAGA" limits add --team 企画課 --metric requests --window minute --amount 100000000 >/dev/null
-"$HIRAGA" limits add --team 企画課 --metric tokens --window day --amount 100000000000 >/dev/null
-"$HIRAGA" limits add --user bench@example.jp --metric cost_jpy --window month --amount 100000000 >/dev/null
+HIRAGA_KEY="$(make_world "$STUB_PORT")"
 "$HIRAGA" serve --host 127.0.0.1 --port "$HIRAGA_PORT" >"$OUT/hiraga.log" 2>&1 &
 HIRAGA_PID=$!; PIDS+=("$HIRAGA_PID")
 wait_http "http://127.0.0.1:$HIRAGA_PORT/healthz" 60 || { log "hiraga failed"; tail -30 "$OUT/hiraga.log"; exit 1; }

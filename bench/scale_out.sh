@@ -30,50 +30,28 @@ HIRAGA="$REPO/.venv/bin/hiraga"
 DB="hiraga_scale_$(date +%s)_$$"
 
 mkdir -p "$OUT"
-PIDS=()
+# shellcheck source=bench/gateway_world.sh
+. "$REPO/bench/gateway_world.sh"
 cleanup() {
-  for p in "${PIDS[@]:-}"; do
-    [ -n "$p" ] || continue
-    for c in $(pgrep -P "$p" 2>/dev/null || true); do kill "$c" 2>/dev/null || true; done
-    kill "$p" 2>/dev/null || true
-  done
+  stop_started
   sleep 1
   psql -q "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT INT TERM
-log() { echo "[$(date +%H:%M:%S)] $*" | tee -a "$OUT/run.log"; }
-wait_http() {  # url seconds
-  for _ in $(seq 1 $(( $2 * 2 ))); do
-    curl -sf -o /dev/null --max-time 2 "$1" && return 0
-    sleep 0.5
-  done
-  return 1
-}
 
 if [ ! -x "$HPY" ]; then
   log "building the harness venv under $WORK (first run only)"
   python3 -m venv "$WORK/venv-harness" && "$WORK/venv-harness/bin/pip" install -q aiohttp uvicorn uvloop httptools orjson
 fi
 
-( cd "$HARNESS" && exec "$HPY" stub_upstream.py --port "$STUB_PORT" ) >"$OUT/stub.log" 2>&1 &
-STUB_PID=$!; PIDS+=("$STUB_PID")
-wait_http "http://127.0.0.1:$STUB_PORT/health" 30 || { log "stub failed"; exit 1; }
+start_stub "$HPY" "$STUB_PORT"
 
 psql -q "$PG_ADMIN_URL" -c "CREATE DATABASE $DB" >/dev/null
 redis-cli -u "$REDIS_URL" FLUSHDB >/dev/null
 export HIRAGA_DATABASE_URL="${PG_ADMIN_URL%/*}/$DB" HIRAGA_REDIS_URL="$REDIS_URL"
 export HIRAGA_DATA_DIR="$OUT/hiraga-data" HIRAGA_ALLOWED_UPSTREAM_HOSTS=127.0.0.1
 export HIRAGA_SECRET_KEY="${HIRAGA_SECRET_KEY:-scale-bench-secret-key-0123456789abcdef}"
-"$HIRAGA" db upgrade >/dev/null
-"$HIRAGA" admin create-org ベンチ市 >/dev/null
-"$HIRAGA" admin create-team 企画課 --org ベンチ市 >/dev/null
-echo "Kumo-Sora-Umi-2026" | "$HIRAGA" admin create-user bench@example.jp --password-stdin --team 企画課 >/dev/null
-KEY="$("$HIRAGA" admin create-key bench@example.jp --name bench | tail -1)"
-"$HIRAGA" models add stub-model --base-url "http://127.0.0.1:$STUB_PORT/v1" --upstream-model stub-model \
-  --all-teams --internal --price-in 0.5 --price-out 1.5 >/dev/null
-"$HIRAGA" limits add --team 企画課 --metric requests --window minute --amount 100000000 >/dev/null
-"$HIRAGA" limits add --team 企画課 --metric tokens --window day --amount 100000000000 >/dev/null
-"$HIRAGA" limits add --user bench@example.jp --metric cost_jpy --window month --amount 100000000 >/dev/null
+KEY="$(make_world "$STUB_PORT")"
 
 "$HIRAGA" serve --host 127.0.0.1 --port "$W1_PORT" --workers 1 >"$OUT/w1.log" 2>&1 &
 W1_PID=$!; PIDS+=("$W1_PID")
