@@ -99,16 +99,11 @@ def audit_row(
     }
 
 
-def insert_records(connection: Connection, usage: Sequence[dict[str, Any]], audit: Sequence[dict[str, Any]]) -> None:
-    if usage:
-        connection.execute(insert(USAGE), list(usage))
-    if audit:
-        append_audit(connection, audit)
-
-
 def insert_call_records(connection: Connection, calls: Sequence[tuple[dict[str, Any], dict[str, Any]]]) -> None:
     """The (usage, audit) rows of many calls, in two statements."""
-    insert_records(connection, [usage for usage, _ in calls], [audit for _, audit in calls])
+    if calls:
+        connection.execute(insert(USAGE), [usage for usage, _ in calls])
+        append_audit(connection, [audit for _, audit in calls])
 
 
 class AuditTrail:

@@ -59,18 +59,18 @@ class Ledger:
     # -- callers ------------------------------------------------------------------------------
     async def run(self, work: Work) -> Any:
         """Run ``work(connection)`` in the next batch; return its result once committed."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
-        self._submit(Job(work, loop, future))
-        return await future
+        return await self._committed(work)
 
     async def run_together(self, write_many: WriteMany, item: Any) -> None:
         """Write ``item`` with ``write_many(connection, items)`` together with every other item of
         the same function in the next batch; return once committed."""
+        await self._committed(None, write_many, item)
+
+    async def _committed(self, work: Work | None, write_many: WriteMany | None = None, item: Any = None) -> Any:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
-        self._submit(Job(None, loop, future, write_many=write_many, item=item))
-        await future
+        self._submit(Job(work, loop, future, write_many=write_many, item=item))
+        return await future
 
     def post(self, work: Work) -> None:
         """Queue ``work`` for the next batch without waiting for it."""
