@@ -19,12 +19,14 @@ POLL_SECONDS = 5.0
 
 
 class EvaluationWiring:
+    """One worker task per event loop that serves the app: the same app may be started by two
+    loops at once (a test client beside a server thread), and an asyncio task or event belongs to
+    the loop that made it."""
+
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
         self._evaluation: Evaluation | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._wake: asyncio.Event | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._workers: dict[asyncio.AbstractEventLoop, tuple[asyncio.Task[None], asyncio.Event]] = {}
 
     @property
     def evaluation(self) -> Evaluation:
@@ -33,25 +35,26 @@ class EvaluationWiring:
         return self._evaluation
 
     def wake(self) -> None:
-        """A run was queued: let the in-process worker look now (safe from any thread)."""
-        if self._loop is not None and self._wake is not None:
-            self._loop.call_soon_threadsafe(self._wake.set)
+        """A run was queued: let the in-process workers look now (safe from any thread)."""
+        for loop, (_task, wake) in list(self._workers.items()):
+            with contextlib.suppress(RuntimeError):  # a loop closing right now
+                loop.call_soon_threadsafe(wake.set)
 
     async def start(self) -> None:
         if self.ctx.settings.redis_url is not None:
             return
-        self._loop, self._wake = asyncio.get_running_loop(), asyncio.Event()
-        self._task = asyncio.create_task(self._work(), name="hiraga-eval-worker")
+        wake = asyncio.Event()
+        task = asyncio.create_task(self._work(wake), name="hiraga-eval-worker")
+        self._workers[asyncio.get_running_loop()] = (task, wake)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        worker = self._workers.pop(asyncio.get_running_loop(), None)
+        if worker is not None:
+            worker[0].cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+                await worker[0]
 
-    async def _work(self) -> None:
-        assert self._wake is not None
+    async def _work(self, wake: asyncio.Event) -> None:
         while True:
             try:
                 claimed = await self.evaluation.runner.run_next()
@@ -60,8 +63,8 @@ class EvaluationWiring:
                 claimed = None
             if claimed is None:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
-                self._wake.clear()
+                    await asyncio.wait_for(wake.wait(), POLL_SECONDS)
+                wake.clear()
 
 
 def of(ctx: AppContext) -> EvaluationWiring:
