@@ -129,7 +129,13 @@ def stop_a_run(walk: Walk, page: Page) -> None:
     expect(page.get_by_test_id("stream-text")).not_to_be_empty(timeout=30_000)
     page.get_by_role("button", name="停止").click()
     expect(page.locator("#task-progress")).to_contain_text("停止しました")
-    page.reload()
+    # the server keeps the stopped run once it sees the stream closed, a moment after the click
+    deadline = time.monotonic() + 30
+    while True:
+        page.reload()
+        if "（停止）" in page.get_by_test_id("history").inner_text() or time.monotonic() > deadline:
+            break
+        page.wait_for_timeout(200)
     expect(page.get_by_test_id("history")).to_contain_text("（停止）")
     walk.shot(page, "task-stopped")
 
