@@ -2,12 +2,13 @@
 shows.
 
 The chain alone cannot tell that its newest records were deleted: what is left still verifies. An
-anchor states "record N had hash H at time T", signed (HMAC) with a key derived from the secret
-key, and is appended as one JSON line to an append-only file (``HIRAGA_AUDIT_ANCHOR_FILE``) and/or
-sent to syslog (``HIRAGA_AUDIT_ANCHOR_SYSLOG``). Each line carries the signature of the line before
-it (``prev``), so an edited, inserted or removed line breaks the file's own chain. ``hiraga audit
-verify`` then requires every anchored record to be present with the anchored hash (or removed by
-retention under a signed checkpoint); a missing record is named with the missing range.
+anchor states "record N had hash H at time T" (one line per chain lane, for its last record),
+signed (HMAC) with a key derived from the secret key, and is appended as one JSON line to an
+append-only file (``HIRAGA_AUDIT_ANCHOR_FILE``) and/or sent to syslog
+(``HIRAGA_AUDIT_ANCHOR_SYSLOG``). Each line carries the signature of the line before it (``prev``),
+so an edited, inserted or removed line breaks the file's own chain. ``hiraga audit verify`` then
+requires every anchored record to be present with the anchored hash (or removed by retention under
+a signed checkpoint); a missing record is named with the missing range.
 
 Anchors are written by ``hiraga audit anchor`` and, in a serving process, by ``Anchorer`` from the
 ledger's housekeeping (at most once a minute while records are written): when N records or T
@@ -33,7 +34,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from hiraga.audit import checkpoints
-from hiraga.audit.chain import AUDIT, GENESIS
+from hiraga.audit.chain import AUDIT, GENESIS, lane_heads
 from hiraga.audit.verify import ChainBreak
 from hiraga.errors import ConfigurationError
 from hiraga.settings import Settings
@@ -81,42 +82,40 @@ class Sinks:
         return self.file is not None or self.syslog
 
 
-def chain_head(connection: Connection) -> tuple[int, str] | None:
-    row = connection.execute(
-        select(AUDIT.c.id, AUDIT.c.hash).where(AUDIT.c.hash.is_not(None)).order_by(AUDIT.c.id.desc()).limit(1)
-    ).first()
-    return (int(row.id), str(row.hash)) if row is not None else None
-
-
 def write_anchor(connection: Connection, key: bytes, sinks: Sinks) -> Anchor | None:
-    """Anchor the current head in every configured sink; None when the chain is empty."""
+    """Anchor the head of every chain lane in every configured sink; the newest anchor, None when
+    the chain is empty."""
     if not sinks.any:
         raise ConfigurationError(
             "アンカーの書き込み先がありません。"
             "HIRAGA_AUDIT_ANCHOR_FILE または HIRAGA_AUDIT_ANCHOR_SYSLOG を設定してください。"
         )
-    head = chain_head(connection)
-    if head is None:
+    heads = sorted(lane_heads(connection).values())
+    if not heads:
         return None
     at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    anchor = Anchor(head[0], head[1], at, GENESIS)
-    anchor = _append_to_file(sinks.file, anchor, key) if sinks.file is not None else anchor.signed(key)
+    anchors = [Anchor(through_id, through_hash, at, GENESIS) for through_id, through_hash in heads]
+    anchors = _append_to_file(sinks.file, anchors, key) if sinks.file is not None else [a.signed(key) for a in anchors]
     if sinks.syslog:
         syslog.openlog(SYSLOG_TAG, 0, syslog.LOG_AUTH)
-        syslog.syslog(syslog.LOG_NOTICE, anchor.line())
-    return anchor
+        for anchor in anchors:
+            syslog.syslog(syslog.LOG_NOTICE, anchor.line())
+    return anchors[-1]
 
 
-def _append_to_file(path: Path, anchor: Anchor, key: bytes) -> Anchor:
-    """Under an exclusive lock (several workers may anchor): link to the last line, append one line."""
+def _append_to_file(path: Path, anchors: list[Anchor], key: bytes) -> list[Anchor]:
+    """Under an exclusive lock (several workers may anchor): link to the last line, append the lines."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o640)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         last = _last_line(fd)
         prev = str(json.loads(last).get("sig", GENESIS)) if last else GENESIS
-        signed = Anchor(anchor.through_id, anchor.through_hash, anchor.at, prev).signed(key)
-        os.write(fd, (signed.line() + "\n").encode())
+        signed = []
+        for anchor in anchors:
+            signed.append(Anchor(anchor.through_id, anchor.through_hash, anchor.at, prev).signed(key))
+            prev = signed[-1].sig
+        os.write(fd, "".join(a.line() + "\n" for a in signed).encode())
         os.fsync(fd)
         return signed
     finally:
@@ -241,7 +240,8 @@ class Anchorer:
     def housekeep(self, connection: Connection) -> None:
         if not self.sinks.any:
             return
-        head = chain_head(connection)
+        heads = lane_heads(connection)
+        head = max(heads.values(), default=None)
         if head is None or head[0] == self.last_id:
             return
         now = time.monotonic()

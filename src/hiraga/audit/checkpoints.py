@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
-from hiraga.audit.chain import CHECKPOINTS
+from hiraga.audit.chain import CHECKPOINTS, FIRST_LANE
 
 RETENTION = "retention"
 SEAL = "seal"
@@ -28,10 +28,23 @@ class Checkpoint:
     count: int
     created_at: datetime
     signature: str = ""
+    lane: int = FIRST_LANE
 
     def statement(self) -> bytes:
+        """What is signed; the lane only when it is not the first (checkpoints from before lanes
+        existed keep their signatures)."""
         at = self.created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        fields = (self.kind, self.after_id, self.after_hash, self.through_id, self.through_hash, self.count, at)
+        fields: tuple[object, ...] = (
+            self.kind,
+            self.after_id,
+            self.after_hash,
+            self.through_id,
+            self.through_hash,
+            self.count,
+            at,
+        )
+        if self.lane != FIRST_LANE:
+            fields = (*fields, f"lane={self.lane}")
         return "|".join(str(f) for f in fields).encode()
 
     def signed(self, key: bytes) -> Checkpoint:
@@ -52,6 +65,7 @@ class Checkpoint:
             "count": self.count,
             "created_at": self.created_at,
             "signature": self.signature,
+            "lane": self.lane,
         }
 
 
@@ -66,6 +80,7 @@ def from_row(row: Mapping[Any, Any]) -> Checkpoint:
         count=int(row["count"]),
         created_at=row["created_at"],
         signature=str(row["signature"]),
+        lane=FIRST_LANE if row["lane"] is None else int(row["lane"]),
     )
 
 
@@ -78,7 +93,9 @@ def write(connection: Connection, checkpoint: Checkpoint, key: bytes) -> None:
     connection.execute(insert(CHECKPOINTS), [checkpoint.signed(key).as_row()])
 
 
-def seal(connection: Connection, through_id: int, through_hash: str, key: bytes) -> None:
-    """Sign the tip an operator just verified: a later rewrite of the chain up to here shows."""
-    mark = Checkpoint(None, SEAL, through_id, through_hash, through_id, through_hash, 0, datetime.now(UTC))
-    write(connection, mark, key)
+def seal(connection: Connection, heads: Mapping[int, tuple[int, str]], key: bytes) -> None:
+    """Sign each lane's tip an operator just verified: a later rewrite of the chain up to there shows."""
+    now = datetime.now(UTC)
+    for lane, (through_id, through_hash) in sorted(heads.items()):
+        mark = Checkpoint(None, SEAL, through_id, through_hash, through_id, through_hash, 0, now, lane=lane)
+        write(connection, mark, key)

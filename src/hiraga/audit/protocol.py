@@ -36,6 +36,7 @@ class AuditEntry(Response):
     client_address: str | None = Field(description="操作元のアドレス（ログイン・管理操作など）")
     prev_hash: str | None
     hash: str | None
+    lane: int | None = Field(default=None, description="チェーンのレーン（空欄はレーン 1）")
 
 
 class VerifyResult(Response):
@@ -45,6 +46,7 @@ class VerifyResult(Response):
     seals: int = Field(description="確認したシール（検証済みの印）の数")
     last_id: int | None
     tip: str = Field(description="チェーン末尾のハッシュ")
+    lanes: int = Field(default=0, description="記録のあるレーンの数（レーンごとに独立した鎖として検証）")
     problem_code: str | None = None
     problem: str | None = Field(default=None, description="最初に見つかった問題（日本語）")
     record_id: int | None = Field(default=None, description="最初に問題が見つかった記録の ID")

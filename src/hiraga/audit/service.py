@@ -32,6 +32,7 @@ def verify(engine: Engine, scope: AccessScope, keys: AuditKeys, anchor_file: Pat
         seals=report.seals,
         last_id=report.last_id,
         tip=report.tip,
+        lanes=len(report.heads),
         problem_code=problem.code if problem else None,
         problem=problem.message if problem else None,
         record_id=problem.record_id if problem else None,

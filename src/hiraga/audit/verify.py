@@ -1,5 +1,6 @@
 """Verify the audit chain: walk every record in id order (never by time, so a clock change cannot
-matter) together with the signed checkpoints, and name the first record that does not fit.
+matter) together with the signed checkpoints, following each lane (see ``hiraga.audit.chain``) as
+a chain of its own, and name the first record that does not fit.
 
 What breaks where:
 * a changed field (or a changed ``hash``/``prev_hash``) → that record's HMAC does not match;
@@ -13,13 +14,13 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, select
 
 from hiraga.audit import checkpoints
-from hiraga.audit.chain import AUDIT, GENESIS, layout_of
+from hiraga.audit.chain import AUDIT, GENESIS, lane_of, layout_of
 from hiraga.audit.checkpoints import Checkpoint
 from hiraga.audit.keys import AuditKeys
 
@@ -39,13 +40,18 @@ class VerifyReport:
     records: int = 0
     pruned: int = 0
     seals: int = 0
-    last_id: int | None = None
-    tip: str = GENESIS
+    last_id: int | None = None  # the newest record, of any lane
+    tip: str = GENESIS  # its hash
+    heads: dict[int, tuple[int, str]] = field(default_factory=dict)  # lane → its last record and hash
+    tips: dict[int, str] = field(default_factory=dict)  # lane → the hash its next record must follow
     problem: ChainBreak | None = None
 
     @property
     def ok(self) -> bool:
         return self.problem is None
+
+    def tip_of(self, lane: int) -> str:
+        return self.tips.get(lane, GENESIS)
 
 
 def audit_rows(connection: Connection, page: int = PAGE) -> Iterator[Mapping[Any, Any]]:
@@ -81,13 +87,15 @@ class ChainWalk:
             )
         if self.layout.hash_of(row, self.keys.chain) != stored:
             return ChainBreak("altered", "記録の内容が書き換えられています。", record_id)
-        if row["prev_hash"] != self.report.tip:
+        lane = lane_of(row)
+        if row["prev_hash"] != self.report.tip_of(lane):
             return ChainBreak(
                 "broken_link",
                 "直前の記録と繋がっていません（直前の記録が削除されたか、この記録が挿入・移動されました）。",
                 record_id,
             )
         self.report.tip, self.report.last_id = str(stored), record_id
+        self.report.tips[lane], self.report.heads[lane] = str(stored), (record_id, str(stored))
         self.report.records += 1
         return None
 
@@ -105,7 +113,7 @@ class ChainWalk:
         if not mark.is_authentic(self.keys.checkpoint):
             return ChainBreak("forged_checkpoint", "チェックポイントの署名が正しくありません。", checkpoint_id=mark.id)
         if mark.kind == checkpoints.SEAL:
-            if mark.through_id != self.report.last_id or mark.through_hash != self.report.tip:
+            if self.report.heads.get(mark.lane) != (mark.through_id, mark.through_hash):
                 return ChainBreak(
                     "seal_mismatch",
                     "検証済みの印（シール）と記録が一致しません（シール以前の記録が書き換えられました）。",
@@ -114,13 +122,13 @@ class ChainWalk:
                 )
             self.report.seals += 1
             return None
-        if mark.after_hash != self.report.tip:
+        if mark.after_hash != self.report.tip_of(mark.lane):
             return ChainBreak(
                 "broken_link",
                 "保存期間による削除のチェックポイントが直前の記録と繋がっていません。",
                 checkpoint_id=mark.id,
             )
-        self.report.tip = mark.through_hash
+        self.report.tips[mark.lane] = mark.through_hash
         self.report.pruned += mark.count
         return None
 

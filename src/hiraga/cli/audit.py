@@ -54,10 +54,13 @@ def verify(seal: bool, anchor_file: Path | None, data_dir: Path | None) -> None:
             if report.ok and anchor_file is not None:
                 anchored, report.problem = anchors.verify_anchors(connection, keys.anchor, anchor_file)
             if report.ok and seal and report.last_id is not None:
-                checkpoints.seal(connection, report.last_id, report.tip, keys.checkpoint)
+                checkpoints.seal(connection, report.heads, keys.checkpoint)
     finally:
         database.dispose()
-    summary = f"記録 {report.records} 件、削除済み {report.pruned} 件（チェックポイント）、シール {report.seals} 件"
+    summary = (
+        f"記録 {report.records} 件（レーン {len(report.heads)}）、削除済み {report.pruned} 件（チェックポイント）"
+        f"、シール {report.seals} 件"
+    )
     summary += f"、アンカー {anchored} 件" if anchor_file is not None else "（アンカーなし）"
     if report.problem is None:
         click.echo(f"OK: 監査ログは改ざんされていません。{summary}。末尾 {report.last_id} {report.tip}")

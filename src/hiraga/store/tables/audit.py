@@ -1,16 +1,17 @@
 """The audit chain's own tables: the head (the append lock) and signed checkpoints.
 
-``audit_chain_head`` has one row; every append upserts it first, which takes the row lock on
-PostgreSQL and the write lock on SQLite, so appends from any number of processes queue up and the
-chain never forks. ``audit_checkpoints`` holds HMAC-signed statements: what retention deleted
-(``retention``) and which record an operator's verification ended at (``seal``).
+``audit_chain_head`` has one row per chain lane; every append updates one first, which takes that
+row's lock on PostgreSQL (the write lock on SQLite), so appends to one lane queue up and a lane never
+forks, while transactions on different lanes commit side by side (see ``hiraga.audit.chain``).
+``audit_checkpoints`` holds HMAC-signed statements, per lane: what retention deleted (``retention``)
+and which record an operator's verification ended at (``seal``).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Integer, String
+from sqlalchemy import BigInteger, Integer, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hiraga.store.tables.base import Base, UtcDateTime
@@ -40,3 +41,4 @@ class AuditCheckpoint(Base):
     count: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     signature: Mapped[str] = mapped_column(String(64))
+    lane: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)  # None: lane 1

@@ -17,8 +17,10 @@ from sqlalchemy import (
     Boolean,
     Enum,
     Float,
+    Index,
     Integer,
     Numeric,
+    SmallInteger,
     String,
     UniqueConstraint,
 )
@@ -110,6 +112,7 @@ class AuditRecord(Base):
     """One append-only audit entry. Never updated or deleted by hiraga."""
 
     __tablename__ = "audit_records"
+    __table_args__ = (Index("ix_audit_records_lane_id", "lane", "id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
@@ -136,3 +139,4 @@ class AuditRecord(Base):
     client_address: Mapped[str | None] = mapped_column(String(64), nullable=True)  # from where (security events)
     prev_hash: Mapped[str | None] = mapped_column(String(128), nullable=True)
     hash: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    lane: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)  # the chain lane; None: lane 1
