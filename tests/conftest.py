@@ -96,9 +96,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 class PostgresReset:
     """Returns the session's PostgreSQL database to empty after a test: deletes the rows of the tables
-    that have any (children first; the audit chain's lanes stay) and restarts every sequence. Measured on PostgreSQL 15 here:
-    ~10 ms, where a TRUNCATE of all 35 tables took 150-320 ms and copying a template database
-    300-440 ms plus the drop."""
+    that have any (children first; the audit chain's lanes stay) and restarts every sequence.
+    Measured on PostgreSQL 15 here: ~10 ms, where a TRUNCATE of all 35 tables took 150-320 ms and
+    copying a template database 300-440 ms plus the drop."""
 
     def __init__(self, url: str) -> None:
         self.url = url

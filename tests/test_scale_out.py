@@ -8,8 +8,6 @@ that was acknowledged, and the surviving process keeps serving."""
 from __future__ import annotations
 
 import re
-import subprocess
-import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cli.processes import HIRAGA, ServeProcess, start_serve
+from cli.processes import ServeProcess, cli, start_serve, write_until_killed
 from postgres_support import fresh_databases
 
 pytestmark = pytest.mark.slow
@@ -45,20 +43,6 @@ def pair(fresh_database: str, tmp_path: Path) -> Iterator[tuple[ServeProcess, Se
     finally:
         a.stop()
         b.stop()
-
-
-def cli(env: dict[str, str], tmp_path: Path, *words: str, stdin: str = "") -> str:
-    result = subprocess.run(
-        [HIRAGA, *words, "--data-dir", str(tmp_path / "cli")],
-        input=stdin,
-        text=True,
-        capture_output=True,
-        env={"PATH": "/usr/bin:/bin", **env},
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
 
 
 def login(process: ServeProcess) -> tuple[dict[str, str], str]:
@@ -118,33 +102,3 @@ def test_two_processes_share_sessions_keys_and_survive_a_kill(
         assert "/setup?token=" not in restarted.output()
     finally:
         restarted.stop()
-
-
-def write_until_killed(process: ServeProcess, headers: dict[str, str]) -> set[str]:
-    """Four writers create organisations on ``process``; it is SIGKILLed while they are busy."""
-    acknowledged: set[str] = set()
-    lock = threading.Lock()
-    enough = threading.Event()
-
-    def writer(worker: int) -> None:
-        with httpx.Client(base_url=process.url, headers=headers, timeout=10) as client:
-            for n in range(10_000):
-                try:
-                    response = client.post("/api/v1/organisations", json={"name": f"組織-{worker}-{n}"})
-                except httpx.TransportError:
-                    return
-                if response.status_code == 201:
-                    with lock:
-                        acknowledged.add(response.json()["name"])
-                        if len(acknowledged) >= 20:
-                            enough.set()
-
-    threads = [threading.Thread(target=writer, args=(w,)) for w in range(4)]
-    for thread in threads:
-        thread.start()
-    enough.wait(timeout=60)
-    process.kill()
-    for thread in threads:
-        thread.join(timeout=30)
-    with lock:
-        return set(acknowledged)

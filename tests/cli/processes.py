@@ -7,7 +7,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,3 +74,59 @@ def start_serve(data_dir: Path, env: dict[str, str], log: Path) -> ServeProcess:
             env=full_env,
         )
     return ServeProcess(process=process, url=f"http://127.0.0.1:{port}", log=log)
+
+
+def cli(env: dict[str, str], tmp_path: Path, *words: str, stdin: str = "") -> str:
+    """``hiraga WORDS`` with exactly ``env`` (and PATH); its output; it must succeed."""
+    result = subprocess.run(
+        [HIRAGA, *words, "--data-dir", str(tmp_path / "cli")],
+        input=stdin,
+        text=True,
+        capture_output=True,
+        env={"PATH": "/usr/bin:/bin", "HIRAGA_PASSWORD_HASHING": "test", **env},
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+Write = Callable[[httpx.Client, int, int], "str | None"]
+
+
+def create_organisation(client: httpx.Client, worker: int, n: int) -> str | None:
+    response = client.post("/api/v1/organisations", json={"name": f"組織-{worker}-{n}"})
+    return str(response.json()["name"]) if response.status_code == 201 else None
+
+
+def write_until_killed(
+    process: ServeProcess, headers: dict[str, str], writes: Sequence[Write] = (create_organisation,) * 4
+) -> set[str]:
+    """One writer thread per entry of ``writes``, each calling it on ``process`` until the process
+    is SIGKILLed (after 20 acknowledged writes); what was acknowledged (201 received)."""
+    acknowledged: set[str] = set()
+    lock = threading.Lock()
+    enough = threading.Event()
+
+    def writer(worker: int, write: Write) -> None:
+        with httpx.Client(base_url=process.url, headers=headers, timeout=10) as client:
+            for n in range(10_000):
+                try:
+                    done = write(client, worker, n)
+                except httpx.TransportError:
+                    return
+                if done is not None:
+                    with lock:
+                        acknowledged.add(done)
+                        if len(acknowledged) >= 20:
+                            enough.set()
+
+    threads = [threading.Thread(target=writer, args=(w, write)) for w, write in enumerate(writes)]
+    for thread in threads:
+        thread.start()
+    enough.wait(timeout=60)
+    process.kill()
+    for thread in threads:
+        thread.join(timeout=30)
+    with lock:
+        return set(acknowledged)
