@@ -89,6 +89,11 @@ class FeedbackCreate(Request):
     rating: Literal["good", "bad"]
     comment: str = Field(default="", max_length=20_000)
     corrected_answer: str = Field(default="", max_length=20_000)
+    category: str = Field(
+        default="",
+        max_length=64,
+        description="👎 の理由の分類: factual, numbers, instructions, japanese, format, refusal, other（👍 では空）",
+    )
 
 
 class FeedbackView(Response):
@@ -96,6 +101,7 @@ class FeedbackView(Response):
     rating: str
     comment: str
     corrected_answer: str
+    category: str
     model_name: str | None
     updated_at: datetime
 
