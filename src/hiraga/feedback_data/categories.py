@@ -18,6 +18,8 @@ CATEGORIES: dict[str, str] = {
     "other": "その他",
 }
 
+API_HELP = "👎 の理由の分類: " + ", ".join(CATEGORIES) + "（👍 では空）"
+
 # Checked in this order; the first rule with a keyword in the comment wins ("other" is never inferred).
 KEYWORD_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("numbers", ("数字", "数値", "日付", "金額", "桁", "計算", "年号", "和暦", "西暦", "日時", "件数")),

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from hiraga.feedback_data.categories import CATEGORIES
+from hiraga.feedback_data.categories import API_HELP
 from hiraga.feedback_data.policy import Policy
 from hiraga.store.tables import DatasetItem
 
@@ -57,9 +57,6 @@ class OptOutResult(BaseModel):
     items_withdrawn: int
 
 
-CATEGORY_HELP = "👎 の理由の分類: " + ", ".join(CATEGORIES) + "（👍 では空）"
-
-
 class TaskOutputFeedback(Request):
     """Feedback on a task app's output, sent back with the receipt the portal gave with the output."""
 
@@ -74,7 +71,7 @@ class TaskOutputFeedback(Request):
     rating: Literal["good", "bad"]
     comment: str = Field(default="", max_length=20_000)
     corrected_answer: str = Field(default="", max_length=20_000)
-    category: str = Field(default="", max_length=64, description=CATEGORY_HELP)
+    category: str = Field(default="", max_length=64, description=API_HELP)
 
 
 class RunFeedback(Request):
@@ -83,7 +80,7 @@ class RunFeedback(Request):
     rating: Literal["good", "bad"]
     comment: str = Field(default="", max_length=20_000)
     corrected_answer: str = Field(default="", max_length=20_000)
-    category: str = Field(default="", max_length=64, description=CATEGORY_HELP)
+    category: str = Field(default="", max_length=64, description=API_HELP)
 
 
 class RunFeedbackResult(BaseModel):

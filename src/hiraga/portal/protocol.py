@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from hiraga.bounds import RowId
+from hiraga.feedback_data.categories import API_HELP
 
 
 class Request(BaseModel):
@@ -89,11 +90,7 @@ class FeedbackCreate(Request):
     rating: Literal["good", "bad"]
     comment: str = Field(default="", max_length=20_000)
     corrected_answer: str = Field(default="", max_length=20_000)
-    category: str = Field(
-        default="",
-        max_length=64,
-        description="👎 の理由の分類: factual, numbers, instructions, japanese, format, refusal, other（👍 では空）",
-    )
+    category: str = Field(default="", max_length=64, description=API_HELP)
 
 
 class FeedbackView(Response):
