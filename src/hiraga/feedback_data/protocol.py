@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hiraga.feedback_data.categories import API_HELP
 from hiraga.feedback_data.policy import Policy
+from hiraga.portal.protocol import FeedbackCreate
 from hiraga.store.tables import DatasetItem
 
 MAX_TEXT = 100_000
@@ -74,13 +75,9 @@ class TaskOutputFeedback(Request):
     category: str = Field(default="", max_length=64, description=API_HELP)
 
 
-class RunFeedback(Request):
-    """Feedback on one of the caller's task-app runs (the prompt is taken from the run as kept)."""
-
-    rating: Literal["good", "bad"]
-    comment: str = Field(default="", max_length=20_000)
-    corrected_answer: str = Field(default="", max_length=20_000)
-    category: str = Field(default="", max_length=64, description=API_HELP)
+class RunFeedback(FeedbackCreate):
+    """Feedback on one of the caller's task-app runs (the prompt is taken from the run as kept): the
+    same fields as the feedback on a chat reply."""
 
 
 class RunFeedbackResult(BaseModel):
