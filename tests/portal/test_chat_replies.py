@@ -167,3 +167,7 @@ def test_feedback_is_kept_per_reply_and_replaced_on_change(client, world, stub, 
         assert [(r.rating, r.comment, r.corrected_answer) for r in rows] == [("good", "", "正しい答え")]
     bad = client.put(path, json={"rating": "meh"}, headers=World.auth(world.alice_key))
     assert bad.status_code == 400
+    unknown = client.put(path, json={"rating": "bad", "category": "typo"}, headers=World.auth(world.alice_key))
+    assert unknown.status_code == 400 and unknown.json()["error"]["code"] == "invalid_feedback_category"
+    why = client.put(path, json={"rating": "bad", "category": "japanese"}, headers=World.auth(world.alice_key))
+    assert why.status_code == 200 and why.json()["category"] == "japanese"

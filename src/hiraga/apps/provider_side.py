@@ -62,6 +62,7 @@ class RunContext:
     team_id: int
     gateway: Gateway | None
     usage: list[UsageEntry] = field(default_factory=list)
+    sent: list[dict[str, str]] = field(default_factory=list)  # the messages of the call whose answer is shown
 
     async def chat(self, messages: list[dict[str, str]], *, model: str = "default", max_tokens: int = 512) -> str:
         """One chat completion through the gateway; its usage is added to the run's ``usage``."""
@@ -77,6 +78,7 @@ class RunContext:
             max_output_tokens=max_tokens,
             source=f"app:{self.app_name}",
         )
+        self.sent = [dict(m) for m in messages]
         text, entry = await chat_through_gateway(self.gateway, call, body)
         self.usage.append(entry)
         return text

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from hiraga.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hiraga.evaluation.metrics import percentile
+from hiraga.feedback_data import collect
 from hiraga.spine.authorize import AccessScope
 from hiraga.store.tables import ArenaBattle, PlatformSetting
 from hiraga.store.tables.base import utcnow
@@ -83,15 +84,40 @@ def find_battle(db: Session, scope: AccessScope, battle_id: int) -> ArenaBattle:
 
 
 def vote(db: Session, scope: AccessScope, battle_id: int, winner: str) -> ArenaBattle:
-    """The user's verdict, once; then the models are revealed."""
+    """The user's verdict, once; then the models are revealed. A preference (not a tie) also becomes
+    a candidate item of the preference datasets where the team's policy and the user's consent allow
+    it at the battle's 機密性 (scrubbed and reviewed like any other item), in the same transaction."""
     if winner not in WINNERS:
         raise InvalidInput("winner は a・b・tie のいずれかです。", detail={"field": "winner"})
     battle = find_battle(db, scope, battle_id)
     if battle.winner is not None:
         raise Conflict("この対戦には既に投票しています。", code="arena_already_voted")
     battle.winner, battle.voted_at = winner, utcnow()
+    if winner != "tie" and battle.answer_a.strip() and battle.answer_b.strip():
+        collect.record_preference(db, scope.principal, _preference(battle))
     db.commit()
     return battle
+
+
+def _ordered(battle: ArenaBattle) -> tuple[str, str, str, str]:
+    """A decided battle's (chosen, rejected, chosen model, rejected model)."""
+    if battle.winner == "a":
+        return battle.answer_a, battle.answer_b, battle.model_a, battle.model_b
+    return battle.answer_b, battle.answer_a, battle.model_b, battle.model_a
+
+
+def _preference(battle: ArenaBattle) -> collect.Preference:
+    chosen, rejected, chosen_model, rejected_model = _ordered(battle)
+    return collect.Preference(
+        prompt=[{"role": "user", "content": battle.prompt}],  # the arena sends the prompt alone, no system prompt
+        chosen=chosen,
+        rejected=rejected,
+        chosen_model=chosen_model,
+        rejected_model=rejected_model,
+        classification=battle.classification,
+        answered_at=battle.created_at,
+        team_id=battle.team_id,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,12 +214,9 @@ def preference_pairs(
         query = query.where(ArenaBattle.task == task)
     pairs = []
     for battle in db.scalars(query.order_by(ArenaBattle.id)):
-        a_won = battle.winner == "a"
-        chosen, rejected = (battle.answer_a, battle.answer_b) if a_won else (battle.answer_b, battle.answer_a)
-        models = (battle.model_a, battle.model_b) if a_won else (battle.model_b, battle.model_a)
         pairs.append(
             PreferencePair(
-                battle.id, battle.team_id, battle.task, battle.classification, battle.prompt, chosen, rejected, *models
+                battle.id, battle.team_id, battle.task, battle.classification, battle.prompt, *_ordered(battle)
             )
         )
     return pairs

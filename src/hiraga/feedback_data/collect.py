@@ -18,6 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hiraga.errors import InvalidInput
+from hiraga.feedback_data import categories
+from hiraga.feedback_data.categories import Category
 from hiraga.feedback_data.policy import team_for
 from hiraga.feedback_data.scrub import ItemTexts, scrub
 from hiraga.identity.principal import Principal
@@ -29,6 +31,7 @@ from hiraga.store.tables import Bot, Conversation, DatasetItem, Feedback, Messag
 TASKS = ("chat", "summarise", "generate", "proofread", "translate", "rag_qa", "arena")
 MAX_TEXT = 200_000
 RECEIPT_MAX_AGE_SECONDS = 7 * 24 * 3600
+NO_CATEGORY = Category()
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,21 +56,25 @@ def _store(
     texts: ItemTexts,
     detectors: list[PiiDetector] | None,
     rating: str,
+    *,
+    category: Category = NO_CATEGORY,
     message_id: int | None = None,
+    task_run_id: int | None = None,
     rejected_model: str = "",
 ) -> DatasetItem:
     scrubbed = scrub(texts, detectors)
     row = None
-    if message_id is not None:
-        row = db.scalar(
-            select(DatasetItem).where(DatasetItem.message_id == message_id, DatasetItem.user_id == principal.user_id)
-        )
+    if message_id is not None or task_run_id is not None:
+        by_message = message_id is not None
+        link = DatasetItem.message_id == message_id if by_message else DatasetItem.task_run_id == task_run_id
+        row = db.scalar(select(DatasetItem).where(link, DatasetItem.user_id == principal.user_id))
         if row is not None and row.status == "withdrawn":
             return row  # a withdrawal stands; new feedback does not bring the item back
     if row is None:
-        row = DatasetItem(user_id=principal.user_id, message_id=message_id)
+        row = DatasetItem(user_id=principal.user_id, message_id=message_id, task_run_id=task_run_id)
         db.add(row)
     row.team_id, row.source, row.task, row.rating = team_id, source, output.task, rating
+    row.category, row.category_inferred = category.code, category.inferred
     row.model_name, row.endpoint = output.model_name[:200], output.endpoint[:200]
     row.rejected_model = rejected_model[:200]
     row.classification, row.answered_at = output.classification, output.answered_at
@@ -119,7 +126,10 @@ def from_chat_feedback(
     texts = ItemTexts(
         prompt=output.prompt, answer=output.answer, corrected=feedback.corrected_answer, comment=feedback.comment
     )
-    return _store(db, principal, team_id, "chat", output, texts, detectors, feedback.rating, message.id)
+    why = categories.of_feedback(feedback.rating, feedback.category, feedback.comment)
+    return _store(
+        db, principal, team_id, "chat", output, texts, detectors, feedback.rating, category=why, message_id=message.id
+    )
 
 
 # -- task apps ------------------------------------------------------------------------------------
@@ -144,39 +154,6 @@ def receipt_for(secret: str, principal: Principal, output: Output) -> str:
     return hmac.new(key, _digest(principal, output), hashlib.sha256).hexdigest()
 
 
-def offer(secret: str, principal: Principal, output: Output) -> dict[str, str]:
-    """The hidden fields of a feedback form under a task app's output (``feedback_data/_task_feedback.html``):
-    the output as shown, and the receipt that proves hiraga showed it to this user."""
-    return {
-        "receipt": receipt_for(secret, principal, output),
-        "task": output.task,
-        "prompt": json.dumps(output.prompt, ensure_ascii=False),
-        "answer": output.answer,
-        "model_name": output.model_name,
-        "endpoint": output.endpoint,
-        "classification": str(output.classification),
-        "answered_at": output.answered_at.astimezone(UTC).isoformat(),
-    }
-
-
-def output_from_form(fields: dict[str, str]) -> Output:
-    """An ``offer`` sent back by the browser, read strictly (the receipt is checked separately)."""
-    try:
-        prompt = json.loads(fields.get("prompt", ""))
-        messages = [{"role": str(m["role"]), "content": str(m["content"])} for m in prompt]
-        return Output(
-            task=fields.get("task", ""),
-            prompt=messages,
-            answer=fields.get("answer", ""),
-            model_name=fields.get("model_name", "")[:200],
-            endpoint=fields.get("endpoint", "")[:200],
-            classification=int(fields.get("classification", "")),
-            answered_at=datetime.fromisoformat(fields.get("answered_at", "")),
-        )
-    except (ValueError, TypeError, KeyError) as error:
-        raise InvalidInput("評価する出力が見つかりません。", code="output_not_found") from error
-
-
 def check_output(secret: str, principal: Principal, output: Output, receipt: str) -> None:
     if output.task not in TASKS or output.task in ("chat", "arena"):
         raise InvalidInput("業務アプリの種類が正しくありません。", code="invalid_task", detail={"field": "task"})
@@ -198,15 +175,22 @@ def from_task_feedback(
     detectors: list[PiiDetector] | None = None,
     comment: str = "",
     corrected: str = "",
+    category: str = "",
+    task_run_id: int | None = None,
 ) -> DatasetItem | None:
-    """Feedback on a task app's output (whose receipt the caller checked with ``check_output``)."""
+    """Feedback on a task app's output (a run from the user's history, or an output whose receipt the
+    caller checked with ``check_output``)."""
     _check_rating(rating)
+    chosen = categories.check(rating, category)
     _check_lengths(output.answer, corrected, comment, *(m["content"] for m in output.prompt))
     team_id = team_for(db, principal, output.classification)
     if team_id is None:
         return None
     texts = ItemTexts(prompt=output.prompt, answer=output.answer, corrected=corrected.strip(), comment=comment.strip())
-    return _store(db, principal, team_id, "task", output, texts, detectors, rating)
+    why = categories.of_feedback(rating, chosen, comment)
+    return _store(
+        db, principal, team_id, "task", output, texts, detectors, rating, category=why, task_run_id=task_run_id
+    )
 
 
 # -- arena ----------------------------------------------------------------------------------------
@@ -221,6 +205,7 @@ class Preference:
     rejected_model: str
     classification: int
     answered_at: datetime
+    team_id: int | None = None  # the team the comparison ran for: its policy is asked first
 
 
 def record_preference(
@@ -230,7 +215,7 @@ def record_preference(
     if not preference.chosen.strip() or not preference.rejected.strip() or not preference.prompt:
         raise InvalidInput("比較した 2 つの回答と質問が必要です。", code="invalid_preference")
     _check_lengths(preference.chosen, preference.rejected, *(m["content"] for m in preference.prompt))
-    team_id = team_for(db, principal, preference.classification)
+    team_id = team_for(db, principal, preference.classification, preference.team_id)
     if team_id is None:
         return None
     output = Output(
@@ -243,7 +228,8 @@ def record_preference(
         answered_at=preference.answered_at,
     )
     texts = ItemTexts(prompt=preference.prompt, answer=preference.chosen, rejected=preference.rejected)
-    return _store(db, principal, team_id, "arena", output, texts, detectors, "", None, preference.rejected_model)
+    loser = preference.rejected_model
+    return _store(db, principal, team_id, "arena", output, texts, detectors, "", rejected_model=loser)
 
 
 def _check_rating(rating: str) -> None:

@@ -36,7 +36,7 @@ class Policy:
             return "このチームでは、評価をモデルの学習に使いません（管理者が有効にするまで）。"
         levels = "・".join(f"機密性{n}" for n in LEVELS if n <= self.max_classification)
         return (
-            f"このチームでは、{levels}の会話への評価を、個人情報を置き換えてチーム管理者が確認した後に、"
+            f"このチームでは、{levels}の会話と業務アプリの出力への評価を、個人情報を置き換えてチーム管理者が確認した後に、"
             "国産モデルの改善のための学習データとして提供することがあります。アカウント画面でいつでも"
             "提供を止められ、止めると過去の評価も提供されません。"
         )
@@ -140,5 +140,5 @@ def notice_for(db: Session, principal: Principal, classification: int, preferred
         return "あなたは評価の学習データへの提供を止めています。評価はこの画面の改善にだけ使われます。"
     team_id = team_for(db, principal, classification, preferred)
     if team_id is None:
-        return "この会話への評価は、モデルの学習には使いません。"
+        return "この評価は、モデルの学習には使いません。"
     return policy_of(db, team_id).describe()

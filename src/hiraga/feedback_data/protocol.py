@@ -8,7 +8,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from hiraga.feedback_data.categories import API_HELP
 from hiraga.feedback_data.policy import Policy
+from hiraga.portal.protocol import FeedbackCreate
 from hiraga.store.tables import DatasetItem
 
 MAX_TEXT = 100_000
@@ -70,6 +72,32 @@ class TaskOutputFeedback(Request):
     rating: Literal["good", "bad"]
     comment: str = Field(default="", max_length=20_000)
     corrected_answer: str = Field(default="", max_length=20_000)
+    category: str = Field(default="", max_length=64, description=API_HELP)
+
+
+class RunFeedback(FeedbackCreate):
+    """Feedback on one of the caller's task-app runs (the prompt is taken from the run as kept): the
+    same fields as the feedback on a chat reply."""
+
+
+class RunFeedbackResult(BaseModel):
+    run_id: int
+    rating: str
+    comment: str
+    corrected_answer: str
+    category: str
+    category_inferred: bool
+
+    @classmethod
+    def of(cls, run_id: int, given: dict[str, str]) -> RunFeedbackResult:
+        return cls(
+            run_id=run_id,
+            rating=given.get("rating", ""),
+            comment=given.get("comment", ""),
+            corrected_answer=given.get("corrected_answer", ""),
+            category=given.get("category", ""),
+            category_inferred=bool(given.get("category_inferred")),
+        )
 
 
 class ItemContent(Request):
@@ -101,6 +129,8 @@ class ItemView(BaseModel):
     rejected_model: str
     classification: int
     rating: str
+    category: str
+    category_inferred: bool
     status: str
     edited: bool
     findings: dict[str, int]
@@ -120,6 +150,8 @@ class ItemView(BaseModel):
             rejected_model=row.rejected_model,
             classification=row.classification,
             rating=row.rating,
+            category=row.category,
+            category_inferred=row.category_inferred,
             status=row.status,
             edited=row.edited,
             findings=json.loads(row.findings or "{}"),
@@ -149,6 +181,9 @@ class TaskRatesView(BaseModel):
     corrected: int
     preferred: int
     good_rate: float | None
+    failures: dict[str, int] = Field(description="👎 の理由の分類ごとの件数（推定を含む）")
+    inferred: dict[str, int] = Field(description="そのうちコメントからキーワード規則で推定した件数")
+    uncategorised: int
 
 
 class ModelReportView(BaseModel):

@@ -1,6 +1,7 @@
-"""The report for model developers: per model and task, how users rated the answers and how often
-they corrected them, with the comments on 👎 answers as examples, all taken from exportable items
-only (approved, within policy, consented), so the report shows nothing an export would not."""
+"""The report for model developers: per model and task, how users rated the answers, how often they
+corrected them and why answers failed (the 👎 categories, those inferred from a comment counted
+apart), with the comments on 👎 answers as examples, all taken from exportable items only
+(approved, within policy, consented), so the report shows nothing an export would not."""
 
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ class TaskRates:
     bad: int = 0
     corrected: int = 0
     preferred: int = 0  # arena pairs this model won
+    failures: dict[str, int] = field(default_factory=dict)  # 👎 category → count (chosen or inferred)
+    inferred: dict[str, int] = field(default_factory=dict)  # of those, how many were inferred from the comment
+    uncategorised: int = 0  # 👎 with no category
 
     @property
     def rated(self) -> int:
@@ -54,9 +58,19 @@ def report(db: Session, scope: AccessScope, filters: ExportFilter) -> list[Model
             rates.good += 1
         elif item.rating == "bad":
             rates.bad += 1
+            _count_failure(rates, item.category, item.category_inferred)
             comment = str(content.get("comment", "")).strip()
             if comment and len(entry.complaints) < EXAMPLES:
                 entry.complaints.append(comment[:500])
         if content.get("corrected"):
             rates.corrected += 1
     return sorted(models.values(), key=lambda m: m.model)
+
+
+def _count_failure(rates: TaskRates, category: str, inferred: bool) -> None:
+    if not category:
+        rates.uncategorised += 1
+        return
+    rates.failures[category] = rates.failures.get(category, 0) + 1
+    if inferred:
+        rates.inferred[category] = rates.inferred.get(category, 0) + 1

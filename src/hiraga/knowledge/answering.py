@@ -77,6 +77,7 @@ class RagAnswer:
     model_text: str | None = None  # what the model wrote, before any check
     expansions: list[str] = field(default_factory=list)  # the phrasings searched with (query expansion)
     reranked_by: str | None = None  # the served reranker whose order the passages are in
+    prompt: list[dict[str, str]] = field(default_factory=list)  # the messages the model was sent
 
     @property
     def grounded(self) -> bool:
@@ -291,6 +292,7 @@ async def answer(gateway: Gateway, principal: Principal, retrieval: Retrieval, o
     result = finish(retrieval, shown_passages(retrieval.passages, body["messages"]), text, call)
     result.model_name = usage.model_version
     result.usage.append(usage)
+    result.prompt = list(body["messages"])
     return result
 
 
@@ -344,4 +346,5 @@ async def stream_answer(
     await gateway.stream_chat(call, body, relay)
     result = finish(retrieval, shown_passages(retrieval.passages, body["messages"]), "".join(relay.pieces), call)
     result.model_name = relay.endpoint
+    result.prompt = list(body["messages"])
     return result

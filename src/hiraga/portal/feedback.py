@@ -1,4 +1,5 @@
-"""Feedback on a reply: 👍/👎, an optional comment and an optional corrected answer, one per user
+"""Feedback on a reply: 👍/👎 (with 👎 an optional failure category, feedback_data/categories.py), an
+optional comment and an optional corrected answer, one per user
 and reply (a second one replaces the first). Kept with the model that answered, for evaluation
 sets and training data."""
 
@@ -8,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hiraga.errors import InvalidInput, NotFound
-from hiraga.feedback_data import collect
+from hiraga.feedback_data import categories, collect
 from hiraga.identity.principal import Principal
 from hiraga.portal import conversations
 from hiraga.store.tables import Feedback, Message
@@ -25,6 +26,7 @@ def give(
     rating: str,
     comment: str = "",
     corrected_answer: str = "",
+    category: str = "",
 ) -> Feedback:
     conversation = conversations.get(db, principal, conversation_id)
     message = next((m for m in conversation.messages if m.id == message_id), None)
@@ -34,6 +36,7 @@ def give(
         raise InvalidInput(
             "評価は good（👍）か bad（👎）で指定してください。", code="invalid_rating", detail={"field": "rating"}
         )
+    chosen = categories.check(rating, category)
     if len(comment) > MAX_TEXT or len(corrected_answer) > MAX_TEXT:
         raise InvalidInput(
             f"コメントと修正した回答はそれぞれ {MAX_TEXT:,} 文字以内にしてください。", code="feedback_too_long"
@@ -43,6 +46,7 @@ def give(
         row = Feedback(message_id=message_id, user_id=principal.user_id)
         db.add(row)
     row.rating, row.comment, row.corrected_answer = rating, comment.strip(), corrected_answer.strip()
+    row.category = chosen
     row.model_name = message.model_name
     db.flush()
     collect.from_chat_feedback(db, principal, conversation, message, row)  # training data, where consented

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from hiraga.bounds import RowId
+from hiraga.feedback_data.categories import API_HELP
 
 
 class Request(BaseModel):
@@ -89,6 +90,7 @@ class FeedbackCreate(Request):
     rating: Literal["good", "bad"]
     comment: str = Field(default="", max_length=20_000)
     corrected_answer: str = Field(default="", max_length=20_000)
+    category: str = Field(default="", max_length=64, description=API_HELP)
 
 
 class FeedbackView(Response):
@@ -96,6 +98,7 @@ class FeedbackView(Response):
     rating: str
     comment: str
     corrected_answer: str
+    category: str
     model_name: str | None
     updated_at: datetime
 

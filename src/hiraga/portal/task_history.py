@@ -40,6 +40,10 @@ class RunRecord:
     source_text: str = ""
     artifacts: list[str] = field(default_factory=list)  # display names; contents stay in the row
     error: str | None = None
+    prompt: list[dict[str, str]] = field(default_factory=list)  # the messages sent for the answer shown
+    classification: int = 0
+    requested_model: str = ""
+    feedback: dict[str, str] = field(default_factory=dict)  # the user's rating, comment, correction, category
 
 
 def record_of(result: TaskResult) -> RunRecord:
@@ -53,6 +57,9 @@ def record_of(result: TaskResult) -> RunRecord:
         notices=list(result.notices),
         source_text=result.source_text[:MAX_SOURCE_CHARS],
         artifacts=[a.display_name for a in result.artifacts],
+        prompt=list(result.prompt),
+        classification=result.classification,
+        requested_model=result.requested_model,
     )
 
 
@@ -128,7 +135,18 @@ def record_from_row(row: TaskRun) -> RunRecord:
         source_text=str(data.get("source_text") or ""),
         artifacts=list(data.get("artifacts") or []),
         error=row.error_message,
+        prompt=[{"role": str(m["role"]), "content": str(m["content"])} for m in data.get("prompt") or []],
+        classification=int(data.get("classification") or 0),
+        requested_model=str(data.get("requested_model") or ""),
+        feedback={str(k): str(v) for k, v in (data.get("feedback") or {}).items()},
     )
+
+
+def set_feedback(row: TaskRun, feedback: dict[str, str]) -> None:
+    """Keep the user's feedback on a run with the run (shown again when the run is opened)."""
+    data = json.loads(row.result or "{}")
+    data["feedback"] = feedback
+    row.result = json.dumps(data, ensure_ascii=False)
 
 
 def artifact(row: TaskRun, index: int) -> tuple[str, bytes]:

@@ -9,6 +9,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from hiraga.feedback_data.categories import CATEGORIES
 from hiraga.settings import Settings
 from hiraga.store.database import Database
 
@@ -24,6 +25,7 @@ def make_templates() -> Environment:
         lstrip_blocks=True,
     )
     environment.filters["yen"] = format_yen
+    environment.globals["feedback_categories"] = CATEGORIES  # the 👎 reasons of every feedback form
     return environment
 
 

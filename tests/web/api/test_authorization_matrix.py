@@ -322,6 +322,19 @@ KB_READ = row(401, (200, 404), (200, 404), 200, 200)
 KB_MANAGE = row(401, (403, 404), (204, 404), 403, 204)
 
 
+def _task_run(database: Database, world: World, role: str, target: str) -> dict[str, int | str]:
+    """A finished summarise run of the caller's, or the stranger's, with the messages it sent."""
+    from hiraga.identity.principal import Principal
+    from hiraga.portal import task_history
+
+    record = task_history.RunRecord(
+        "ok", "要約です。", models=["default"], prompt=[{"role": "user", "content": "要約して"}], classification=1
+    )
+    owner = Principal(user_id=_caller_id(world, role, target), email="owner@x", display_name="owner")
+    with database.session() as db:
+        return {"app_name": "summarise", "run": task_history.keep(db, owner, "summarise", "要約して", record)}
+
+
 def _task_feedback(world: World, target: str, n: int) -> dict[str, Any]:
     return {
         "receipt": "0" * 64,
@@ -590,6 +603,12 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ),
     # 400: past authorisation, a receipt the portal never gave
     ("POST", "/api/v1/feedback-datasets/task-outputs"): Entry(row(401, 400, 400, 400, 400), body=_task_feedback),
+    # a user's own task-app runs only; another's run does not exist
+    ("PUT", "/api/v1/feedback-datasets/task-runs/{app_name}/{run_id}"): Entry(
+        row(401, (200, 404), (200, 404), (200, 404), (200, 404)),
+        body=lambda w, t, n: {"rating": "bad", "category": "numbers"},
+        prepare=_task_run,
+    ),
     ("GET", "/api/v1/feedback-datasets/items"): Entry(
         row(401, 403, (SEES, HIDDEN), 403, SEES), listed="dataset_item", prepare=_dataset_item
     ),

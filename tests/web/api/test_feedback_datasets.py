@@ -75,7 +75,19 @@ def test_consent_feedback_review_and_download(
     assert report == [
         {
             "model": "m1",
-            "tasks": [{"task": "chat", "good": 0, "bad": 1, "corrected": 1, "preferred": 0, "good_rate": 0.0}],
+            "tasks": [
+                {
+                    "task": "chat",
+                    "good": 0,
+                    "bad": 1,
+                    "corrected": 1,
+                    "preferred": 0,
+                    "good_rate": 0.0,
+                    "failures": {},
+                    "inferred": {},
+                    "uncategorised": 1,  # a 👎 without a category or a comment
+                }
+            ],
             "complaints": [],
         }
     ]
@@ -109,3 +121,41 @@ def test_task_output_feedback_with_the_portals_receipt(
     assert forged.status_code == 400 and forged.json()["error"]["code"] == "output_not_found"
     with database.session() as db:
         assert [i.task for i in db.scalars(select(DatasetItem))] == ["summarise"]
+
+
+def test_task_run_feedback_takes_the_prompt_from_the_run_and_checks_the_category(
+    client: TestClient, database: Database, world: World
+) -> None:
+    from hiraga.portal import task_history
+
+    client.put(f"{BASE}/policies/{world.team['own']}", json={"training_use": True}, headers=world.headers("team_admin"))
+    member = world.actors["member"]
+    owner = Principal(user_id=member.user_id, email="member@a.example.jp", display_name="member")
+    sent = [{"role": "system", "content": "翻訳者です。"}, {"role": "user", "content": "会議は 10 時からです。"}]
+    record = task_history.RunRecord("ok", "The meeting starts at 10.", ["m1"], prompt=sent, classification=1)
+    with database.session() as db:
+        run_id = task_history.keep(db, owner, "translate", "会議は", record)
+    url = f"{BASE}/task-runs/translate/{run_id}"
+    unknown = client.put(url, json={"rating": "bad", "category": "typo"}, headers=world.headers("member"))
+    assert unknown.status_code == 400 and unknown.json()["error"]["code"] == "invalid_feedback_category"
+    assert "分類" in unknown.json()["error"]["message"]
+    with_good = client.put(url, json={"rating": "good", "category": "format"}, headers=world.headers("member"))
+    assert with_good.status_code == 400
+    with database.session() as db:
+        assert list(db.scalars(select(DatasetItem))) == []  # refusals change nothing
+    given = client.put(url, json={"rating": "bad", "comment": "時刻の数字が違う"}, headers=world.headers("member"))
+    assert given.status_code == 200, given.text
+    assert (given.json()["category"], given.json()["category_inferred"]) == ("numbers", True)
+    elsewhere = client.put(
+        f"{BASE}/task-runs/summarise/{run_id}", json={"rating": "good"}, headers=world.headers("member")
+    )
+    assert elsewhere.status_code == 404  # a run is found under its own app only
+    with database.session() as db:
+        [item] = db.scalars(select(DatasetItem))
+        assert (item.task, item.category, item.category_inferred, item.task_run_id) == (
+            "translate",
+            "numbers",
+            True,
+            run_id,
+        )
+        assert json.loads(item.content)["prompt"] == sent

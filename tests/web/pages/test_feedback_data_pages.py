@@ -51,9 +51,10 @@ def test_feedback_review_and_export_through_the_pages(client: TestClient, databa
         client,
         "/feedback-data",
         f"/chat/{cid}/messages/{mid}/feedback",
-        {"rating": "bad", "corrected_answer": corrected},
+        {"rating": "bad", "corrected_answer": corrected, "category": "instructions"},
     )
     assert rated.status_code == 303
+    assert "（評価済み: 👎・指示に従っていない）" in client.get(f"/chat/{cid}").text
     mine = client.get("/feedback-data").text
     assert "確認待ち" in mine and NAME not in mine
     assert client.get("/feedback-data/review").status_code == 403
@@ -61,6 +62,7 @@ def test_feedback_review_and_export_through_the_pages(client: TestClient, databa
     login(client, "alice@example.go.jp")
     queue = client.get(f"/feedback-data/review?team_id={people.team_a}").text
     assert '<mark class="pii-placeholder"' in queue and "〔氏名1〕" in queue and NAME not in queue
+    assert "👎（指示に従っていない）" in queue
     item_id = re.search(r'action="/feedback-data/items/(\d+)/review"', queue)
     assert item_id
     edit = {
@@ -103,39 +105,3 @@ def test_a_member_opts_out_and_a_bad_policy_is_shown_again(client: TestClient, p
     assert bad.status_code == 400 and "機密性は 1〜3" in bad.text
     other = post_form(client, "/feedback-data/review", f"/feedback-data/teams/{people.team_b}/policy", {})
     assert other.status_code == 404
-
-
-def test_feedback_on_a_task_output_through_the_form(client: TestClient, database: Database, people: Directory):
-    from datetime import UTC, datetime
-
-    from fastapi import FastAPI
-    from sqlalchemy import select
-
-    from hiraga.feedback_data import collect
-    from hiraga.identity.principal import Principal
-    from hiraga.store.tables import DatasetItem, TeamRole
-
-    login(client, "alice@example.go.jp")
-    post_form(client, "/feedback-data/review", f"/feedback-data/teams/{people.team_a}/policy", {"training_use": "1"})
-    login(client, "amy@example.go.jp")
-    amy = Principal(people.ids["amy"], "amy@example.go.jp", "amy", team_roles={people.team_a: TeamRole.MEMBER})
-    prompt = [{"role": "system", "content": "要約する。"}, {"role": "user", "content": f"{NAME}さんの申請について"}]
-    output = collect.Output("summarise", prompt, "申請の要約です。", "m1", "default", 1, datetime.now(UTC))
-    app: FastAPI = client.app  # type: ignore[assignment]
-    offer = collect.offer(app.state.ctx.settings.secret(), amy, output)
-    template = app.state.ctx.templates.get_template("feedback_data/_task_feedback.html")
-    form = template.make_module({"_": str, "csrf_token": "t"})
-    html = str(form.form(offer, "このチームでは…", "/tasks/summarise"))  # the include the task page uses
-    assert 'action="/feedback-data/task-outputs"' in html and f'value="{offer["receipt"]}"' in html
-
-    sent = post_form(
-        client, "/feedback-data", "/feedback-data/task-outputs", {**offer, "rating": "good", "next": "/tasks/summarise"}
-    )
-    assert sent.status_code == 303 and sent.headers["location"] == "/tasks/summarise?notice=feedback_saved"
-    forged = post_form(
-        client, "/feedback-data", "/feedback-data/task-outputs", {**offer, "answer": "別物", "rating": "good"}
-    )
-    assert forged.status_code == 400
-    with database.session() as db:
-        [item] = db.scalars(select(DatasetItem))
-        assert (item.task, item.source, item.rating) == ("summarise", "task", "good") and NAME not in item.content

@@ -15,8 +15,12 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pages_support import csrf_from, post_form
+from sqlalchemy import select
 
+from hiraga.portal import task_history
 from hiraga.settings import Settings
+from hiraga.store.database import Database
+from hiraga.store.tables import TaskRun
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "knowledge"))
 from rag_support import (
@@ -198,3 +202,27 @@ def test_the_ask_page_has_its_stylesheet_and_the_busy_note_only_while_asking(as_
     assert alice.get("/static/kb.css").status_code == 200
     css = alice.get("/static/hiraga.css").text
     assert ".htmx-indicator { display: none; }" in css and ".htmx-request .htmx-indicator" in css
+
+
+def test_a_rag_run_keeps_the_retrieved_passages_it_sent_for_feedback(
+    as_user: AsUser, upstream: ScriptedUpstream, database: Database
+) -> None:
+    create_and_upload(as_user)
+    amy = as_user("amy")
+    upstream.plan(("say", "行政庁が定めます[1]。"))
+    page = amy.get("/tasks/rag_qa").text
+    data = {
+        "knowledge_base": "法令集",
+        "question": "審査基準は誰が定めますか",
+        "classification": "2",
+        "model": "default",
+    }
+    data["csrf_token"] = csrf_from(page)
+    shown = amy.post("/tasks/rag_qa", data=data)
+    assert shown.status_code == 200 and "/feedback" in shown.text, shown.text  # the 👍/👎 form
+    with database.session() as db:
+        [row] = db.scalars(select(TaskRun))
+        kept = task_history.record_from_row(row).prompt
+    [request] = upstream.chat_requests()
+    assert request.body is not None and kept == request.body["messages"]
+    assert "審査基準を定めるものとする" in kept[-1]["content"]  # the retrieved passage, as the model saw it

@@ -5,6 +5,7 @@ leaves): the model call is cancelled and the partial output kept as a stopped ru
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -12,12 +13,13 @@ import httpx
 import portal_pages
 import pytest
 from gateway_stub import ServerThread
-from pages_support import csrf_from
+from pages_support import csrf_from, post_form
 from portal_pages import STUB_MODEL, stub_settings
+from sqlalchemy import select
 
 from hiraga.settings import Settings
 from hiraga.store.database import Database
-from hiraga.store.tables import TaskRun
+from hiraga.store.tables import DatasetItem, TaskRun
 
 stub, stub_models = portal_pages.stub, portal_pages.stub_models
 SSE = {"accept": "text/event-stream"}
@@ -60,7 +62,7 @@ def test_a_streamed_run_shows_steps_model_pieces_and_the_result_then_stays_in_hi
     assert done["status"] == "ok" and "「令和7年5月1日」は原文に見つかりません" in done["html"]
     assert "1万8千人" in done["html"] and done["html"].count("原文に見つかりません") == 1
     run_url = f"/tasks/summarise/runs/{done['run_id']}"
-    assert run_url in done["html"]
+    assert run_url in done["html"] and f'action="{run_url}/feedback"' in done["html"]  # 👍/👎 under the output
     history = client.get("/tasks/summarise").text
     assert run_url in history and "令和7年4月1日の催しには" in history
     again = client.get(run_url)
@@ -114,3 +116,36 @@ def test_stop_cancels_the_model_call_and_keeps_the_partial_output(
         time.sleep(0.05)
     assert stub.chat_requests()[-1].client_closed
     assert "（停止）" in client.get("/tasks/summarise").text
+
+
+def test_feedback_under_a_run_keeps_what_the_model_was_sent_and_only_the_owner_may_give_it(
+    as_user, stub_models, stub, database: Database, people
+) -> None:
+    admin = as_user("alice")
+    post_form(admin, "/feedback-data/review", f"/feedback-data/teams/{people.team_a}/policy", {"training_use": "1"})
+    client = as_user("amy")
+    stub.scripts.append(("say", "開催は5月1日です。"))
+    page = client.get("/tasks/translate")
+    data = {"input_text": "The event is on 1 May.", "model": STUB_MODEL, "csrf_token": csrf_from(page.text)}
+    shown = client.post("/tasks/translate", data=data)
+    run_id = int(re.findall(r"/tasks/translate/runs/(\d+)/feedback", shown.text)[0])
+    assert "学習データ" in shown.text and 'name="category"' in shown.text  # the consent notice and the reasons
+    url = f"/tasks/translate/runs/{run_id}"
+    form = {"rating": "bad", "category": "numbers", "comment": "日付が違う", "corrected_answer": "開催は5月1日。"}
+    bad = post_form(client, url, f"{url}/feedback", {**form, "category": "typo"})
+    assert bad.status_code == 400 and "分類が正しくありません" in bad.text
+    sent = post_form(client, url, f"{url}/feedback", form)
+    assert sent.status_code == 303 and sent.headers["location"].startswith(f"{url}?notice=feedback_saved")
+    again = client.get(url).text
+    assert "評価済み" in again and "数値・日付の誤り" in again and "開催は5月1日。</textarea>" in again
+    with database.session() as db:
+        [item] = db.scalars(select(DatasetItem))
+        content = json.loads(item.content)
+    [request] = stub.chat_requests()
+    assert request.body is not None and content["prompt"] == request.body["messages"]  # as the model saw it
+    assert content["prompt"][0]["role"] == "system" and content["answer"] == "開催は5月1日です。"
+    assert (item.task, item.rating, item.category, item.model_name) == ("translate", "bad", "numbers", STUB_MODEL)
+    assert content["corrected"] == "開催は5月1日。"
+    other = as_user("bea")
+    stolen = post_form(other, "/tasks/translate", f"{url}/feedback", {"rating": "good"})
+    assert stolen.status_code == 404

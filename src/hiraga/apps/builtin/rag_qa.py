@@ -110,10 +110,12 @@ class RagQaApp:
         if not retrieval.relevant:
             spent = [*retrieval.expansion.usage, *retrieval.reranking.usage]
             context.usage.extend(spent)
+            context.sent = []  # no model wrote this answer (the query expansion's call is not its prompt)
             return AppResult(outputs=NOT_FOUND_MESSAGE, usage=spent)
         if context.gateway is None:
             raise UpstreamFailed("モデルゲートウェイが利用できません。", code="gateway_unavailable")
         result = await answering.answer(context.gateway, context.principal, retrieval, options)
         context.usage.extend(result.usage)
+        context.sent = result.prompt  # the question with the retrieved passages, as the model saw them
         notices = "".join(f"\n\n> {notice}" for notice in result.notices)
         return AppResult(outputs=result.text + notices + "\n" + evidence_markdown(result.cited), usage=result.usage)

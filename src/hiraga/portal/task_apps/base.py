@@ -73,6 +73,9 @@ class TaskResult(AppResult):
     notices: list[str] = field(default_factory=list)
     rule_notes: list[RuleNote] = field(default_factory=list)
     text: str = ""  # the answer alone; ``outputs`` adds the checks for callers that get only outputs
+    prompt: list[dict[str, str]] = field(default_factory=list)  # what the model was sent for the answer shown
+    classification: int = 0  # the run's 機密性
+    requested_model: str = ""  # the model the user picked (``usage`` names the endpoint that answered)
 
     @property
     def shown(self) -> str:
@@ -110,6 +113,7 @@ class PortalRunContext(RunContext):
             source=f"app:{self.app_name}",
             stream=self.events is not None,
         )
+        self.sent = [dict(m) for m in messages]  # the last call's messages: the prompt of the answer shown
         if self.events is not None:
             text, endpoint, counted = await streamed_chat(self.gateway, call, body, self.events, self.partial)
         else:

@@ -101,7 +101,11 @@ def prepare_task(
 async def execute(prepared: PreparedTask) -> TaskResult:
     await prepared.context.progress("文章を読み取り、モデルに送っています")
     outcome = await prepared.app.run(prepared.inputs, prepared.uploads, prepared.context)
-    return as_task_result(outcome, prepared.context)
+    result = as_task_result(outcome, prepared.context)
+    context = prepared.context
+    result.prompt = result.prompt or list(context.sent)
+    result.classification, result.requested_model = int(context.classification), context.model
+    return result
 
 
 async def run_task(gateway: Gateway, principal: Principal, request: TaskRun, max_output_tokens: int) -> TaskResult:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hiraga.store.tables.base import Base, UtcDateTime, utcnow
@@ -45,6 +45,7 @@ class DatasetItem(Base):
     __tablename__ = "dataset_items"
     __table_args__ = (
         UniqueConstraint("message_id", "user_id"),
+        UniqueConstraint("task_run_id", "user_id"),
         Index("ix_dataset_items_team_status", "team_id", "status"),
     )
 
@@ -53,12 +54,18 @@ class DatasetItem(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     source: Mapped[str] = mapped_column(String(16))  # chat | task | arena
     message_id: Mapped[int | None] = mapped_column(ForeignKey("portal_messages.id", ondelete="CASCADE"), nullable=True)
+    task_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("portal_task_runs.id", ondelete="CASCADE"), nullable=True
+    )
     task: Mapped[str] = mapped_column(String(64))  # chat, summarise, generate, proofread, translate, rag_qa, arena
     model_name: Mapped[str] = mapped_column(String(200), default="")
     endpoint: Mapped[str] = mapped_column(String(200), default="")
     rejected_model: Mapped[str] = mapped_column(String(200), default="")  # preference pairs: the losing model
     classification: Mapped[int] = mapped_column(Integer, default=1)
     rating: Mapped[str] = mapped_column(String(8), default="")  # good | bad | "" (a preference pair)
+    # a 👎's failure category (feedback_data/categories.py); inferred: from the comment, not the user's pick
+    category: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    category_inferred: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     content: Mapped[str] = mapped_column(Text)
     findings: Mapped[str] = mapped_column(Text, default="{}")  # JSON kind → count; never the values
     findings_total: Mapped[int] = mapped_column(Integer, default=0)

@@ -82,6 +82,7 @@ class Feedback(Base):
     rating: Mapped[str] = mapped_column(String(8))  # good | bad
     comment: Mapped[str] = mapped_column(Text, default="")
     corrected_answer: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(32), default="", server_default="")  # a 👎's category, by the user
     model_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)

@@ -14,9 +14,10 @@ from starlette.background import BackgroundTask
 from starlette.responses import FileResponse
 
 from hiraga.bounds import DbInt, RowId
-from hiraga.feedback_data import collect, export, policy, report, review
+from hiraga.feedback_data import collect, export, policy, report, review, task_feedback
 from hiraga.feedback_data import protocol as wire
 from hiraga.feedback_data.scrub import ItemTexts
+from hiraga.portal import task_history
 from hiraga.spine.authorize import AccessScope
 from hiraga.web.api.schemas import ERROR_RESPONSES
 from hiraga.web.deps import CurrentPrincipal, DbSession, Scope, app_context
@@ -68,8 +69,21 @@ def task_output_feedback(
         answered_at=body.answered_at,
     )
     collect.check_output(app_context(request).settings.secret(), principal, output, body.receipt)
-    row = collect.from_task_feedback(db, principal, output, body.rating, None, body.comment, body.corrected_answer)
+    row = collect.from_task_feedback(
+        db, principal, output, body.rating, None, body.comment, body.corrected_answer, body.category
+    )
     return None if row is None else wire.ItemState(id=row.id, status=row.status)
+
+
+@router.put("/task-runs/{app_name}/{run_id}", summary="自分の業務アプリの実行（履歴）への評価")
+def task_run_feedback(
+    app_name: str, run_id: RowId, body: wire.RunFeedback, db: DbSession, principal: CurrentPrincipal
+) -> wire.RunFeedbackResult:
+    """The prompt kept is what the app sent to the model (system prompt, retrieved passages); another
+    user's run is 404; whether the feedback became a candidate item is not told (consent decides)."""
+    feedback = task_feedback.RunFeedback(body.rating, body.comment, body.corrected_answer, body.category)
+    row = task_feedback.give(db, principal, app_name, run_id, feedback)
+    return wire.RunFeedbackResult.of(row.id, task_history.record_from_row(row).feedback)
 
 
 @router.get("/items", summary="確認待ちなどの評価データ（チーム管理者）")
@@ -131,6 +145,9 @@ def model_report(db: DbSession, scope: Scope, wanted: Filter) -> list[wire.Model
                     corrected=r.corrected,
                     preferred=r.preferred,
                     good_rate=r.good_rate,
+                    failures=r.failures,
+                    inferred=r.inferred,
+                    uncategorised=r.uncategorised,
                 )
                 for task, r in sorted(entry.tasks.items())
             ],

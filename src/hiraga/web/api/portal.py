@@ -281,5 +281,7 @@ async def edit_and_resend(
 def give_feedback(
     conversation_id: RowId, message_id: RowId, body: wire.FeedbackCreate, db: DbSession, principal: CurrentPrincipal
 ) -> wire.FeedbackView:
-    row = feedback.give(db, principal, conversation_id, message_id, body.rating, body.comment, body.corrected_answer)
+    row = feedback.give(
+        db, principal, conversation_id, message_id, body.rating, body.comment, body.corrected_answer, body.category
+    )
     return wire.FeedbackView.model_validate(row)

@@ -286,9 +286,12 @@ async def give_feedback(
     rating: Annotated[str, Form()] = "",
     comment: Annotated[str, Form()] = "",
     corrected_answer: Annotated[str, Form()] = "",
+    category: Annotated[str, Form()] = "",
 ) -> Response:
+    chosen = category if rating == "bad" else ""  # the form's 理由 counts only with 👎
+
     def action() -> object:
-        return feedback.give(db, principal, conversation_id, message_id, rating, comment, corrected_answer)
+        return feedback.give(db, principal, conversation_id, message_id, rating, comment, corrected_answer, chosen)
 
     return await conversation_form(request, db, principal, conversation_id, action, "feedback_saved")
 

@@ -13,13 +13,13 @@ from starlette.responses import Response
 
 from hiraga.bounds import DbInt, RowId
 from hiraga.errors import InvalidInput
-from hiraga.feedback_data import collect, export, policy, report, review
+from hiraga.feedback_data import export, policy, report, review
 from hiraga.feedback_data.scrub import ItemTexts, segments
 from hiraga.identity import directory
 from hiraga.spine.authorize import AccessScope
 from hiraga.store.tables import DatasetItem
 from hiraga.web.api import feedback_datasets as feedback_api
-from hiraga.web.deps import DbSession, app_context
+from hiraga.web.deps import DbSession
 from hiraga.web.pages.rendering import (
     PagePrincipal,
     PageRoute,
@@ -79,17 +79,6 @@ def withdraw(
 ) -> Response:
     review.withdraw(db, principal, item_id)
     return _back(request, next, "withdrawn")
-
-
-@router.post("/feedback-data/task-outputs")
-async def task_output_feedback(request: Request, db: DbSession, principal: PagePrincipal) -> Response:
-    """The form of ``feedback_data/_task_feedback.html``: feedback on a task app's output."""
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    output = collect.output_from_form(form)
-    collect.check_output(app_context(request).settings.secret(), principal, output, form.get("receipt", ""))
-    rating, comment, corrected = form.get("rating", ""), form.get("comment", ""), form.get("corrected_answer", "")
-    collect.from_task_feedback(db, principal, output, rating, None, comment, corrected)
-    return _back(request, form.get("next"), "feedback_saved")
 
 
 def _back(request: Request, next: str | None, notice: str) -> Response:

@@ -121,17 +121,21 @@ async def run_task_page(
         return render(request, "portal/task_app.html", {**failed, "chosen": model}, status=error.status)
     record = task_history.record_of(result)
     run_id = await in_thread(db, lambda: task_history.keep(db, principal, name, excerpt, record, result.artifacts))
-    shown = task_runs.result_context(name, record, choices, run_id)
+    notice = await in_thread(db, lambda: task_runs.notice_of(db, principal, record))
+    shown = task_runs.result_context(name, record, choices, run_id, notice)
     context = page_context(request, db, principal, choices, name, values=values, chosen=model, level=level, **shown)
     return render(request, "portal/task_app.html", context)
 
 
 @router.get("/tasks/{name}/runs/{run_id}")
-async def show_run(request: Request, name: str, run_id: RowId, db: DbSession, principal: PagePrincipal) -> Response:
+async def show_run(
+    request: Request, name: str, run_id: RowId, db: DbSession, principal: PagePrincipal, notice: str = ""
+) -> Response:
     row = task_history.get(db, principal, name, run_id)
+    record = task_history.record_from_row(row)
     choices = await model_choices(gateway_of(app_context(request)), principal)
-    shown = task_runs.result_context(name, task_history.record_from_row(row), choices, row.id)
-    context = page_context(request, db, principal, choices, name, shown_run=row, **shown)
+    shown = task_runs.result_context(name, record, choices, row.id, task_runs.notice_of(db, principal, record))
+    context = page_context(request, db, principal, choices, name, shown_run=row, notice=notice, **shown)
     return render(request, "portal/task_app.html", context)
 
 

@@ -6,16 +6,20 @@ with its files downloadable."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 from urllib.parse import quote
 
 import anyio
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from hiraga.bounds import RowId
 from hiraga.errors import HiragaError
+from hiraga.feedback_data import policy as feedback_policy
+from hiraga.feedback_data import task_feedback
 from hiraga.identity.principal import Principal
 from hiraga.portal import task_history
 from hiraga.portal.markdown import render_markdown
@@ -26,7 +30,7 @@ from hiraga.portal.task_history import RunRecord
 from hiraga.store.database import Database
 from hiraga.web.api.portal import sse
 from hiraga.web.deps import DbSession, app_context
-from hiraga.web.pages.rendering import PagePrincipal, PageRoute, render
+from hiraga.web.pages.rendering import PagePrincipal, PageRoute, redirect, render
 from hiraga.web.v1.answers import SSE_HEADERS, until_disconnect
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -50,26 +54,43 @@ def result_view(record: RunRecord, choices: list[ModelChoice]) -> dict[str, Any]
     }
 
 
-def result_context(name: str, record: RunRecord, choices: list[ModelChoice], run_id: int) -> dict[str, Any]:
-    """What the result section of a run needs (the page after a run, a kept run, the SSE ``done``)."""
+def result_context(
+    name: str, record: RunRecord, choices: list[ModelChoice], run_id: int, training_notice: str | None = None
+) -> dict[str, Any]:
+    """What the result section of a run needs (the page after a run, a kept run, the SSE ``done``);
+    with ``training_notice`` (``notice_of``) and a run a model answered, the 👍/👎 form under it."""
+    rate = training_notice is not None and task_feedback.can_rate(name, record)
     return {
         "result": result_view(record, choices),
         "result_html": render_markdown(record.text),
         "builtin_note": BUILTIN_NOTE,
         "run_url": f"/tasks/{name}/runs/{run_id}",
+        "run_feedback": {"given": record.feedback or None, "notice": training_notice} if rate else None,
     }
 
 
-def result_fragment(request: Request, name: str, record: RunRecord, choices: list[ModelChoice], run_id: int) -> str:
-    context = result_context(name, record, choices, run_id)
+def notice_of(db: Session, principal: Principal, record: RunRecord) -> str:
+    """What the user is told next to a run's 👍/👎: whether the feedback may become training data."""
+    return feedback_policy.notice_for(db, principal, record.classification or 1)
+
+
+def result_fragment(request: Request, name: str, record: RunRecord, choices: list[ModelChoice], kept: KeptRun) -> str:
+    context = result_context(name, record, choices, kept.run_id, kept.training_notice)
     return bytes(render(request, "portal/_task_result.html", context).body).decode()
+
+
+@dataclass(frozen=True, slots=True)
+class KeptRun:
+    run_id: int
+    training_notice: str
 
 
 def keep_run(
     database: Database, principal: Principal, name: str, excerpt: str, record: RunRecord, artifacts: list[Any]
-) -> int:
+) -> KeptRun:
     with database.session() as db:
-        return task_history.keep(db, principal, name, excerpt, record, artifacts)
+        run_id = task_history.keep(db, principal, name, excerpt, record, artifacts)
+        return KeptRun(run_id, notice_of(db, principal, record))
 
 
 class PageEvents:
@@ -126,9 +147,9 @@ class TaskStream(Response):
                 if record.status != task_history.OK:
                     record.text, record.models = "".join(prepared.context.partial), events.models
                 with anyio.CancelScope(shield=True):
-                    run_id = await anyio.to_thread.run_sync(self._keeper(ctx.database, record, artifacts))
-            html = result_fragment(self.request, self.name, record, self.choices, run_id)
-            await events.emit("done", {"html": html, "run_id": run_id, "status": record.status})
+                    kept = await anyio.to_thread.run_sync(self._keeper(ctx.database, record, artifacts))
+            html = result_fragment(self.request, self.name, record, self.choices, kept)
+            await events.emit("done", {"html": html, "run_id": kept.run_id, "status": record.status})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
 
         try:
@@ -136,8 +157,27 @@ class TaskStream(Response):
         except OSError:
             return
 
-    def _keeper(self, database: Database, record: RunRecord, artifacts: list[Any]) -> Callable[[], int]:
+    def _keeper(self, database: Database, record: RunRecord, artifacts: list[Any]) -> Callable[[], KeptRun]:
         return lambda: keep_run(database, self.principal, self.name, self.excerpt, record, artifacts)
+
+
+@router.post("/tasks/{name}/runs/{run_id}/feedback")
+def give_feedback(
+    request: Request,
+    name: str,
+    run_id: RowId,
+    db: DbSession,
+    principal: PagePrincipal,
+    rating: Annotated[str, Form()] = "",
+    comment: Annotated[str, Form()] = "",
+    corrected_answer: Annotated[str, Form()] = "",
+    category: Annotated[str, Form()] = "",
+) -> Response:
+    """The 👍/👎 form under a run (the 理由 select counts only with 👎); bad input: 400, another's run: 404."""
+    chosen = category if rating == "bad" else ""
+    feedback = task_feedback.RunFeedback(rating, comment, corrected_answer, chosen)
+    task_feedback.give(db, principal, name, run_id, feedback)
+    return redirect(request, f"/tasks/{name}/runs/{run_id}?notice=feedback_saved#result")
 
 
 @router.get("/tasks/{name}/runs/{run_id}/files/{index}")
