@@ -26,7 +26,16 @@ from hiraga.mcp.calls import target_of
 from hiraga.mcp.wiring import rules_of, toolbox_of
 from hiraga.spine.authorize import AccessScope
 from hiraga.web.deps import DbSession, app_context
-from hiraga.web.pages.rendering import PageRoute, PageScope, form_answer, redirect, render, render_failure
+from hiraga.web.pages.rendering import (
+    PageRoute,
+    PageScope,
+    SystemAdminPageScope,
+    TeamAdminPageScope,
+    form_answer,
+    redirect,
+    render,
+    render_failure,
+)
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 LIST_TEMPLATE, SERVER_TEMPLATE = "admin_mcp.html", "admin_mcp_server.html"
@@ -147,7 +156,7 @@ def mcp_page(request: Request, db: DbSession, scope: PageScope, notice: str = ""
 
 
 @router.post("/admin/mcp")
-async def create_server(request: Request, db: DbSession, scope: PageScope) -> Response:
+async def create_server(request: Request, db: DbSession, scope: SystemAdminPageScope) -> Response:
     scope.require_system_admin()
     form = await request.form()
     rules = rules_of(app_context(request).settings)
@@ -164,7 +173,7 @@ async def create_server(request: Request, db: DbSession, scope: PageScope) -> Re
 def set_team(
     request: Request,
     db: DbSession,
-    scope: PageScope,
+    scope: TeamAdminPageScope,
     tool_id: RowId,
     team_id: RowId,
     enabled: Annotated[str, Form()] = "",
@@ -177,12 +186,14 @@ def set_team(
 
 # -- one server (system admins) ----------------------------------------------------------------------
 @router.get("/admin/mcp/{server_id:int}")
-def server_page(request: Request, db: DbSession, scope: PageScope, server_id: RowId, notice: str = "") -> Response:
+def server_page(
+    request: Request, db: DbSession, scope: SystemAdminPageScope, server_id: RowId, notice: str = ""
+) -> Response:
     return render(request, SERVER_TEMPLATE, server_context(request, db, scope, server_id, notice=notice))
 
 
 @router.post("/admin/mcp/{server_id:int}")
-async def update_server(request: Request, db: DbSession, scope: PageScope, server_id: RowId) -> Response:
+async def update_server(request: Request, db: DbSession, scope: SystemAdminPageScope, server_id: RowId) -> Response:
     form = await request.form()
     action = lambda: registry.update_server(db, scope, server_id, update_spec(form))  # noqa: E731
     return await anyio.to_thread.run_sync(
@@ -191,7 +202,7 @@ async def update_server(request: Request, db: DbSession, scope: PageScope, serve
 
 
 @router.post("/admin/mcp/{server_id:int}/delete")
-def delete_server(request: Request, db: DbSession, scope: PageScope, server_id: RowId) -> Response:
+def delete_server(request: Request, db: DbSession, scope: SystemAdminPageScope, server_id: RowId) -> Response:
     scope.require_system_admin()
     action = lambda: registry.delete_server(db, scope, server_id)  # noqa: E731
     context = lambda: server_context(request, db, scope, server_id)  # noqa: E731
@@ -202,7 +213,7 @@ def delete_server(request: Request, db: DbSession, scope: PageScope, server_id: 
 def set_effect(
     request: Request,
     db: DbSession,
-    scope: PageScope,
+    scope: SystemAdminPageScope,
     server_id: RowId,
     tool_id: RowId,
     effect: Annotated[str, Form()] = "",
@@ -214,7 +225,7 @@ def set_effect(
 
 
 @router.post("/admin/mcp/{server_id:int}/refresh")
-async def refresh_tools(request: Request, db: DbSession, scope: PageScope, server_id: RowId) -> Response:
+async def refresh_tools(request: Request, db: DbSession, scope: SystemAdminPageScope, server_id: RowId) -> Response:
     """ツール一覧を取得: connects to the server; a server that is down or answers badly is an error on the page."""
     scope.require_system_admin()
     toolbox = toolbox_of(app_context(request))
