@@ -207,3 +207,17 @@ def test_a_read_only_tool_on_a_server_that_is_down_is_a_clear_error_and_the_chat
     told = tool_chat.upstream.chat_requests()[-1].body["messages"][-1]
     assert told["role"] == "tool" and told["content"].startswith("エラー: ")
     assert tool_chat.error_codes()[-1] == "mcp_server_failed"
+
+
+def test_a_servers_own_approval_expiry_applies_to_its_held_calls(booking: BookingChat) -> None:
+    url = f"/api/v1/mcp/servers/{booking.server_id()}"
+    too_short = booking.client.patch(url, json={"approval_ttl_seconds": 5}, headers=booking.people.auth("admin"))
+    assert too_short.status_code == 400
+    changed = booking.client.patch(url, json={"approval_ttl_seconds": 120}, headers=booking.people.auth("admin"))
+    assert changed.status_code == 200 and changed.json()["approval_ttl_seconds"] == 120
+    booking.upstream.plan(("call", [(BOOK, BOOKING)]))
+    before = datetime.now(UTC)
+    [book] = booking.send(booking.conversation(), "会議室Aを予約して")["tool_calls"]
+    expires = datetime.fromisoformat(book["expires_at"])
+    expires = expires if expires.tzinfo else expires.replace(tzinfo=UTC)
+    assert timedelta(seconds=110) < expires - before < timedelta(seconds=180)  # not the default 15 minutes

@@ -114,6 +114,7 @@ class ToolBox:
                 assistant_text=turn.text[:20_000],
             )
             error: HiragaError | None = None
+            server: McpServer | None = None
             try:
                 tool, server = self._usable(db, principal, call.name)
                 row.tool_id, row.effect = tool.id, tool.effect
@@ -126,7 +127,7 @@ class ToolBox:
                 row.arguments = json.dumps(checked_arguments(tool, arguments), ensure_ascii=False)
             except HiragaError as exc:
                 error = exc
-            self._open(row, error)
+            self._open(row, error, server.approval_ttl_seconds if server is not None else None)
             db.add(row)
             db.flush()
             facts: dict[str, Any] = {
@@ -146,14 +147,14 @@ class ToolBox:
             db.expunge(row)
             return row
 
-    def _open(self, row: McpToolCall, error: HiragaError | None) -> None:
+    def _open(self, row: McpToolCall, error: HiragaError | None, ttl_seconds: int | None) -> None:
         if error is not None:
             row.status, row.error_message = REFUSED, error.message[:1000]
         elif row.effect == "read_only":
             row.status = APPROVED
         else:
             row.status = PENDING
-            row.expires_at = datetime.now(UTC) + timedelta(seconds=self.approval_ttl_seconds)
+            row.expires_at = datetime.now(UTC) + timedelta(seconds=ttl_seconds or self.approval_ttl_seconds)
 
     def _usable(self, db: Session, principal: Principal, name: str) -> tuple[McpTool, McpServer]:
         for tool in registry.usable_tools(db, principal):

@@ -112,8 +112,15 @@ def test_register_fetch_judge_enable_and_disable(
         assert [(r.tool_id, r.team_id) for r in db.scalars(select(McpToolTeam))] == [(book, people.team_a)]
 
     root = as_user("root")  # one test client: log in again
+    bad_expiry = post_form(root, page, page, {"clearance": "2", "approval_minutes": "ten", "enabled": "1"})
+    assert bad_expiry.status_code == 400 and "1〜1,440 分" in bad_expiry.text
+    five = {"clearance": "2", "timeout_seconds": "10", "approval_minutes": "5", "enabled": "1"}
+    expiry = post_form(root, page, page, five)
+    assert expiry.status_code == 303 and _rows(database)[0].approval_ttl_seconds == 300
+    assert 'value="5"' in root.get(page).text
     saved = post_form(root, page, page, {"description": "施設予約（停止中）", "clearance": "1", "timeout_seconds": "5"})
     assert saved.status_code == 303 and servers(database) == [("facility", 1, False)]  # enabled box left empty
+    assert _rows(database)[0].approval_ttl_seconds is None  # empty: back to the platform's setting
     lead = as_user("alice")
     assert "facility__book_room" not in lead.get("/admin/mcp").text  # a disabled server offers nothing
 

@@ -63,6 +63,17 @@ def parse_command(text: str) -> list[str]:
         raise InvalidInput("コマンドの引用符が閉じていません。", detail={"field": "command"}) from None
 
 
+def approval_seconds(form: FormData) -> int | None:
+    """承認の有効期限（分） as seconds; empty: None (the platform's setting)."""
+    text = str(form.get("approval_minutes") or "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or not 1 <= int(text) <= 1440:
+        message = "承認の有効期限は 1〜1,440 分の整数で指定してください（空欄は既定）。"
+        raise InvalidInput(message, detail={"field": "approval_minutes"})
+    return int(text) * 60
+
+
 def create_spec(form: FormData) -> wire.ServerCreate:
     transport = str(form.get("transport") or "http")
     values: dict[str, Any] = {
@@ -74,6 +85,7 @@ def create_spec(form: FormData) -> wire.ServerCreate:
         "headers": parse_headers(str(form.get("headers") or "")),
         "clearance": str(form.get("clearance") or "1"),
         "timeout_seconds": str(form.get("timeout_seconds") or "30"),
+        "approval_ttl_seconds": approval_seconds(form),
     }
     return validated(wire.ServerCreate, values)
 
@@ -83,6 +95,7 @@ def update_spec(form: FormData) -> wire.ServerUpdate:
         "description": str(form.get("description") or "").strip(),
         "clearance": str(form.get("clearance") or "1"),
         "timeout_seconds": str(form.get("timeout_seconds") or "30"),
+        "approval_ttl_seconds": approval_seconds(form) or 0,  # 0: back to the platform's setting
         "enabled": "enabled" in form,
     }
     return validated(wire.ServerUpdate, values)
@@ -90,7 +103,8 @@ def update_spec(form: FormData) -> wire.ServerUpdate:
 
 def echo(form: FormData) -> dict[str, Any]:
     """The form as submitted, to show again after an error (header values are never shown back)."""
-    return {key: str(form.get(key) or "") for key in ("name", "description", "transport", "url", "command")} | {
+    keys = ("name", "description", "transport", "url", "command", "approval_minutes")
+    return {key: str(form.get(key) or "") for key in keys} | {
         "clearance": str(form.get("clearance") or "1"),
         "timeout_seconds": str(form.get("timeout_seconds") or "30"),
     }
@@ -121,7 +135,13 @@ def server_context(request: Request, db: Session, scope: AccessScope, server_id:
         "server": view,
         "teams": teams,
         "approval_minutes": settings.mcp_approval_ttl_seconds // 60,
-        "form": {"description": view.description, "clearance": view.clearance, "timeout_seconds": view.timeout_seconds},
+        "server_minutes": (view.approval_ttl_seconds or settings.mcp_approval_ttl_seconds) // 60,
+        "form": {
+            "description": view.description,
+            "clearance": view.clearance,
+            "timeout_seconds": view.timeout_seconds,
+            "approval_minutes": view.approval_ttl_seconds // 60 if view.approval_ttl_seconds else "",
+        },
         **extra,
     }
 
