@@ -1,7 +1,8 @@
-"""Tools in chat, in a real browser against a real ``hiraga serve``: a served tool-calling model (the
-stub upstream) asks to book a room on the sample facility-booking MCP server; the page shows the exact
-tool and arguments; approved, the booking is made and the model goes on; rejected, the server is never
-called. Every step is in the audit log. SQLite and PostgreSQL."""
+"""Tools in chat, in a real browser against a real ``hiraga serve``: the system admin registers the sample
+facility-booking MCP server on the admin page and the team admin enables its booking tool; a served
+tool-calling model (the stub upstream) asks to book a room; the page shows the exact tool and
+arguments; approved, the booking is made and the model goes on; rejected, the server is never called.
+Every step is in the audit log. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from hiraga.audit import keys as audit_keys
 from hiraga.identity import api_keys, directory
 from hiraga.settings import load_settings
 from hiraga.store.database import Database
-from hiraga.store.tables import AuditRecord, Team
+from hiraga.store.tables import AuditRecord
 
 TESTS = Path(__file__).resolve().parents[1]
 for folder in (TESTS / "gateway", TESTS / "knowledge", TESTS / "mcp", TESTS.parent / "examples"):
@@ -35,6 +36,7 @@ from mcp_support import Served, ToolCallingUpstream  # noqa: E402
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 browser = test_first_run.browser  # the shared fixture
 BOOK = "facility__book_room"
+ROOT_EMAIL = "root@city.example.jp"
 BOOKING = {"room": "大会議室", "date": "2026-12-10", "slot": "午前", "purpose": "防災訓練の説明会"}
 
 
@@ -60,38 +62,54 @@ def server(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -
 
 
 def system_admin_key(database_url: str, data_dir: Path) -> str:
+    """A system admin who can log in, and an API key of theirs (the model is registered by API)."""
     database = Database(database_url)
     audit_keys.bind(database.engine, load_settings(data_dir=data_dir, database_url=database_url))  # the server's key
     with database.session() as db:
-        user = directory.create_user(db, ROOT, email="root@city.example.jp", password=None, is_system_admin=True)
+        user = directory.create_user(db, ROOT, email=ROOT_EMAIL, password=PASSWORD, is_system_admin=True)
         secret = api_keys.issue_key(db, ROOT.principal, user.id, "setup", 1).secret
     database.dispose()
     return secret
 
 
-def set_up_tools(base_url: str, key: str, database_url: str, model_url: str, facility_url: str) -> None:
-    """The system admin registers the model and the server; the planning team gets the tools."""
+def register_model(base_url: str, key: str, model_url: str) -> None:
     headers = {"Authorization": f"Bearer {key}"}
     with httpx.Client(base_url=base_url, headers=headers, timeout=60) as api:
         model = {"name": "tool-model", "provider": "openai", "base_url": model_url, "upstream_model": "stub"}
         assert api.post("/api/v1/models", json={**model, "all_teams": True, "clearance": 2}).status_code == 201
-        server = api.post("/api/v1/mcp/servers", json={"name": "facility", "url": facility_url, "clearance": 2})
-        assert server.status_code == 201, server.text
-        refreshed = api.post(f"/api/v1/mcp/servers/{server.json()['id']}/refresh")
-        assert refreshed.status_code == 200, refreshed.text
-        database = Database(database_url)
-        with database.session() as db:
-            team = db.scalar(sa.select(Team.id).where(Team.name == "企画課"))
-        database.dispose()
-        for tool in refreshed.json()["server"]["tools"]:
-            body = {"team_id": team, "enabled": True}
-            assert api.put(f"/api/v1/mcp/tools/{tool['id']}/teams", json=body).status_code == 200
 
 
-def log_in(chromium: Browser, base_url: str) -> Page:
+def register_server_in_the_browser(chromium: Browser, base_url: str, facility_url: str) -> None:
+    """The system admin registers the sample server by form and fetches its tools (all effectful)."""
+    page = log_in(chromium, base_url, ROOT_EMAIL)
+    page.goto(f"{base_url}/admin/mcp")
+    page.get_by_label("名前", exact=False).first.fill("facility")
+    page.get_by_label("URL（Streamable HTTP）").fill(facility_url)
+    page.get_by_label("クリアランス（このサーバーに渡してよい最高の機密性）").select_option("2")
+    page.get_by_role("button", name="MCP サーバーを登録").click()
+    expect(page.get_by_role("status")).to_contain_text("MCP サーバーを登録しました")
+    page.get_by_role("link", name="facility").click()
+    page.get_by_role("button", name="ツール一覧を取得").click()
+    expect(page.get_by_role("status")).to_contain_text("ツール一覧を取得しました")
+    expect(page.get_by_label(f"区分: {BOOK}")).to_have_value("effectful")  # nobody judged it: effectful
+    page.context.close()
+
+
+def enable_in_the_browser(chromium: Browser, base_url: str) -> None:
+    """The planning team's admin turns the booking tool on for the team."""
+    page = log_in(chromium, base_url, "admin@city.example.jp")
+    page.goto(f"{base_url}/admin/mcp")
+    row = page.get_by_role("table", name="企画課").get_by_role("row").filter(has_text=BOOK)
+    row.get_by_role("button", name="有効にする").click()
+    expect(page.get_by_role("status")).to_contain_text("ツールをチームで有効にしました")
+    expect(row.get_by_role("button", name="無効にする")).to_be_visible()
+    page.context.close()
+
+
+def log_in(chromium: Browser, base_url: str, email: str = "member@city.example.jp") -> Page:
     page = chromium.new_context(locale="ja-JP").new_page()
     page.goto(f"{base_url}/login")
-    page.get_by_role("textbox", name="メールアドレス", exact=True).fill("member@city.example.jp")
+    page.get_by_role("textbox", name="メールアドレス", exact=True).fill(email)
     page.get_by_role("textbox", name="パスワード", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="ログイン").click()
     expect(page.get_by_role("heading", name="ホーム", exact=True)).to_be_visible()
@@ -121,13 +139,9 @@ def test_the_user_approves_a_booking_in_the_browser_and_a_rejected_one_never_rea
     facility: tuple[str, Bookings],
 ) -> None:
     facility_url, bookings = facility
-    set_up_tools(
-        server.base_url,
-        system_admin_key(database_url, tmp_path / "data"),
-        database_url,
-        upstream.base_url,
-        facility_url,
-    )
+    register_model(server.base_url, system_admin_key(database_url, tmp_path / "data"), upstream.base_url)
+    register_server_in_the_browser(browser, server.base_url, facility_url)
+    enable_in_the_browser(browser, server.base_url)
     page = log_in(browser, server.base_url)
     page.goto(f"{server.base_url}/chat")
     page.get_by_label("モデル").select_option("tool-model")

@@ -23,7 +23,7 @@ for folder in (TESTS / "gateway", TESTS / "knowledge", TESTS.parent / "examples"
 from gateway_stub import stub_settings  # noqa: E402
 from mcp_facility_booking import Bookings  # noqa: E402
 from mcp_facility_booking import build as build_facility  # noqa: E402
-from mcp_support import People, Served, ToolCallingUpstream, make_people  # noqa: E402
+from mcp_support import BookingChat, People, Served, ToolCallingUpstream, make_people, register_facility  # noqa: E402
 
 
 @pytest.fixture
@@ -95,3 +95,19 @@ def facility() -> Iterator[tuple[str, Bookings]]:
     bookings = Bookings()
     with Served(build_facility(bookings).streamable_http_app(json_response=True), lifespan="on") as base:
         yield base + "/mcp", bookings
+
+
+@pytest.fixture
+def tool_chat(
+    client: httpx.Client, people: People, tool_model: str, upstream: ToolCallingUpstream, database: Database
+) -> BookingChat:
+    """The tool model served; no MCP server registered yet."""
+    return BookingChat(client, people, upstream, database, tool_model)
+
+
+@pytest.fixture
+def booking(tool_chat: BookingChat, facility: tuple[str, Bookings]) -> BookingChat:
+    """``tool_chat`` with the facility server registered and its tools enabled for the team."""
+    url, tool_chat.bookings = facility
+    tool_chat.tools = register_facility(tool_chat.client, tool_chat.people, url)
+    return tool_chat

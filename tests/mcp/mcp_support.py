@@ -6,19 +6,22 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import httpx2
+import sqlalchemy as sa
 from gateway_stub import SeenRequest, ServerThread, _json  # tests/gateway and tests/knowledge: on the path (conftest)
 from mcp.client.streamable_http import streamable_http_client
+from mcp_facility_booking import Bookings  # examples/: on the path (conftest)
 from rag_support import ScriptedUpstream
 
 from hiraga.cli.common import CLI_OPERATOR
 from hiraga.identity import api_keys, directory
 from hiraga.spine.authorize import AccessScope
 from hiraga.store.database import Database
-from hiraga.store.tables import TeamRole
+from hiraga.store.tables import AuditRecord, TeamRole
 from mcp import Client
 
 
@@ -121,3 +124,76 @@ class ToolCallingUpstream(ScriptedUpstream):
             await writer.drain()
         seen.finished = True
         return False
+
+
+# -- a registered facility server and a tool-calling model, for the chat-tool tests ----------------------
+FACILITY_READ_ONLY = ("facility__list_rooms", "facility__find_free_rooms")
+
+
+@dataclass
+class BookingChat:
+    """The sample facility server registered (the read-only tools judged so, everything enabled for
+    the team), the tool-calling stub as a served model, and the calls a test makes through the API."""
+
+    client: httpx.Client
+    people: People
+    upstream: ToolCallingUpstream
+    database: Database
+    model: str
+    bookings: Bookings = field(default_factory=Bookings)  # the facility server's (when registered)
+    tools: dict[str, dict[str, Any]] = field(default_factory=dict)  # exposed name -> tool view
+
+    def conversation(self, role: str = "alice", level: int = 1) -> int:
+        body = {"model": self.model, "classification": level}
+        response = self.client.post("/api/v1/conversations", json=body, headers=self.people.auth(role))
+        assert response.status_code == 201, response.text
+        return int(response.json()["id"])
+
+    def send(self, conversation_id: int, text: str, role: str = "alice") -> Any:
+        url = f"/api/v1/conversations/{conversation_id}/messages"
+        response = self.client.post(url, json={"content": text}, headers=self.people.auth(role))
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def decide(self, call_id: int, role: str = "alice", **body: Any) -> httpx.Response:
+        return self.client.post(f"/api/v1/mcp/calls/{call_id}/decision", json=body, headers=self.people.auth(role))
+
+    def server_id(self) -> int:
+        return int(self.client.get("/api/v1/mcp/servers", headers=self.people.auth("admin")).json()[0]["id"])
+
+    def actions(self) -> list[tuple[str, str, str]]:
+        """The MCP audit records: (action, tool, outcome)."""
+        return [(r.action, json.loads(r.detail).get("tool", ""), r.outcome) for r in self.records()]
+
+    def records(self) -> list[AuditRecord]:
+        with self.database.session() as db:
+            rows = list(db.scalars(sa.select(AuditRecord).where(AuditRecord.source == "mcp").order_by(AuditRecord.id)))
+            db.expunge_all()
+            return rows
+
+    def error_codes(self) -> list[str | None]:
+        return [r.error_code for r in self.records() if r.action == "mcp_tool_call"]
+
+
+def register_facility(client: httpx.Client, people: People, url: str) -> dict[str, dict[str, Any]]:
+    """Register and refresh the server, judge the read-only tools, enable everything for the team."""
+    body = {"name": "facility", "url": url, "clearance": 2, "description": "施設予約"}
+    created = client.post("/api/v1/mcp/servers", json=body, headers=people.auth("admin"))
+    assert created.status_code == 201, created.text
+    refreshed = client.post(f"/api/v1/mcp/servers/{created.json()['id']}/refresh", headers=people.auth("admin"))
+    assert refreshed.status_code == 200, refreshed.text
+    tools = {t["exposed_name"]: t for t in refreshed.json()["server"]["tools"]}
+    assert {t["effect"] for t in tools.values()} == {"effectful"}  # nobody judged them yet
+    for name in FACILITY_READ_ONLY:
+        response = client.put(
+            f"/api/v1/mcp/tools/{tools[name]['id']}/effect", json={"effect": "read_only"}, headers=people.auth("admin")
+        )
+        assert response.status_code == 200, response.text
+    for tool in tools.values():
+        response = client.put(
+            f"/api/v1/mcp/tools/{tool['id']}/teams",
+            json={"team_id": people.team, "enabled": True},
+            headers=people.auth("lead"),
+        )
+        assert response.status_code == 200, response.text
+    return tools

@@ -107,3 +107,27 @@ def test_chat_messages_are_masked_and_the_stream_restored() -> None:
     restorer = result.prepared.restorer()
     chunks = ["〔氏", "名1〕様の番号は〔電話", "番号1〕です"]
     assert "".join(restorer.feed(c) for c in chunks) + restorer.flush() == "鈴木一郎様の番号は090-1234-5678です"
+
+
+def test_tool_call_arguments_and_tool_results_are_masked_also_where_a_value_stands_alone() -> None:
+    guard = PiiGuard.from_plugins()
+    alone = guard.prepare(['{"name": "東雲かえで"}'], PiiPolicy.MASK).texts[0]
+    assert "東雲" in alone  # standing alone the detectors miss it; found with its context it is masked:
+    messages = [
+        {"role": "user", "content": "申請者 東雲かえで様"},
+        {
+            "role": "assistant",
+            "content": "",
+            "tool_calls": [
+                {"id": "c1", "type": "function", "function": {"name": "t", "arguments": '{"name": "東雲かえで"}'}},
+                {"id": "c2", "type": "function", "function": {"name": "u"}},
+            ],
+        },
+        {"role": "tool", "tool_call_id": "c1", "content": "東雲かえで: 登録あり"},
+    ]
+    result = prepare_messages(guard, messages, PiiPolicy.MASK)
+    calls = result.messages[1]["tool_calls"]
+    assert calls[0]["function"]["arguments"] == '{"name": "〔氏名1〕かえで"}'
+    assert calls[1] == messages[1]["tool_calls"][1]  # no arguments: as it was
+    assert result.messages[2]["content"] == "〔氏名1〕かえで: 登録あり"
+    assert "東雲" in messages[1]["tool_calls"][0]["function"]["arguments"]  # the caller's copy is untouched

@@ -29,6 +29,7 @@ from hiraga.gateway.secrets import SecretBox
 from hiraga.identity.principal import Principal
 from hiraga.mcp import record, registry
 from hiraga.mcp.client import Connector, ServerTarget
+from hiraga.pii import PlaceholderMap, restore
 from hiraga.store.database import Database
 from hiraga.store.tables import McpServer, McpTool, McpToolCall
 
@@ -68,6 +69,7 @@ class Turn:
     classification: int
     model: str
     text: str = ""
+    placeholders: PlaceholderMap | None = None  # what stood for personal data in what the model saw
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,18 +114,20 @@ class ToolBox:
                 assistant_text=turn.text[:20_000],
             )
             error: HiragaError | None = None
+            server: McpServer | None = None
             try:
                 tool, server = self._usable(db, principal, call.name)
                 row.tool_id, row.effect = tool.id, tool.effect
-                row.arguments = json.dumps(checked_arguments(tool, call.arguments), ensure_ascii=False)
-                if turn.classification > server.clearance:
+                if turn.classification > server.clearance:  # before any value is put back
                     raise AboveToolClearance(
                         f"会話は機密性{turn.classification}ですが、ツールのサーバー「{server.name}」には"
                         f"機密性{server.clearance}までしか渡せません。",
                     )
+                arguments = restored_arguments(call.arguments, turn.placeholders)
+                row.arguments = json.dumps(checked_arguments(tool, arguments), ensure_ascii=False)
             except HiragaError as exc:
                 error = exc
-            self._open(row, error)
+            self._open(row, error, server.approval_ttl_seconds if server is not None else None)
             db.add(row)
             db.flush()
             facts: dict[str, Any] = {
@@ -143,14 +147,14 @@ class ToolBox:
             db.expunge(row)
             return row
 
-    def _open(self, row: McpToolCall, error: HiragaError | None) -> None:
+    def _open(self, row: McpToolCall, error: HiragaError | None, ttl_seconds: int | None) -> None:
         if error is not None:
             row.status, row.error_message = REFUSED, error.message[:1000]
         elif row.effect == "read_only":
             row.status = APPROVED
         else:
             row.status = PENDING
-            row.expires_at = datetime.now(UTC) + timedelta(seconds=self.approval_ttl_seconds)
+            row.expires_at = datetime.now(UTC) + timedelta(seconds=ttl_seconds or self.approval_ttl_seconds)
 
     def _usable(self, db: Session, principal: Principal, name: str) -> tuple[McpTool, McpServer]:
         for tool in registry.usable_tools(db, principal):
@@ -285,6 +289,29 @@ def target_of(server: McpServer, box: SecretBox) -> ServerTarget:
         headers=registry.headers_of(server, box),
         timeout_seconds=server.timeout_seconds,
     )
+
+
+def restored_arguments(text: str, placeholders: PlaceholderMap | None) -> str:
+    """The model's arguments with the values put back where it wrote a placeholder (〔氏名1〕) in a
+    string; the JSON is read first, so a value with quotes cannot break it. Unreadable text is
+    returned as it came (``checked_arguments`` refuses it)."""
+    if placeholders is None:
+        return text
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return text
+    return json.dumps(_restore_strings(value, placeholders), ensure_ascii=False)
+
+
+def _restore_strings(value: Any, placeholders: PlaceholderMap) -> Any:
+    if isinstance(value, str):
+        return restore(value, placeholders)
+    if isinstance(value, list):
+        return [_restore_strings(item, placeholders) for item in value]
+    if isinstance(value, dict):
+        return {key: _restore_strings(item, placeholders) for key, item in value.items()}
+    return value
 
 
 def checked_arguments(tool: McpTool, text: str) -> dict[str, Any]:

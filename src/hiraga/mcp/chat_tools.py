@@ -13,13 +13,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hiraga.identity.principal import Principal
 from hiraga.mcp.calls import DONE, PENDING, REJECTED, Requested, ToolBox, Turn
-from hiraga.portal.chat import Reply, ReplyPlan
+from hiraga.pii import PiiPolicy, PlaceholderMap, prepare_messages
+from hiraga.portal.chat import Reply, ReplyPlan, ToolRound
 from hiraga.portal.models import ModelChoice, pick
+from hiraga.providers.base import EndpointConfig
+from hiraga.spine.pii import policy_for, shared_guard
 from hiraga.store.tables import Conversation, McpToolCall
 from hiraga.web.context import AppContext
 
@@ -38,15 +42,26 @@ class ChatTools:
     model: str
     max_rounds: int = 4
 
-    async def run(self, reply: Reply, text: str, deltas: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
-        turn = Turn(self.conversation_id, self.classification, self.model, text)
-        _, rows = await self.toolbox.handle(self.principal, turn, assemble(deltas))
+    async def run(self, reply: Reply, round_: ToolRound) -> list[dict[str, Any]] | None:
+        placeholders = await anyio.to_thread.run_sync(placeholders_seen, round_.endpoint, round_.sent)
+        turn = Turn(self.conversation_id, self.classification, self.model, round_.text, placeholders)
+        _, rows = await self.toolbox.handle(self.principal, turn, assemble(round_.deltas))
         reply.tool_calls.extend(rows)
         held = [row.tool_name for row in rows if row.status == PENDING]
         if held:
             reply.notices.append(HELD_NOTICE.format(names="」「".join(held)))
             return None
-        return follow_messages(text, rows)
+        return follow_messages(round_.text, rows)
+
+
+def placeholders_seen(endpoint: EndpointConfig | None, sent: list[dict[str, Any]]) -> PlaceholderMap | None:
+    """The placeholders the model saw instead of personal data: the gateway masked ``sent`` for an
+    external endpoint under the ``mask`` policy, and masking the same messages again gives the same
+    map. None when the model saw the values (an internal endpoint, ``allow``) or nothing was masked."""
+    if endpoint is None or policy_for(endpoint) is not PiiPolicy.MASK:
+        return None
+    mapping = prepare_messages(shared_guard(), sent, PiiPolicy.MASK).prepared.mapping
+    return mapping if len(mapping) else None
 
 
 def attach(

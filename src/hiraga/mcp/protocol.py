@@ -11,6 +11,7 @@ from hiraga.bounds import RowId
 
 Effect = Literal["read_only", "effectful"]
 SERVER_NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,29}$"
+APPROVAL_TTL = "承認の有効期限（秒、30〜86,400）。省略するとプラットフォームの既定（HIRAGA_MCP_APPROVAL_TTL_SECONDS）"
 
 
 class Request(BaseModel):
@@ -28,12 +29,14 @@ class ServerCreate(Request):
     headers: dict[str, str] = Field(default_factory=dict, description="接続時に付けるヘッダー（暗号化して保存）")
     clearance: int = Field(default=1, ge=1, le=3, description="このサーバーに渡してよい機密性の上限")
     timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    approval_ttl_seconds: int | None = Field(default=None, ge=30, le=86_400, description=APPROVAL_TTL)
 
 
 class ServerUpdate(Request):
     description: str | None = Field(default=None, max_length=500)
     clearance: int | None = Field(default=None, ge=1, le=3)
     timeout_seconds: float | None = Field(default=None, gt=0, le=600)
+    approval_ttl_seconds: int | None = Field(default=None, ge=0, le=86_400, description=APPROVAL_TTL + "。0 で既定")
     enabled: bool | None = None
 
 
@@ -58,6 +61,7 @@ class ServerView(BaseModel):
     command: list[str]
     clearance: int
     timeout_seconds: float
+    approval_ttl_seconds: int | None
     enabled: bool
     tools: list[ToolView] = Field(default_factory=list)
 

@@ -85,6 +85,7 @@ def create_server(db: Session, scope: AccessScope, spec: wire.ServerCreate, rule
         headers_encrypted=rules.box.encrypt(json.dumps(spec.headers)) if spec.headers else None,
         clearance=spec.clearance,
         timeout_seconds=spec.timeout_seconds,
+        approval_ttl_seconds=spec.approval_ttl_seconds,
     )
     db.add(row)
     db.flush()
@@ -112,6 +113,10 @@ def update_server(db: Session, scope: AccessScope, server_id: int, spec: wire.Se
     changes = spec.model_dump(exclude_none=True)
     if "description" in changes:
         check_characters(changes["description"], "description")
+    if changes.get("approval_ttl_seconds") == 0:  # back to the platform's setting
+        changes["approval_ttl_seconds"] = None
+    elif 0 < changes.get("approval_ttl_seconds", 30) < 30:
+        raise InvalidInput("承認の有効期限は 30 秒以上にしてください。", detail={"field": "approval_ttl_seconds"})
     for key, value in changes.items():
         setattr(row, key, value)
     db.flush()
@@ -231,6 +236,7 @@ def server_view(db: Session, row: McpServer, *, with_teams: bool = True) -> wire
         command=list(row.command),
         clearance=row.clearance,
         timeout_seconds=row.timeout_seconds,
+        approval_ttl_seconds=row.approval_ttl_seconds,
         enabled=row.enabled,
         tools=[tool_view(db, row, tool) if with_teams else tool_view(None, row, tool) for tool in row.tools],
     )

@@ -90,7 +90,7 @@ class PiiGuard:
         total: Counter[str] = Counter()
         for item in masked:
             total.update(item.counts)
-        return PreparedTexts([item.text for item in masked], mapping, dict(total))
+        return PreparedTexts([mapping.mask_known(item.text) for item in masked], mapping, dict(total))
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +100,8 @@ class PreparedMessages:
 
 
 def prepare_messages(guard: PiiGuard, messages: Sequence[Mapping[str, Any]], policy: PiiPolicy) -> PreparedMessages:
-    """``PiiGuard.prepare`` over OpenAI-style chat messages (string content or text parts); others untouched."""
+    """``PiiGuard.prepare`` over OpenAI-style chat messages: string content, text parts, and the
+    arguments of an assistant's ``tool_calls`` (JSON text); anything else untouched."""
     texts: list[str] = []
     for message in messages:
         content = message.get("content")
@@ -108,6 +109,7 @@ def prepare_messages(guard: PiiGuard, messages: Sequence[Mapping[str, Any]], pol
             texts.append(content)
         elif isinstance(content, list):
             texts.extend(part["text"] for part in content if _is_text_part(part))
+        texts.extend(call["function"]["arguments"] for call in _tool_calls(message))
     prepared = guard.prepare(texts, policy)
     masked = iter(prepared.texts)
     rebuilt: list[dict[str, Any]] = []
@@ -118,8 +120,24 @@ def prepare_messages(guard: PiiGuard, messages: Sequence[Mapping[str, Any]], pol
             copy["content"] = next(masked)
         elif isinstance(content, list):
             copy["content"] = [{**part, "text": next(masked)} if _is_text_part(part) else part for part in content]
+        calls = _tool_calls(message)
+        if calls:
+            copy["tool_calls"] = [
+                {**call, "function": {**call["function"], "arguments": next(masked)}} if _has_arguments(call) else call
+                for call in message["tool_calls"]
+            ]
         rebuilt.append(copy)
     return PreparedMessages(rebuilt, prepared)
+
+
+def _has_arguments(call: object) -> bool:
+    function = call.get("function") if isinstance(call, dict) else None
+    return isinstance(function, dict) and isinstance(function.get("arguments"), str)
+
+
+def _tool_calls(message: Mapping[str, Any]) -> list[dict[str, Any]]:
+    calls = message.get("tool_calls")
+    return [call for call in calls if _has_arguments(call)] if isinstance(calls, list) else []
 
 
 def _is_text_part(part: object) -> bool:

@@ -50,6 +50,18 @@ class PlaceholderMap:
     def value_for(self, label: str, number: int) -> str | None:
         return self._value_by_number.get((label, number))
 
+    def mask_known(self, text: str) -> str:
+        """``text`` with every value this map holds replaced by its placeholder wherever it occurs as
+        written (a value found in one message with its context is masked where it stands alone too:
+        a tool call's arguments, a tool's result)."""
+        if not self._value_by_number:
+            return text
+        lookup: dict[str, str] = {}
+        for (label, number), value in self._value_by_number.items():
+            lookup.setdefault(value, placeholder(label, number))
+        alternatives = sorted(lookup, key=len, reverse=True)
+        return re.sub("|".join(re.escape(value) for value in alternatives), lambda m: lookup[m.group()], text)
+
     @property
     def labels(self) -> frozenset[str]:
         return frozenset(self._last_number)

@@ -33,6 +33,7 @@ DEFAULT_SYSTEM_PROMPT = (
     "分からないことは分からないと答えてください。"
 )
 STOPPED = "生成を停止しました。途中までの回答です。"
+LAST_ROUND = "ツールの呼び出しは 1 回の回答につき {rounds} 回までです。ここまでの結果で回答します。"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,13 +68,24 @@ class ReplyEvents(Protocol):
     async def delta(self, text: str) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class ToolRound:
+    """One model answer that asked for tools: what it said, the ``tool_calls`` pieces, the messages
+    it was sent and the endpoint that answered (its PII policy decides whether it saw placeholders)."""
+
+    text: str
+    deltas: list[dict[str, Any]]
+    sent: list[dict[str, Any]]
+    endpoint: EndpointConfig | None
+
+
 class ToolRounds(Protocol):
     """Runs the tool calls a model asked for (``hiraga.mcp.chat_tools``): the messages to send back
     to the model to go on, or None to end the reply here (a call waits for approval)."""
 
     max_rounds: int
 
-    async def run(self, reply: Reply, text: str, deltas: list[dict[str, Any]]) -> list[dict[str, Any]] | None: ...
+    async def run(self, reply: Reply, round_: ToolRound) -> list[dict[str, Any]] | None: ...
 
 
 class Silent:
@@ -173,8 +185,10 @@ class _Collector:
         self.reply, self.events = reply, events
         self.pieces: list[str] = []
         self.tool_deltas: list[dict[str, Any]] = []
+        self.endpoint: EndpointConfig | None = None
 
     async def start(self, endpoint: EndpointConfig) -> None:
+        self.endpoint = endpoint
         self.reply.model_name = endpoint.name
         self.reply.builtin = endpoint.provider == "embedded" or EMBEDDED_TAG in endpoint.tags
         await self.events.model(endpoint.name, self.reply.builtin)
@@ -250,7 +264,8 @@ async def stream_reply(
 ) -> Reply:
     """Ask the model and keep the answer; cancellation (the user pressed stop or left) keeps the
     partial text, marked incomplete. With ``tools`` (and ``plan.tools``), calls the model asks
-    for go to ``tools``, whose messages go back to the model, up to ``tools.max_rounds`` times."""
+    for go to ``tools``, whose messages go back to the model, up to ``tools.max_rounds`` times;
+    after the last round the results still go back once more, without tools, for the answer."""
     reply = Reply(conversation_id=plan.conversation_id, notices=list(plan.notices))
     collector = _Collector(reply, events)
     body: dict[str, Any] = {
@@ -259,18 +274,11 @@ async def stream_reply(
         "max_tokens": plan.max_tokens,
         "temperature": 0.3,
     }
-    if tools is not None and plan.tools:
+    rounds = tools.max_rounds if tools is not None and plan.tools else 0
+    if rounds:
         body["tools"] = plan.tools
     try:
-        for _ in range(tools.max_rounds if tools is not None else 1):
-            await gateway.stream_chat(model_call(principal, plan, "portal", stream=True), body, collector)
-            if tools is None or not collector.tool_deltas:
-                break
-            deltas, collector.tool_deltas = collector.tool_deltas, []
-            follow = await tools.run(reply, "".join(collector.pieces), deltas)
-            if follow is None:
-                break
-            body["messages"] = [*body["messages"], *follow]
+        await _answer_with_tools(gateway, principal, plan, body, collector, tools if rounds else None, rounds)
     except HiragaError as exc:
         reply.error = exc.message
     except ClientGone:
@@ -285,6 +293,32 @@ async def stream_reply(
         with anyio.CancelScope(shield=True):
             reply.message_id = await anyio.to_thread.run_sync(_keeper(database, reply))
     return reply
+
+
+async def _answer_with_tools(
+    gateway: Gateway,
+    principal: Principal,
+    plan: ReplyPlan,
+    body: dict[str, Any],
+    collector: _Collector,
+    tools: ToolRounds | None,
+    rounds: int,
+) -> None:
+    """Up to ``rounds`` answers whose tool calls run, then one answer without tools (if needed)."""
+    for done in range(rounds + 1):
+        if done == rounds and tools is not None:
+            body.pop("tools", None)  # the limit: the model answers from the results it has
+            collector.reply.notices.append(LAST_ROUND.format(rounds=rounds))
+        said = len(collector.pieces)
+        await gateway.stream_chat(model_call(principal, plan, "portal", stream=True), body, collector)
+        deltas, collector.tool_deltas = collector.tool_deltas, []
+        if tools is None or done == rounds or not deltas:
+            return
+        text = "".join(collector.pieces[said:])
+        follow = await tools.run(collector.reply, ToolRound(text, deltas, body["messages"], collector.endpoint))
+        if follow is None:
+            return
+        body["messages"] = [*body["messages"], *follow]
 
 
 def _keeper(database: Database, reply: Reply) -> Callable[[], int | None]:

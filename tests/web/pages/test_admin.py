@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from fastapi import FastAPI
@@ -162,7 +163,7 @@ def test_a_member_is_refused_on_admin_forms_before_the_form_is_validated(app: Fa
     assert {"/admin/organisations", "/admin/teams", "/admin/models"} <= set(paths)
     refused = {}
     for template in paths:
-        path = template.replace("{endpoint_id:int}", "1").replace("{user_id}", "1")
+        path = re.sub(r"\{[a-z_]+(:int)?\}", "1", template)  # every id in the path: 1
         response = client.post(path, data={"organisation_id": "abc", "context_window": "x", csrf.FIELD: token})
         refused[path] = (response.status_code, "この操作を行う権限" in response.text or "管理者のみ" in response.text)
     assert refused == dict.fromkeys(refused, (403, True))

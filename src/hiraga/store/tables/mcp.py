@@ -29,6 +29,8 @@ class McpServer(Base):
     headers_encrypted: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON of extra headers
     clearance: Mapped[int] = mapped_column(Integer, default=1)
     timeout_seconds: Mapped[float] = mapped_column(Float, default=30.0)
+    # how long a held call of this server's tools waits for approval; None: the platform's setting
+    approval_ttl_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
