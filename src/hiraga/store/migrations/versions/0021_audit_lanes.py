@@ -1,7 +1,7 @@
 """audit lanes: the chain split into lanes that commit side by side (PostgreSQL: 8 lanes)
 
 Revision ID: 0021
-Revises: 0018
+Revises: 0020
 Create Date: 2026-12-06 00:15:00
 
 Records and checkpoints written before this revision keep ``lane`` NULL, which means lane 1, so
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0021"
-down_revision = "0018"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
