@@ -18,8 +18,8 @@ from gateway_world import World
 from sqlalchemy import select, update
 
 from hiraga.errors import Forbidden, InvalidInput
-from hiraga.evaluation import private_sets, runs
 from hiraga.evaluation import pairwise as pairwise_results
+from hiraga.evaluation import private_sets, runs
 from hiraga.evaluation.pairwise import PairwiseResult, judge_runs
 from hiraga.evaluation.runner import Progress
 from hiraga.evaluation.service import Evaluation, open_evaluation
@@ -228,7 +228,8 @@ def test_mt_bench_second_turns_see_the_models_own_first_answer_and_are_judged_in
             if len(messages) == 1:
                 return "最初の回答です。"
             return "二つ目の回答です。" if messages[1] == {"role": "assistant", "content": "最初の回答です。"} else "?"
-        if "[2問目への回答（採点対象）]\n二つ目の回答です。" in prompt and "[1問目への回答]\n最初の回答です。" in prompt:
+        in_context = "[1問目への回答]\n最初の回答です。" in prompt
+        if in_context and "[2問目への回答（採点対象）]\n二つ目の回答です。" in prompt:
             return "文脈を踏まえている。\n評価: 5"
         return "よく書けている。\n評価: 8" if "[回答]\n最初の回答です。" in prompt else "採点できません"
 
