@@ -17,7 +17,7 @@ import contextlib
 import itertools
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -40,6 +40,7 @@ RUNNER_PRINCIPAL = Principal(user_id=0, email="eval@localhost", display_name="è©
 POLL_SECONDS = 1.0
 # finished items are written in batches: at most this many, or whatever finished within this time
 FLUSH_ITEMS, FLUSH_SECONDS = 32, 0.5
+READ_AHEAD = 64  # items taken from the suite per thread hop
 # refusals that hold for every item (other errors, e.g. an upstream 400 or PII blocked, are the item's)
 RUN_STOPPERS = frozenset({"model_not_found", "classification_not_cleared", "not_authenticated", "forbidden"})
 
@@ -186,24 +187,24 @@ class _Execution:
         self, items: Iterator[EvalItem], finished: set[str], slots: asyncio.Semaphore, pending: set[asyncio.Task[None]]
     ) -> None:
         """Start one task per remaining item, at most ``concurrency`` at a time; wait for them."""
-        for ordinal in itertools.count():
-            item = await asyncio.to_thread(next, items, None)
-            if item is None:
-                break
-            if item.id in finished:
-                continue
-            await slots.acquire()
-            if self.stop is not None:
-                slots.release()
-                break
-            task = asyncio.create_task(self._one(ordinal, item))
-            pending.add(task)
 
-            def settle(done: asyncio.Task[None]) -> None:
-                pending.discard(done)
-                slots.release()
+        def settle(done: asyncio.Task[None]) -> None:
+            pending.discard(done)
+            slots.release()
 
-            task.add_done_callback(settle)
+        ordinal = -1
+        async with contextlib.aclosing(_read_ahead(items)) as reading:
+            async for item in reading:
+                ordinal += 1
+                if item.id in finished:
+                    continue
+                await slots.acquire()
+                if self.stop is not None:
+                    slots.release()
+                    break
+                task = asyncio.create_task(self._one(ordinal, item))
+                pending.add(task)
+                task.add_done_callback(settle)
         if pending:
             await asyncio.gather(*pending)
 
@@ -318,6 +319,17 @@ class _Execution:
     def _report(self) -> None:
         if self.hook is not None:
             self.hook(Progress(self.done, self.run.item_limit, self.failed, self.cost))
+
+
+async def _read_ahead(items: Iterator[EvalItem]) -> AsyncGenerator[EvalItem, None]:
+    """The suite's items, read ``READ_AHEAD`` at a time in a worker thread (a suite may read files
+    or the database): one thread hop per batch instead of one per item."""
+    while True:
+        batch = await asyncio.to_thread(list, itertools.islice(items, READ_AHEAD))
+        for item in batch:
+            yield item
+        if len(batch) < READ_AHEAD:
+            return
 
 
 def _call(
