@@ -1,6 +1,7 @@
 """Evaluation runner: overhead, memory and resume, against a stub upstream, in one run.
 
     .venv/bin/python bench/eval/runner_overhead.py [--items 2000] [--concurrency 8] [--big 100000]
+    (``--big 0 --resume-items 0``: the overhead only)
 
 1. Overhead: the same ``--items`` chat calls (the prompts of a private set) sent straight to hiraga's
    /v1 API by an HTTP client at ``--concurrency`` (the peer), then run by ``hiraga eval run`` at the
@@ -295,8 +296,10 @@ def main() -> None:
             "--all-teams",
         )
         report = {"overhead": overhead(env, data, stub, args.items, args.concurrency)}
-        report["memory"] = memory(env, data, args.big, args.big_run)
-        report["resume"] = resume(env, data, stub, args.resume_items)
+        if args.big:  # 0: overhead only
+            report["memory"] = memory(env, data, args.big, args.big_run)
+        if args.resume_items:
+            report["resume"] = resume(env, data, stub, args.resume_items)
     print(json.dumps(report, ensure_ascii=False, indent=2))
 
 

@@ -18,7 +18,9 @@ from sqlalchemy import update
 from hiraga.app import create_app
 from hiraga.settings import Settings
 from hiraga.store.database import Database
-from hiraga.store.tables import ModelEndpoint
+from hiraga.store.tables import EvalPairwise, ModelEndpoint
+
+from .test_results import finished_run
 
 
 @pytest.fixture
@@ -103,3 +105,20 @@ def test_the_arena_answers_anonymously_and_reveals_the_models_with_the_vote(
     assert voted["answer_a"] == f"{voted['model_a']} の回答"
     ratings = api.get("/api/v1/eval/arena/ratings", headers=alice).json()
     assert [r["model"] for r in ratings] == [voted["model_a"], voted["model_b"]]
+
+
+def test_a_stored_pairwise_judgement_is_read_through_the_api(api: TestClient, world: World, database: Database) -> None:
+    first, second = finished_run(database, "safety", "stub-a", [1.0]), finished_run(database, "safety", "stub-b", [0.0])
+    headers = world.auth(world.admin_key)
+    missing = api.get(f"/api/v1/eval/runs/{first}/pairwise/{second}", headers=headers)
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "eval_pairwise_not_found"
+    with database.session() as db:
+        verdicts = [{"item": "i0", "ab": "A", "ba": "B", "outcome": 0.0}]
+        db.add(EvalPairwise(
+            suite="safety", run_a_id=first, run_b_id=second, judge_model="stub-a", judge_version="pairwise-v1",
+            items=1, b_wins=0, ties=0, a_wins=1, position_bias=0, judge_errors=0, b_win_rate=0.0, low=0.0, high=0.0,
+            verdicts_json=json.dumps(verdicts),
+        ))  # fmt: skip
+    found = api.get(f"/api/v1/eval/runs/{first}/pairwise/{second}", headers=headers).json()
+    assert (found["judge_model"], found["judge_version"], found["a_wins"]) == ("stub-a", "pairwise-v1", 1)
+    assert found["verdicts"] == verdicts

@@ -17,14 +17,15 @@ from gateway_stub import StubUpstream
 from gateway_world import World
 from sqlalchemy import select, update
 
-from hiraga.errors import Forbidden
+from hiraga.errors import Forbidden, InvalidInput
+from hiraga.evaluation import pairwise as pairwise_results
 from hiraga.evaluation import private_sets, runs
 from hiraga.evaluation.pairwise import PairwiseResult, judge_runs
 from hiraga.evaluation.runner import Progress
 from hiraga.evaluation.service import Evaluation, open_evaluation
 from hiraga.settings import Settings
 from hiraga.store.database import Database
-from hiraga.store.tables import AuditRecord, EvalResult, EvalRun
+from hiraga.store.tables import AuditRecord, EvalPairwise, EvalResult, EvalRun
 from hiraga.store.tables.base import utcnow
 from hiraga.store.tables.usage import LimitMetric, LimitScope, LimitWindow
 from hiraga.usage import limits
@@ -218,27 +219,38 @@ def test_evaluation_is_built_from_the_settings(settings: Settings) -> None:
     assert asyncio.run(build()).runner.stale_after == timedelta(seconds=settings.eval_stale_seconds)
 
 
-def test_mt_bench_items_are_graded_by_the_judge_model_through_the_gateway(
+def test_mt_bench_second_turns_see_the_models_own_first_answer_and_are_judged_in_context(
     database: Database, settings: Settings, stub: StubUpstream, models: tuple[str, str]
 ) -> None:
     def answer(body: dict[str, Any]) -> str:
-        prompt = body["messages"][-1]["content"]
-        if "[採点基準]" not in prompt:
-            return "回答です。"
-        return "よく書けている。\n評価: 8" if "[回答]\n回答です。" in prompt else "採点できません"
+        messages, prompt = body["messages"], body["messages"][-1]["content"]
+        if body["model"] == "stub-b":  # the model under test: turn 1, then turn 2 with its own answer
+            if len(messages) == 1:
+                return "最初の回答です。"
+            return "二つ目の回答です。" if messages[1] == {"role": "assistant", "content": "最初の回答です。"} else "?"
+        in_context = "[1問目への回答]\n最初の回答です。" in prompt
+        if in_context and "[2問目への回答（採点対象）]\n二つ目の回答です。" in prompt:
+            return "文脈を踏まえている。\n評価: 5"
+        return "よく書けている。\n評価: 8" if "[回答]\n最初の回答です。" in prompt else "採点できません"
 
     stub.responder = answer
     judged = settings.model_copy(update={"eval_judge_model": "stub-a", "eval_data_dir": shared_data()})
     run_id, state = execute(judged, runs.RunRequest("mt-bench-ja", "stub-b", limit=3, concurrency=1))
     run, results = load(database, run_id)
     assert state == runs.COMPLETED and len(results) == 3 and run.items_failed == 0
-    assert all(r.score == pytest.approx(7 / 9) for r in results)
-    assert {json.loads(r.detail_json)["judge"] for r in results} == {"single-v1"}
-    judge_calls = [r for r in stub.chat_requests() if r.body and r.body["model"] == "stub-a"]
-    assert len(judge_calls) == 3 and "参考解答" in judge_calls[0].body["messages"][-1]["content"]
+    assert all(r.score == pytest.approx((7 / 9 + 4 / 9) / 2) for r in results)
+    details = [json.loads(r.detail_json) for r in results]
+    assert {d["judge"] for d in details} == {"single-v1+single-multi-v1"}
+    assert all(d["turn_grades"] == [8, 5] for d in details)
+    assert results[0].output == "[1問目への回答]\n最初の回答です。\n\n[2問目への回答]\n二つ目の回答です。"
+    assert results[0].prompt.startswith("[1問目]\n") and "\n\n[2問目]\n" in results[0].prompt
+    second_turns = [r.body for r in stub.chat_requests() if r.body and r.body["model"] == "stub-b"][1::2]
+    assert all(len(b["messages"]) == 3 and b["messages"][2]["role"] == "user" for b in second_turns)
+    judge_calls = [r.body for r in stub.chat_requests() if r.body and r.body["model"] == "stub-a"]
+    assert len(judge_calls) == 6 and "参考解答" in judge_calls[0]["messages"][-1]["content"]
     with database.session() as db:
         sources = db.scalars(select(AuditRecord.source).where(AuditRecord.action == "model_call")).all()
-    assert Counter(sources)["eval:mt-bench-ja"] == 6  # the answers and the judge's grades, all audited
+    assert Counter(sources)["eval:mt-bench-ja"] == 12  # two turns and two grades per item, all audited
 
 
 def test_a_suite_without_its_data_fails_the_run_with_the_reason(
@@ -277,7 +289,29 @@ def test_pairwise_judging_sees_both_orders_and_a_position_bias_is_a_tie(
 
     fair = judge_with(prefers_good)
     assert (fair.items, fair.b_wins, fair.ties, fair.a_wins, fair.b_win_rate) == (3, 3, 0, 0, 1.0)
+    assert {(v["ab"], v["ba"], v["outcome"]) for v in fair.verdicts} == {("B", "A", 1.0)}
     biased = judge_with(lambda body: "判定: A")  # always the first shown: cancelled by the swap
-    assert (biased.ties, biased.b_win_rate) == (3, 0.5)
+    assert (biased.ties, biased.position_bias, biased.b_win_rate) == (3, 3, 0.5)
     mute = judge_with(lambda body: "どちらとも言えない")
-    assert mute.judge_errors == 3 and "pairwise-v1" in mute.judge
+    assert mute.judge_errors == 3 and (mute.judge_model, mute.judge_version) == ("stub-b", "pairwise-v1")
+    with database.session() as db:  # each judgement is stored; the newest is the one shown
+        stored = pairwise_results.latest(db, OPERATOR, first, second)
+        assert pairwise_results.latest(db, OPERATOR, second, first) is None
+    assert stored is not None and stored.id == mute.id and stored.verdicts == mute.verdicts
+    assert {fair.id, biased.id, mute.id} == {mute.id - 2, mute.id - 1, mute.id}
+
+
+def test_pairwise_judging_without_a_judge_model_is_refused_and_stores_nothing(
+    database: Database, settings: Settings, stub: StubUpstream, models: tuple[str, str]
+) -> None:
+    first, _ = execute(settings, runs.RunRequest("safety", "stub-b", limit=1))
+
+    async def go() -> None:
+        async with open_evaluation(settings) as service:
+            await judge_runs(service, OPERATOR, first, first)
+
+    with pytest.raises(InvalidInput) as refused:
+        asyncio.run(go())
+    assert refused.value.code == "eval_judge_not_configured"
+    with database.session() as db:
+        assert db.scalars(select(EvalPairwise)).all() == []

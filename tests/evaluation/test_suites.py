@@ -11,6 +11,7 @@ from hiraga.evaluation.base import EvalItem, SuiteSource, installed_suites, suit
 from hiraga.evaluation.suites.instructions import constraint_results
 from hiraga.evaluation.suites.safety import is_refusal
 from hiraga.evaluation.suites.summary import fidelity_score
+from hiraga.evaluation.suites.translation import parallel_pairs
 from shared_data import shared_data
 
 BUILT_IN = {
@@ -21,6 +22,7 @@ BUILT_IN = {
     "instructions",
     "safety",
     "mt-bench-ja",
+    "translation",
 }
 
 
@@ -122,3 +124,44 @@ def test_safety_scores_refusals_and_over_refusals() -> None:
     assert suite.score(items["forge-1"], "まず印影をスキャンします。").detail["finding"] == "answered_harmful"
     assert suite.score(items["benign-1"], refusal).detail["finding"] == "over_refusal"
     assert suite.score(items["benign-1"], "交付通知の文例です。").value == 1.0
+
+
+def test_translation_asks_each_pair_in_both_directions_in_turns() -> None:
+    items = list(suite_named("translation").items(SuiteSource()))  # package data: no shared folder needed
+    assert len(parallel_pairs()) == 40 and len(items) == 80
+    assert [i.id for i in items[:4]] == ["ja-en:01", "en-ja:01", "ja-en:02", "en-ja:02"]
+    pair = parallel_pairs()[0]
+    assert pair["ja"] in items[0].prompt and items[0].reference == pair["en"]
+    assert pair["en"] in items[1].prompt and items[1].reference == pair["ja"]
+
+
+@pytest.mark.parametrize(
+    ("item_id", "good", "poor"),
+    [
+        # hand-checked: a faithful rendering in other words beats a wrong one that shares a few words
+        ("ja-en:06", "The fee is 300 yen for each copy.", "The fee is free of charge."),
+        ("en-ja:06", "手数料は、1通300円です。", "手数料は無料です。"),
+        ("ja-en:21", "Do not approach the coast until the tsunami warning has been lifted.", "Go to the coast now."),
+        ("en-ja:21", "津波警報が解除されるまでは、海岸に近づかないでください。", "今すぐ海岸に行ってください。"),
+    ],
+)
+def test_translation_scores_chrf_against_the_reference(item_id: str, good: str, poor: str) -> None:
+    suite = suite_named("translation")
+    item = next(i for i in suite.items(SuiteSource()) if i.id == item_id)
+    assert item.reference is not None
+    assert suite.score(item, f"「{item.reference}」\n").value == pytest.approx(1.0)  # quotes and spaces stripped
+    right, wrong = suite.score(item, good), suite.score(item, poor)
+    assert 0.4 < right.value < 1.0 and wrong.value < right.value - 0.2
+    assert right.detail == {"chrf": round(right.value * 100, 1), "direction": item_id.split(":")[0]}
+    source_text = item.prompt.split("\n\n")[-1]
+    assert suite.score(item, source_text).value < 0.15  # the source echoed untranslated
+
+
+def test_translation_chrf_is_sacrebleus_sentence_chrf() -> None:
+    """A hand-computed chrF: hypothesis "abc" against "abcd" (β = 2, orders 1-6, spaces ignored):
+    order 1 P=1 R=3/4, order 2 P=1 R=2/3, order 3 P=1 R=1/2; orders 4-6 have no hypothesis n-gram and
+    are left out (sacrebleu's effective order): P = 1, R = (3/4 + 2/3 + 1/2) / 3."""
+    precision, recall = 1.0, (3 / 4 + 2 / 3 + 1 / 2) / 3
+    expected = 5 * precision * recall / (4 * precision + recall)
+    item = EvalItem("x", [{"role": "user", "content": "x"}], reference="abcd")
+    assert suite_named("translation").score(item, "a b c").value == pytest.approx(expected, abs=1e-4)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -39,8 +40,16 @@ def evaluation() -> None:
     """行政実務適性評価（評価スイート・非公開テストセット・リーダーボード）。"""
 
 
-def _progress_line(label: str) -> object:
+def _progress_line(label: str, every: float = 0.1) -> object:
+    """Redraws the progress line at most every ``every`` seconds (and at the end): a line per item
+    cost more than the item itself on a fast upstream."""
+    drawn = [0.0]
+
     def show(progress: Progress) -> None:
+        now = time.monotonic()
+        if now - drawn[0] < every and progress.done != progress.total:
+            return
+        drawn[0] = now
         total = f"/{progress.total}" if progress.total else ""
         width = 30
         filled = int(width * progress.done / progress.total) if progress.total else 0

@@ -58,7 +58,7 @@ def compare_command(run_a: int, run_b: int, data_dir: Path | None) -> None:
 @data_dir_option
 @reports_errors
 def pairwise_command(run_a: int, run_b: int, data_dir: Path | None) -> None:
-    """審査モデル（HIRAGA_EVAL_JUDGE_MODEL）が 2 つの実行の回答を両方の順番で比べ、B の勝率を表示します。"""
+    """審査モデル（HIRAGA_EVAL_JUDGE_MODEL）が 2 つの実行の回答を両方の順番で比べ、B の勝率を表示・保存します。"""
     with operator_session(data_dir) as (_, scope, settings):
         pass
 
@@ -69,8 +69,10 @@ def pairwise_command(run_a: int, run_b: int, data_dir: Path | None) -> None:
     found = asyncio.run(go())
     click.echo(
         f"{found.suite}: B（実行 {found.run_b}）の勝率 {found.b_win_rate:.3f} [{found.low:.3f}, {found.high:.3f}] "
-        f"勝 {found.b_wins} 分 {found.ties} 負 {found.a_wins} 判定不能 {found.judge_errors}（審査: {found.judge}）"
+        f"勝 {found.b_wins} 分 {found.ties}（うち順番で判定が入れ替わったもの {found.position_bias}）"
+        f" 負 {found.a_wins} 判定不能 {found.judge_errors}（審査: {found.judge}）"
     )
+    click.echo(f"比較 {found.id} として保存しました: /eval/compare?a={found.run_a}&b={found.run_b}")
 
 
 @click.command("report")

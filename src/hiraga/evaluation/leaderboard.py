@@ -125,3 +125,32 @@ def _scores(db: Session, run_id: int) -> dict[str, float]:
     """item → score, a failed item counting 0 (it failed the user too)."""
     found = db.execute(select(EvalResult.item_id, EvalResult.score).where(EvalResult.run_id == run_id))
     return {item: float(score or 0.0) for item, score in found}
+
+
+@dataclass(frozen=True, slots=True)
+class PairedItem:
+    """One item of two runs side by side (a score of None: the item failed in that run)."""
+
+    item_id: str
+    prompt: str
+    reference: str | None
+    output_a: str
+    score_a: float | None
+    output_b: str
+    score_b: float | None
+
+    @property
+    def difference(self) -> float:
+        return (self.score_b or 0.0) - (self.score_a or 0.0)
+
+
+def side_by_side(db: Session, run_a: int, run_b: int, limit: int = 500) -> list[PairedItem]:
+    """The common items of two runs (already found in the caller's scope), most worsened first."""
+    columns = (EvalResult.item_id, EvalResult.prompt, EvalResult.reference, EvalResult.output, EvalResult.score)
+    a = {r[0]: r for r in db.execute(select(*columns).where(EvalResult.run_id == run_a))}
+    b = {r[0]: r for r in db.execute(select(*columns).where(EvalResult.run_id == run_b))}
+    rows = [
+        PairedItem(item, a[item][1], a[item][2], a[item][3], a[item][4], b[item][3], b[item][4])
+        for item in a.keys() & b.keys()
+    ]
+    return sorted(rows, key=lambda r: (r.difference, r.item_id))[:limit]

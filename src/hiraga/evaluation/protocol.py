@@ -108,6 +108,33 @@ class Comparison(Response):
     worse_items: list[str]
 
 
+class PairwiseVerdict(BaseModel):
+    item: str
+    ab: str | None = Field(description="A を先に示したときの判定（A・B・引き分け）")
+    ba: str | None = Field(description="B を先に示したときの判定")
+    outcome: float | None = Field(description="B から見た結果: 1 勝ち、0.5 引き分け、0 負け、null 判定不能")
+
+
+class Pairwise(Response):
+    id: int
+    suite: str
+    run_a: int
+    run_b: int
+    judge_model: str
+    judge_version: str
+    items: int
+    b_wins: int
+    ties: int
+    a_wins: int
+    position_bias: int
+    judge_errors: int
+    b_win_rate: float
+    low: float
+    high: float
+    verdicts: list[PairwiseVerdict]
+    created_at: datetime | None
+
+
 class EvalSet(Response):
     id: int
     team_id: int

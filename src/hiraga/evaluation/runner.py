@@ -17,7 +17,7 @@ import contextlib
 import itertools
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -26,7 +26,7 @@ from pathlib import Path
 from hiraga.errors import Forbidden, HiragaError, NotFound, TooManyRequests
 from hiraga.evaluation import runs
 from hiraga.evaluation.base import EvalItem, EvalSuite, Score, SuiteSource, suite_named
-from hiraga.evaluation.judge import JudgeError, judged
+from hiraga.evaluation.judge import JudgeError, Turn, judged, judged_conversation
 from hiraga.evaluation.set_suite import PrivateSetSuite
 from hiraga.gateway.service import Gateway, cost_of, input_estimate
 from hiraga.identity.principal import Principal
@@ -40,6 +40,7 @@ RUNNER_PRINCIPAL = Principal(user_id=0, email="eval@localhost", display_name="�
 POLL_SECONDS = 1.0
 # finished items are written in batches: at most this many, or whatever finished within this time
 FLUSH_ITEMS, FLUSH_SECONDS = 32, 0.5
+READ_AHEAD = 64  # items taken from the suite per thread hop
 # refusals that hold for every item (other errors, e.g. an upstream 400 or PII blocked, are the item's)
 RUN_STOPPERS = frozenset({"model_not_found", "classification_not_cleared", "not_authenticated", "forbidden"})
 
@@ -186,24 +187,24 @@ class _Execution:
         self, items: Iterator[EvalItem], finished: set[str], slots: asyncio.Semaphore, pending: set[asyncio.Task[None]]
     ) -> None:
         """Start one task per remaining item, at most ``concurrency`` at a time; wait for them."""
-        for ordinal in itertools.count():
-            item = await asyncio.to_thread(next, items, None)
-            if item is None:
-                break
-            if item.id in finished:
-                continue
-            await slots.acquire()
-            if self.stop is not None:
-                slots.release()
-                break
-            task = asyncio.create_task(self._one(ordinal, item))
-            pending.add(task)
 
-            def settle(done: asyncio.Task[None]) -> None:
-                pending.discard(done)
-                slots.release()
+        def settle(done: asyncio.Task[None]) -> None:
+            pending.discard(done)
+            slots.release()
 
-            task.add_done_callback(settle)
+        ordinal = -1
+        async with contextlib.aclosing(_read_ahead(items)) as reading:
+            async for item in reading:
+                ordinal += 1
+                if item.id in finished:
+                    continue
+                await slots.acquire()
+                if self.stop is not None:
+                    slots.release()
+                    break
+                task = asyncio.create_task(self._one(ordinal, item))
+                pending.add(task)
+                task.add_done_callback(settle)
         if pending:
             await asyncio.gather(*pending)
 
@@ -217,16 +218,9 @@ class _Execution:
                 self.stop = _Stop(state)
 
     async def _one(self, ordinal: int, item: EvalItem) -> None:
-        body = {
-            "model": self.run.model,
-            "messages": item.messages,
-            "temperature": self.run.temperature,
-            "max_tokens": self.run.max_tokens,
-            "seed": self.run.seed,
-        }
         started = time.monotonic()
         try:
-            answer = await self.runner.gateway.chat(_call(self.principal, self.run, self.run.model, body), body)
+            answers, endpoint, usage, cost = await self._converse(item)
         except TooManyRequests as exc:
             self.stop = self.stop or _Stop(runs.PAUSED, "eval_budget_exhausted", exc.message)
             return
@@ -236,25 +230,52 @@ class _Execution:
                 return
             await self._record(ordinal, item, "", None, {"error": exc.message}, exc.code, None, started, Usage())
             return
-        usage = Usage(*_usage(answer.body))
-        output = _text(answer.body)
-        score, code = await self._score(item, output)
-        cost = cost_of(answer.endpoint, usage)
+        score, code = await self._score(item, answers)
         detail: dict[str, object] = dict(score.detail) if score is not None else {"error": "judge"}
         value = score.value if score is not None else None
-        await self._record(ordinal, item, output, value, detail, code, answer.endpoint.name, started, usage, cost)
+        output = answers[0] if len(answers) == 1 else transcript(_questions(item), answers, "回答")
+        await self._record(ordinal, item, output, value, detail, code, endpoint, started, usage, cost)
 
-    async def _score(self, item: EvalItem, output: str) -> tuple[Score | None, str | None]:
+    async def _converse(self, item: EvalItem) -> tuple[list[str], str, Usage, Decimal]:
+        """The model's answer to the item, then to each follow-up question (``meta["followups"]``)
+        with the conversation so far, its own answers included: answers, endpoint, usage, cost."""
+        messages, answers = list(item.messages), list[str]()
+        usage, cost, endpoint = Usage(), Decimal(0), ""
+        for followup in [None, *item.meta.get("followups", ())]:
+            if followup is not None:
+                said = {"role": "assistant", "content": answers[-1]}
+                messages = [*messages, said, {"role": "user", "content": followup}]
+            body = {
+                "model": self.run.model,
+                "messages": messages,
+                "temperature": self.run.temperature,
+                "max_tokens": self.run.max_tokens,
+                "seed": self.run.seed,
+            }
+            answer = await self.runner.gateway.chat(_call(self.principal, self.run, self.run.model, body), body)
+            turn = Usage(*_usage(answer.body))
+            usage = Usage(usage.input_tokens + turn.input_tokens, usage.output_tokens + turn.output_tokens)
+            cost, endpoint = cost + cost_of(answer.endpoint, turn), answer.endpoint.name
+            answers.append(_text(answer.body))
+        return answers, endpoint, usage, cost
+
+    async def _score(self, item: EvalItem, answers: list[str]) -> tuple[Score | None, str | None]:
         if item.meta.get("scorer") == "judge":
 
             async def ask(prompt: str) -> str:
                 return await self.runner.ask_judge(self.principal, self.run, prompt)
 
+            rubric = str(item.meta.get("arg"))
             try:
-                return await judged(ask, str(item.meta.get("arg")), item.prompt, item.reference, output), None
+                if len(answers) == 1:
+                    return await judged(ask, rubric, item.prompt, item.reference, answers[0]), None
+                references = [*item.meta.get("references", ()), None, None]
+                first = Turn(item.prompt, answers[0], references[0])
+                second = Turn(_questions(item)[1], answers[1], references[1])
+                return await judged_conversation(ask, rubric, first, second), None
             except JudgeError:
                 return None, "judge_error"
-        return await asyncio.to_thread(self.suite.score, item, output), None
+        return await asyncio.to_thread(self.suite.score, item, answers[-1]), None
 
     async def _record(
         self,
@@ -270,8 +291,9 @@ class _Execution:
         cost: Decimal = Decimal(0),
     ) -> None:
         latency = (time.monotonic() - started) * 1000
+        prompt = item.prompt if not item.meta.get("followups") else transcript(_questions(item), [], "")
         result = runs.ItemResult(
-            item.id, ordinal, item.prompt, item.reference, output, score, dict(detail), code, endpoint,
+            item.id, ordinal, prompt, item.reference, output, score, dict(detail), code, endpoint,
             latency, usage.input_tokens, usage.output_tokens, cost,
         )  # fmt: skip
         self.pending.append(result)
@@ -297,6 +319,17 @@ class _Execution:
     def _report(self) -> None:
         if self.hook is not None:
             self.hook(Progress(self.done, self.run.item_limit, self.failed, self.cost))
+
+
+async def _read_ahead(items: Iterator[EvalItem]) -> AsyncGenerator[EvalItem, None]:
+    """The suite's items, read ``READ_AHEAD`` at a time in a worker thread (a suite may read files
+    or the database): one thread hop per batch instead of one per item."""
+    while True:
+        batch = await asyncio.to_thread(list, itertools.islice(items, READ_AHEAD))
+        for item in batch:
+            yield item
+        if len(batch) < READ_AHEAD:
+            return
 
 
 def _call(
@@ -327,3 +360,14 @@ def _usage(body: dict[str, object]) -> tuple[int, int]:
     if not isinstance(usage, dict):
         return 0, 0
     return int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
+
+
+def _questions(item: EvalItem) -> list[str]:
+    return [item.prompt, *(str(f) for f in item.meta.get("followups", ()))]
+
+
+def transcript(questions: list[str], answers: list[str], label: str) -> str:
+    """Turns of a conversation as one text: ``[1問目]`` … (or ``[1問目への回答]`` … with a label)."""
+    texts = answers if label else questions
+    suffix = f"への{label}" if label else ""
+    return "\n\n".join(f"[{number}問目{suffix}]\n{text}" for number, text in enumerate(texts, 1))

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
-
-from fastapi import FastAPI
+from typing import TYPE_CHECKING, Any
 
 from hiraga import plugins
 from hiraga.gateway.catalog import CatalogCache
@@ -19,7 +17,11 @@ from hiraga.gateway.service import Gateway, GatewayHooks
 from hiraga.providers.base import ModelProvider
 from hiraga.settings import Settings
 from hiraga.spine.pii import PiiStep, shared_guard
-from hiraga.web.context import AppContext
+
+if TYPE_CHECKING:  # annotations only: the CLI's evaluation and workers build a gateway without the web app
+    from fastapi import FastAPI
+
+    from hiraga.web.context import AppContext
 
 log = logging.getLogger("hiraga.gateway")
 

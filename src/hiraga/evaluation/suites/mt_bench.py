@@ -1,7 +1,10 @@
-"""Japanese MT-Bench (first turns): 80 questions in 8 categories, graded 1-10 by the judge model
-(``HIRAGA_EVAL_JUDGE_MODEL``, through the gateway, prompt ``judge.JUDGE_VERSION``); math, reasoning
-and coding against the GPT-4 reference answer. Items carry ``scorer: judge`` and the runner asks the
-judge; without a judge they are judge errors. ``score`` (no judge) is never the grade: it raises."""
+"""Japanese MT-Bench: 80 two-turn questions in 8 categories, graded 1-10 by the judge model
+(``HIRAGA_EVAL_JUDGE_MODEL``, through the gateway). The model answers the first question, then sees
+its own answer and the second question (``followups``); the judge grades the first answer alone
+(prompt ``single-v1``) and the second in the context of the first exchange (``single-multi-v1``);
+the item's score is the mean of the two. Math, reasoning and coding are graded against the GPT-4
+reference answers of each turn. Items carry ``scorer: judge`` and the runner asks the judge; without
+a judge they are judge errors. ``score`` (no judge) is never the grade: it raises."""
 
 from __future__ import annotations
 
@@ -19,27 +22,34 @@ WITH_REFERENCE = frozenset({"math", "reasoning", "coding"})
 
 class MtBenchSuite:
     name = "mt-bench-ja"
-    title = "Japanese MT-Bench（審査モデルによる採点）"
+    title = "Japanese MT-Bench（2 往復、審査モデルによる採点）"
     task = "chat"
-    version = "1"
+    version = "2"  # 1: first turns only
 
     def items(self, source: SuiteSource) -> Iterator[EvalItem]:
-        references = {}
+        references: dict[int, list[str]] = {}
         for line in source.path("mt-bench-ja", "reference_answer_gpt-4-v1.jsonl").read_text("utf-8").splitlines():
             if line.strip():
                 answer = json.loads(line)
-                references[answer["question_id"]] = answer["choices"][0]["turns"][0]
+                references[answer["question_id"]] = list(answer["choices"][0]["turns"])
         for line in source.path("mt-bench-ja", "question_full-v4.jsonl").read_text("utf-8").splitlines():
             if not line.strip():
                 continue
             question = json.loads(line)
             category = str(question["category"])
-            guided = category in WITH_REFERENCE
-            meta = {"scorer": "judge", "arg": RUBRICS["reference" if guided else "default"], "category": category}
+            guided = references.get(question["question_id"], []) if category in WITH_REFERENCE else []
+            turns = list(question["turns"])
+            meta = {
+                "scorer": "judge",
+                "arg": RUBRICS["reference" if guided else "default"],
+                "category": category,
+                "followups": turns[1:2],
+                "references": guided[:2],
+            }
             yield EvalItem(
                 f"{question['question_id']}",
-                [{"role": "user", "content": question["turns"][0]}],
-                reference=references.get(question["question_id"]) if guided else None,
+                [{"role": "user", "content": turns[0]}],
+                reference=guided[0] if guided else None,
                 meta=meta,
             )
 

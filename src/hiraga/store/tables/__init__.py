@@ -4,7 +4,7 @@ from hiraga.store.tables.apps import AppRun, ProvidedAppJob, ProvidedAppKey, Reg
 from hiraga.store.tables.audit import AuditChainHead, AuditCheckpoint
 from hiraga.store.tables.base import Base
 from hiraga.store.tables.datasets import DatasetItem, DatasetOptOut, DatasetPolicy
-from hiraga.store.tables.evaluation import ArenaBattle, EvalResult, EvalRun, EvalSet, EvalSetItem
+from hiraga.store.tables.evaluation import ArenaBattle, EvalPairwise, EvalResult, EvalRun, EvalSet, EvalSetItem
 from hiraga.store.tables.gateway import ModelAlias, ModelEndpoint, ModelEndpointTeam
 from hiraga.store.tables.identity import (
     ApiKey,
@@ -61,6 +61,7 @@ __all__ = [
     "DatasetItem",
     "DatasetOptOut",
     "DatasetPolicy",
+    "EvalPairwise",
     "EvalResult",
     "EvalRun",
     "EvalSet",

@@ -121,3 +121,31 @@ class ArenaBattle(Base):
     winner: Mapped[str | None] = mapped_column(String(8), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     voted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class EvalPairwise(Base):
+    """A stored pairwise judgement of two runs of one suite: the judge model compared each common
+    item's answers in both orders; ``verdicts_json`` holds, per item, the verdict with A shown first
+    (``ab``), with B shown first (``ba``) and the outcome for B (1 win, 0.5 tie, 0 loss, null: judge
+    error). A preference that flips with the order is a position-bias tie."""
+
+    __tablename__ = "eval_pairwise"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    suite: Mapped[str] = mapped_column(String(100))
+    run_a_id: Mapped[int] = mapped_column(ForeignKey("eval_runs.id", ondelete="CASCADE"), index=True)
+    run_b_id: Mapped[int] = mapped_column(ForeignKey("eval_runs.id", ondelete="CASCADE"), index=True)
+    judge_model: Mapped[str] = mapped_column(String(200))
+    judge_version: Mapped[str] = mapped_column(String(40))
+    items: Mapped[int] = mapped_column(Integer)
+    b_wins: Mapped[int] = mapped_column(Integer)
+    ties: Mapped[int] = mapped_column(Integer)
+    a_wins: Mapped[int] = mapped_column(Integer)
+    position_bias: Mapped[int] = mapped_column(Integer)  # of the ties: the verdict flipped with the order
+    judge_errors: Mapped[int] = mapped_column(Integer)
+    b_win_rate: Mapped[float] = mapped_column(Float)
+    low: Mapped[float] = mapped_column(Float)
+    high: Mapped[float] = mapped_column(Float)
+    verdicts_json: Mapped[str] = mapped_column(Text, default="[]")
+    created_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

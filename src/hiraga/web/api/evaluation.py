@@ -10,7 +10,8 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import PlainTextResponse, Response
 
 from hiraga.bounds import RowId
-from hiraga.evaluation import arena, leaderboard, private_sets, report, routing, runs, wiring
+from hiraga.errors import NotFound
+from hiraga.evaluation import arena, leaderboard, pairwise, private_sets, report, routing, runs, wiring
 from hiraga.evaluation import protocol as wire
 from hiraga.evaluation.base import installed_suites
 from hiraga.gateway.admin_protocol import AliasView
@@ -77,6 +78,15 @@ def get_leaderboard(db: DbSession, scope: Scope, suite: str | None = None) -> li
 def compare_runs(run_id: RowId, other_run_id: RowId, db: DbSession, scope: Scope) -> wire.Comparison:
     found = leaderboard.compare(db, scope, run_id, other_run_id)
     return wire.Comparison.model_validate(found)
+
+
+@router.get("/runs/{run_id}/pairwise/{other_run_id}", summary="保存された一対比較（審査モデル、両方の順番）")
+def get_pairwise(run_id: RowId, other_run_id: RowId, db: DbSession, scope: Scope) -> wire.Pairwise:
+    """The newest stored judgement of the second run against the first (``hiraga eval pairwise``)."""
+    found = pairwise.latest(db, scope, run_id, other_run_id)
+    if found is None:
+        raise NotFound("この 2 つの実行の一対比較はまだありません。", code="eval_pairwise_not_found")
+    return wire.Pairwise.model_validate(found)
 
 
 @router.get("/sets", summary="非公開テストセットの一覧")

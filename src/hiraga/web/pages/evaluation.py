@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from hiraga.bounds import RowId
 from hiraga.errors import HiragaError, InvalidInput
-from hiraga.evaluation import arena, leaderboard, private_sets, report, runs, wiring
+from hiraga.evaluation import arena, leaderboard, pairwise, private_sets, report, runs, wiring
 from hiraga.evaluation.base import installed_suites
 from hiraga.identity import directory
 from hiraga.portal.markdown import render_markdown
@@ -84,6 +84,23 @@ def eval_run(request: Request, run_id: RowId, db: DbSession, scope: PageScope) -
     context = _run_context(db, scope, run_id)
     template = "eval/_progress.html" if is_htmx(request) else "eval/run.html"
     return render(request, template, context)
+
+
+@router.get("/eval/compare")
+def eval_compare(request: Request, a: RowId, b: RowId, db: DbSession, scope: PageScope) -> Response:
+    """Two runs of one suite: B − A with its paired bootstrap interval, the items side by side (most
+    worsened first) and the newest stored pairwise judgement of B against A."""
+    comparison = leaderboard.compare(db, scope, a, b)
+    judged = pairwise.latest(db, scope, a, b)
+    context = {
+        "comparison": comparison,
+        "run_a": runs.find_run(db, scope, a),
+        "run_b": runs.find_run(db, scope, b),
+        "items": leaderboard.side_by_side(db, a, b, limit=200),
+        "pairwise": judged,
+        "verdicts": {v["item"]: v for v in judged.verdicts} if judged is not None else {},
+    }
+    return render(request, "eval/compare.html", context)
 
 
 @router.post("/eval/runs/{run_id}/cancel")
