@@ -1,7 +1,7 @@
 """mcp: an approval expiry per MCP server (empty: the platform's HIRAGA_MCP_APPROVAL_TTL_SECONDS)
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-06 00:25:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0020"
-down_revision = "0018"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
