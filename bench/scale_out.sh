@@ -76,4 +76,6 @@ log "compare: direct, w1, w2 — $ROUNDS rounds"
   --target "w2,http://127.0.0.1:$W2_PORT,$KEY,stub-model,$W2_PID" | tee "$OUT/console.log"
 
 "$PY" "$REPO/bench/scale_out_report.py" "$OUT/raw.jsonl" "$HIRAGA_DATABASE_URL" | tee "$OUT/report.md"
+stop_started  # both servers down: verify the chain the run left (every lane)
+"$HIRAGA" audit verify --no-seal | tee -a "$OUT/report.md"
 log "done; results in $OUT"
