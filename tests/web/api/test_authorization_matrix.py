@@ -32,6 +32,7 @@ from hiraga.store.tables import (
     BuilderAppTeam,
     Conversation,
     DatasetItem,
+    EvalPairwise,
     EvalRun,
     EvalSet,
     KbDocument,
@@ -385,6 +386,31 @@ def _eval_run(database: Database, world: World, role: str, target: str) -> dict[
         return ids
 
 
+def _eval_pairwise(database: Database, world: World, role: str, target: str) -> dict[str, int | str]:
+    """Two runs of the target team with a stored pairwise judgement of them."""
+    ids = _eval_run(database, world, role, target)
+    with database.session() as db:
+        db.add(
+            EvalPairwise(
+                suite=f"set:{ids['set']}",
+                run_a_id=ids["run"],
+                run_b_id=ids["other_run"],
+                judge_model="judge",
+                judge_version="pairwise-v1",
+                items=0,
+                b_wins=0,
+                ties=0,
+                a_wins=0,
+                position_bias=0,
+                judge_errors=0,
+                b_win_rate=0.5,
+                low=0.0,
+                high=1.0,
+            )
+        )
+    return ids
+
+
 def _arena_on(database: Database, world: World, role: str, target: str) -> dict[str, int | str]:
     with database.session() as db:
         key = f"arena.team.{world.team[target]}"
@@ -640,6 +666,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/api/v1/eval/runs/{run_id}"): Entry(EVAL_TEAM_READ, prepare=_eval_run),
     ("GET", "/api/v1/eval/runs/{run_id}/results"): Entry(EVAL_TEAM_READ, prepare=_eval_run),
     ("GET", "/api/v1/eval/runs/{run_id}/compare/{other_run_id}"): Entry(EVAL_TEAM_READ, prepare=_eval_run),
+    ("GET", "/api/v1/eval/runs/{run_id}/pairwise/{other_run_id}"): Entry(EVAL_TEAM_READ, prepare=_eval_pairwise),
     ("POST", "/api/v1/eval/runs/{run_id}/cancel"): Entry(EVAL_TEAM_MANAGE, prepare=_eval_run),
     ("POST", "/api/v1/eval/runs/{run_id}/resume"): Entry(EVAL_TEAM_MANAGE, prepare=_eval_run),
     ("GET", "/api/v1/eval/leaderboard"): Entry(row(401, 200, 200, 200, 200)),
