@@ -33,11 +33,11 @@ HELD_NOTICE = "ツール「{names}」の実行には承認が必要です。内�
 
 @dataclass
 class ChatTools:
-    """``portal.chat.ToolRounds`` for one reply."""
+    """``portal.chat.ToolRounds`` for one reply (or one app run: no conversation)."""
 
     toolbox: ToolBox
     principal: Principal
-    conversation_id: int
+    conversation_id: int | None
     classification: int
     model: str
     max_rounds: int = 4
