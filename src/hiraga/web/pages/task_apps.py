@@ -137,9 +137,10 @@ async def run_task_page(
         failed = page_context(request, db, principal, choices, name, values=values, error=error, level=level)
         return render(request, "portal/task_app.html", {**failed, "chosen": model}, status=error.status)
     record = task_history.record_of(result)
-    run_id = await in_thread(db, lambda: task_history.keep(db, principal, name, excerpt, record, result.artifacts))
-    notice = await in_thread(db, lambda: task_runs.notice_of(db, principal, record))
-    shown = task_runs.result_context(name, record, choices, run_id, notice)
+    calls = app_runs.held_calls(prepared.context)  # read-only calls that ran: shown with the run
+    keep = partial(task_runs.keep_run, ctx.database, principal, name, excerpt, record, result.artifacts, calls)
+    kept = await in_thread(db, keep)
+    shown = task_runs.result_context(name, record, choices, kept.run_id, kept.training_notice, kept.tool_calls)
     context = page_context(request, db, principal, choices, name, values=values, chosen=model, level=level, **shown)
     return render(request, "portal/task_app.html", context)
 
