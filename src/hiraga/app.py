@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
 
@@ -16,14 +16,15 @@ from hiraga.identity.passwords import use_hashing_profile
 from hiraga.knowledge import wiring as knowledge_wiring
 from hiraga.mcp import wiring as mcp_wiring
 from hiraga.net.client_address import TrustedProxies
+from hiraga.portal import catalogue as task_app_catalogue
 from hiraga.settings import Settings, load_settings
 from hiraga.store.database import Database
 from hiraga.usage.hooks import install as install_usage_hooks
-from hiraga.web import access_log, health, metrics
+from hiraga.web import access_log, metrics
 from hiraga.web.context import STATIC_DIR, AppContext
-from hiraga.web.deps import csrf_guard
 from hiraga.web.error_responses import install_error_handlers
 from hiraga.web.middleware import BodySizeLimit, ClientAddress, Metrics, RequestId, StrictTransportSecurity
+from hiraga.web.site import shared_routes
 
 log = logging.getLogger("hiraga")
 
@@ -40,19 +41,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/api/docs",
         openapi_url="/api/openapi.json",
         redoc_url=None,
-        dependencies=[Depends(csrf_guard)],
     )
     app.state.ctx = ctx
     app.state.metrics_registry = CollectorRegistry()
     install_error_handlers(app)
-    app.include_router(health.router)
     gateway_wiring.install(app, ctx)
     apps_wiring.install(app, ctx)
     knowledge_wiring.install(app, ctx)
     evaluation_wiring.install(app, ctx)
     mcp_wiring.install(app, ctx)
-    for router in _feature_routers():
-        app.include_router(router)
+    app.router.routes.extend(shared_routes())  # after /v1 and /mcp: the gateway's calls match first
+    # the home page lists the built-in task apps after the published apps
+    ctx.extras[apps_wiring.CATALOGUE_KEY] = task_app_catalogue.hook(ctx.extras.get(apps_wiring.CATALOGUE_KEY))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if settings.access_log:
         access_log.enable(settings.log_format)
@@ -68,12 +68,3 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.router.add_event_handler("shutdown", hooks.close)
     app.router.add_event_handler("shutdown", ctx.database.dispose)
     return app
-
-
-def _feature_routers() -> list[APIRouter]:
-    """Each feature contributes routers; imported here so the factory stays the one wiring point."""
-    from hiraga.web import scim
-    from hiraga.web.api import routers as api_routers
-    from hiraga.web.pages import routers as page_routers
-
-    return [*page_routers(), *api_routers(), scim.router]

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.testclient import TestClient
 
 from hiraga.web import csrf
+from hiraga.web.deps import csrf_guard
 
 
 def _app_with_probe(app: FastAPI) -> None:
@@ -13,7 +14,7 @@ def _app_with_probe(app: FastAPI) -> None:
     def probe() -> dict[str, bool]:
         return {"ok": True}
 
-    app.include_router(router, dependencies=app.router.dependencies)
+    app.include_router(router, dependencies=[Depends(csrf_guard)])
 
 
 def test_post_without_token_is_refused(app: FastAPI) -> None:

@@ -51,13 +51,12 @@ def catalogue(previous: Callable[[Session, AccessScope], Any] | None) -> Callabl
 
 
 def install(app: FastAPI, ctx: AppContext) -> None:
-    from hiraga.web.gennai import routes
+    from hiraga.web.gennai import routes  # its router is one of the shared routes (hiraga.web.site)
 
     runtime = build_runtime(ctx)
     ctx.extras[RUNTIME_KEY] = runtime
     runner = ProvidedRunner(ctx.database, discover_apps(), lambda: ctx.extras.get("gateway"))
     ctx.extras[routes.RUNNER_KEY] = runner
     ctx.extras[CATALOGUE_KEY] = catalogue(ctx.extras.get(CATALOGUE_KEY))
-    app.include_router(routes.router)
     app.router.add_event_handler("shutdown", runtime.close)
     app.router.add_event_handler("shutdown", runner.close)

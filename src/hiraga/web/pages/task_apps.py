@@ -1,16 +1,13 @@
 """Task app pages (/tasks/{name}: a form generated from the app's definition, the run streamed like
 chat (task_runs.py), the result with the model that answered, checks and changes, and the user's
-history of runs) and the catalogue (/catalogue: search, favourites).
-Installs the portal's entries into the home page's ``app_catalogue`` hook at startup."""
+history of runs) and the catalogue (/catalogue: search, favourites)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi import APIRouter, Form, Request
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
@@ -42,15 +39,7 @@ from hiraga.web.pages.rendering import (
     render_failure,
 )
 
-
-@asynccontextmanager
-async def install_catalogue(app: FastAPI) -> AsyncIterator[None]:
-    extras = app.state.ctx.extras
-    extras[CATALOGUE_KEY] = catalogue.hook(extras.get(CATALOGUE_KEY))
-    yield
-
-
-router = APIRouter(route_class=PageRoute, include_in_schema=False, lifespan=install_catalogue)
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
 FORM_ERRORS = frozenset({400, 404, 413, 422})
 
 
