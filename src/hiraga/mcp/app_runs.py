@@ -23,7 +23,7 @@ from hiraga.errors import Conflict, HiragaError
 from hiraga.gateway.service import Gateway
 from hiraga.identity.principal import Principal
 from hiraga.mcp.calls import ToolBox
-from hiraga.mcp.chat_tools import TOOLBOX_KEY, ChatTools, call_view, follow_messages
+from hiraga.mcp.chat_tools import TOOLBOX_KEY, call_view, follow_messages, offer
 from hiraga.portal import task_history
 from hiraga.portal.models import ModelChoice, pick
 from hiraga.portal.task_apps.base import PortalRunContext, result
@@ -42,12 +42,8 @@ def tools_for(
 ) -> RunTools | None:
     """The tools a run may offer (None: none — no tool box, the embedded model, nothing enabled).
     Whether the app opted in is the caller's (``runner.prepare_task``, ``builder.run``)."""
-    if toolbox is None or choice.builtin:
-        return None
-    definitions = toolbox.definitions(db, principal, level)
-    if not definitions:
-        return None
-    return RunTools(definitions, ChatTools(toolbox, principal, None, level, choice.name, max_rounds))
+    offered = offer(toolbox, db, principal, choice, (level, choice.name, max_rounds))
+    return RunTools(*offered) if offered is not None else None
 
 
 def tools_of(ctx: AppContext, db: Session, principal: Principal, choice: ModelChoice, level: int) -> RunTools | None:
