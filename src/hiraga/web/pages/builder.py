@@ -26,7 +26,7 @@ from hiraga.spine.authorize import AccessScope
 from hiraga.web.api.portal import gateway_of, in_thread
 from hiraga.web.deps import DbSession, app_context
 from hiraga.web.pages.chat import LEVELS
-from hiraga.web.pages.mcp import decide_for_run
+from hiraga.web.pages.mcp import DecisionForm, decide_for_run
 from hiraga.web.pages.rendering import PagePrincipal, PageRoute, PageScope, redirect, render, render_failure
 from hiraga.web.pages.task_apps import FORM_ERRORS, form_values
 from hiraga.web.pages.task_runs import result_view
@@ -229,13 +229,12 @@ async def decide_tool_call(
     call_id: RowId,
     db: DbSession,
     principal: PagePrincipal,
-    decision: Annotated[str, Form()] = "",
-    arguments: Annotated[str, Form()] = "",
+    form: DecisionForm,
 ) -> Response:
     """A held call of the run decided by the user who ran it; the run goes on to its answer."""
     await in_thread(db, lambda: task_history.get(db, principal, run_name(app_id), run_id))  # another's run: 404
     try:
-        await decide_for_run(request, db, principal, run_id, call_id, (decision, arguments))
+        await decide_for_run(request, db, principal, run_id, call_id, form)
     except HiragaError as error:
         choices = await model_choices(gateway_of(app_context(request)), principal)
         context = lambda: run_page_context(request, db, principal, app_id, run_id, choices)  # noqa: E731

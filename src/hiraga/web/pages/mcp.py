@@ -9,7 +9,7 @@ import json
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from sqlalchemy.orm import Session
 
 from hiraga.bounds import RowId
@@ -72,6 +72,14 @@ async def decide(
         return chat_tools.continued(chat.prepare_continue(db, principal, conversation_id, choices, limit), settled)
 
     return await reply_answer(request, db, principal, conversation_id, prepare)
+
+
+def decision_form(decision: Annotated[str, Form()] = "", arguments: Annotated[str, Form()] = "") -> tuple[str, str]:
+    """The decision form of a held call: (approve | edit | reject, the arguments as JSON text)."""
+    return decision, arguments
+
+
+DecisionForm = Annotated[tuple[str, str], Depends(decision_form)]
 
 
 async def decide_for_run(

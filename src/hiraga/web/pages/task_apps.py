@@ -28,7 +28,7 @@ from hiraga.web.deps import DbSession, app_context
 from hiraga.web.pages import task_runs
 from hiraga.web.pages.chat import LEVELS, wants_stream
 from hiraga.web.pages.home import CATALOGUE_KEY
-from hiraga.web.pages.mcp import decide_for_run
+from hiraga.web.pages.mcp import DecisionForm, decide_for_run
 from hiraga.web.pages.rendering import (
     PagePrincipal,
     PageRoute,
@@ -161,14 +161,13 @@ async def decide_tool_call(
     call_id: RowId,
     db: DbSession,
     principal: PagePrincipal,
-    decision: Annotated[str, Form()] = "",
-    arguments: Annotated[str, Form()] = "",
+    form: DecisionForm,
 ) -> Response:
     """A held call of the run decided by the user who ran it; once none of that answer waits, the
     run goes on to its answer. A refused decision shows the run again with the error."""
     await in_thread(db, lambda: task_history.get(db, principal, name, run_id))  # another's or another app's: 404
     try:
-        await decide_for_run(request, db, principal, run_id, call_id, (decision, arguments))
+        await decide_for_run(request, db, principal, run_id, call_id, form)
     except HiragaError as error:
         choices = await model_choices(gateway_of(app_context(request)), principal)
         context = lambda: run_context(request, db, principal, choices, name, run_id, "")  # noqa: E731
