@@ -2,7 +2,8 @@
 facility-booking MCP server on the admin page and the team admin enables its booking tool; a served
 tool-calling model (the stub upstream) asks to book a room; the page shows the exact tool and
 arguments; approved, the booking is made and the model goes on; rejected, the server is never called.
-Every step is in the audit log. SQLite and PostgreSQL."""
+The 文章生成 task app's streamed run is held the same way and goes on once approved. Every step is in
+the audit log. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -176,3 +177,16 @@ def test_the_user_approves_a_booking_in_the_browser_and_a_rejected_one_never_rea
         ("mcp_tool_call", "ok"),
         ("mcp_tool_call", "pending"),
     ]
+
+    # 文章生成 may use tools too: its streamed run stops at the held call and goes on once approved
+    upstream.plan(("call", [(BOOK, {**BOOKING, "slot": "夜間"})]), ("say", "夜間の大会議室を予約しました。"))
+    page.goto(f"{server.base_url}/tasks/generate")
+    page.get_by_label("目的・伝えたいこと").fill("夜間の説明会の会場を押さえて案内したい")
+    page.get_by_label("モデル").select_option("tool-model")
+    page.get_by_role("button", name="実行", exact=True).click()
+    expect(page.locator("#tool-calls")).to_contain_text("承認待ち")
+    assert len(bookings.entries) == 1
+    page.get_by_role("button", name="承認して実行").click()
+    expect(page.locator("#result")).to_contain_text("夜間の大会議室を予約しました。")
+    expect(page.locator("#tool-calls")).to_contain_text("実行済み")
+    assert len(bookings.entries) == 2

@@ -33,11 +33,11 @@ HELD_NOTICE = "ツール「{names}」の実行には承認が必要です。内�
 
 @dataclass
 class ChatTools:
-    """``portal.chat.ToolRounds`` for one reply."""
+    """``portal.chat.ToolRounds`` for one reply (or one app run: no conversation)."""
 
     toolbox: ToolBox
     principal: Principal
-    conversation_id: int
+    conversation_id: int | None
     classification: int
     model: str
     max_rounds: int = 4
@@ -68,13 +68,31 @@ def attach(
     toolbox: ToolBox | None, db: Session, principal: Principal, plan: ReplyPlan, choice: ModelChoice, max_rounds: int
 ) -> tuple[ReplyPlan, ChatTools | None]:
     """The plan with the tools the model may call, and the rounds that run them (None: no tools)."""
-    if toolbox is None or choice.builtin:
+    offered = offer(toolbox, db, principal, choice, (plan.classification, plan.model, max_rounds), plan.conversation_id)
+    if offered is None:
         return plan, None
-    definitions = toolbox.definitions(db, principal, plan.classification)
-    if not definitions:
-        return plan, None
-    rounds = ChatTools(toolbox, principal, plan.conversation_id, plan.classification, plan.model, max_rounds)
+    definitions, rounds = offered
     return dataclasses.replace(plan, tools=definitions), rounds
+
+
+def offer(
+    toolbox: ToolBox | None,
+    db: Session,
+    principal: Principal,
+    choice: ModelChoice,
+    asked: tuple[int, str, int],
+    conversation_id: int | None = None,
+) -> tuple[list[dict[str, Any]], ChatTools] | None:
+    """The tools a model answer may be offered and the rounds that run its calls (``asked``: the
+    機密性, the model name as asked for, the rounds allowed); None for the built-in embedded model,
+    without a tool box, or when nothing is enabled and cleared for the level."""
+    if toolbox is None or choice.builtin:
+        return None
+    level, model, max_rounds = asked
+    definitions = toolbox.definitions(db, principal, level)
+    if not definitions:
+        return None
+    return definitions, ChatTools(toolbox, principal, conversation_id, level, model, max_rounds)
 
 
 def attach_for(

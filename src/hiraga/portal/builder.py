@@ -22,6 +22,7 @@ from hiraga.portal.context_window import input_budget
 from hiraga.portal.conversations import check_classification
 from hiraga.portal.models import ModelChoice
 from hiraga.portal.task_apps.base import PortalRunContext, TaskResult, result
+from hiraga.portal.task_apps.tool_rounds import RunTools
 from hiraga.spine.authorize import AccessScope
 from hiraga.spine.call import Classification
 from hiraga.store.tables import BuilderApp, BuilderAppTeam, Team
@@ -37,6 +38,7 @@ class BuilderSpec:
     owner_team_id: int
     description: str = ""
     classification: int = 1
+    use_tools: bool = False  # offered the team's MCP tools (an opt-in: an app made before never calls them)
 
 
 def _name(raw: str) -> str:
@@ -65,6 +67,7 @@ def create(db: Session, scope: AccessScope, spec: BuilderSpec) -> BuilderApp:
         description=spec.description.strip()[:2000],
         template=spec.template,
         classification=check_classification(spec.classification),
+        use_tools=spec.use_tools,
         owner_team_id=spec.owner_team_id,
         created_by=scope.principal.user_id,
         teams=[BuilderAppTeam(team_id=t) for t in _teams(db, scope, spec.team_ids)],
@@ -113,6 +116,7 @@ def export(app: BuilderApp) -> dict[str, Any]:
         "description": app.description,
         "template": app.template,
         "classification": app.classification,
+        "use_tools": app.use_tools,
     }
 
 
@@ -124,7 +128,13 @@ def spec_from_export(data: Any, owner_team_id: int, team_ids: Sequence[int]) -> 
             code="invalid_export",
             detail={"field": "file"},
         )
-    fields = {"name": str, "template": str, "description": str, "classification": int}
+    fields: dict[str, type] = {
+        "name": str,
+        "template": str,
+        "description": str,
+        "classification": int,
+        "use_tools": bool,  # absent in files exported before tools: no tools
+    }
     for key, kind in fields.items():
         if key in data and not isinstance(data[key], kind):
             raise InvalidInput(
@@ -135,6 +145,7 @@ def spec_from_export(data: Any, owner_team_id: int, team_ids: Sequence[int]) -> 
         template=data.get("template", ""),
         description=data.get("description", ""),
         classification=data.get("classification", 1),
+        use_tools=data.get("use_tools", False),
         owner_team_id=owner_team_id,
         team_ids=team_ids,
     )
@@ -154,6 +165,16 @@ class BuilderRun:
     name: str
     template: str
     classification: int
+    use_tools: bool = False
+
+    @classmethod
+    def of(cls, row: BuilderApp) -> BuilderRun:
+        return cls(row.id, row.name, row.template, row.classification, row.use_tools)
+
+
+def run_level(app: BuilderRun, chosen: int) -> int:
+    """The run's 機密性: the higher of the app's and the one the user chose."""
+    return max(app.classification, check_classification(chosen))
 
 
 async def run(
@@ -165,9 +186,11 @@ async def run(
     model: ModelChoice,
     classification: int,
     max_output_tokens: int,
+    tools: RunTools | None = None,
 ) -> TaskResult:
     """Fill the template with the form's values (files as their text) and ask the model. The run's
-    機密性 is the higher of the app's and the one the user chose."""
+    機密性 is the higher of the app's and the one the user chose. ``tools`` are offered only when
+    the app opted in (``use_tools``); a call that must be approved raises ``RunHeld``."""
     placeholders = parse_template(app.template)
     definition = form_of(placeholders)
     checked = forms.check_inputs(definition, values, uploads, from_text=True)
@@ -178,9 +201,10 @@ async def run(
         team_id=min(principal.team_ids) if principal.team_ids else 0,
         gateway=gateway,
         model=model.name,
-        classification=Classification(max(app.classification, check_classification(classification))),
+        classification=Classification(run_level(app, classification)),
         context_window=model.context_window,
         max_output_tokens=max_output_tokens,
+        tools=tools if app.use_tools else None,
     )
     text_values = {k: str(v) for k, v in checked.inputs.items()}
     budget = input_budget(model.context_window, max_output_tokens) - len(app.template)

@@ -133,6 +133,9 @@ class AppRunResult(BaseModel):
     changes: list[ChangeView] = Field(default_factory=list)
     notices: list[str] = Field(default_factory=list)
     usage_metadata: list[dict[str, Any]] = Field(default_factory=list, serialization_alias="usageMetadata")
+    status: str = Field(default="ok", description="ok、または held（ツール呼び出しが承認待ち: run_id の実行を保留）")
+    run_id: int | None = Field(default=None, description="保留した実行（承認後に続きを実行）")
+    tool_calls: list[dict[str, Any]] = Field(default_factory=list, description="この実行のツール呼び出し")
 
 
 class BotCreate(Request):
@@ -156,6 +159,9 @@ class BuilderAppCreate(Request):
     template: str = Field(default="", max_length=20_000)
     description: str = Field(default="", max_length=2000)
     classification: int = Field(default=1, ge=1, le=3)
+    use_tools: bool = Field(
+        default=False, description="チームで有効な MCP ツールをモデルに渡す（承認はチャットと同じ）"
+    )
     owner_team_id: RowId
     team_ids: list[RowId]
     format: str | None = Field(default=None, description="書き出した JSON をそのまま送る場合（hiraga.builder-app/1）")
@@ -167,6 +173,7 @@ class BuilderApp(Response):
     description: str
     template: str
     classification: int
+    use_tools: bool = False
     owner_team_id: int
     team_ids: list[int]
     form: dict[str, Any]

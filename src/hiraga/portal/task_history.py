@@ -19,7 +19,7 @@ from hiraga.identity.principal import Principal
 from hiraga.portal.task_apps.base import Change, RuleNote, TaskResult
 from hiraga.store.tables import TaskRun
 
-OK, STOPPED, FAILED = "ok", "stopped", "failed"
+OK, STOPPED, FAILED, HELD = "ok", "stopped", "failed", "held"
 HISTORY_SIZE = 20
 EXCERPT_CHARS = 120
 MAX_SOURCE_CHARS = 50_000
@@ -44,6 +44,7 @@ class RunRecord:
     classification: int = 0
     requested_model: str = ""
     feedback: dict[str, str] = field(default_factory=dict)  # the user's rating, comment, correction, category
+    held: dict[str, Any] = field(default_factory=dict)  # status held: where the run goes on (mcp.app_runs)
 
 
 def record_of(result: TaskResult) -> RunRecord:
@@ -80,21 +81,21 @@ def keep(
     record: RunRecord,
     artifacts: list[Artifact] | None = None,
 ) -> int:
-    files = _kept_artifacts(artifacts or [])
-    payload = {**asdict(record), "artifact_contents": files}
-    payload.pop("text"), payload.pop("status"), payload.pop("error")
-    row = TaskRun(
-        user_id=principal.user_id,
-        app_name=app_name[:100],
-        status=record.status,
-        input_excerpt=excerpt[:500],
-        text=record.text.replace("\x00", "\ufffd"),
-        result=json.dumps(payload, ensure_ascii=False).replace("\\u0000", "\ufffd"),
-        error_message=(record.error or "")[:1000] or None,
-    )
+    row = TaskRun(user_id=principal.user_id, app_name=app_name[:100], input_excerpt=excerpt[:500])
+    fill(row, record, artifacts)
     db.add(row)
     db.flush()
     return row.id
+
+
+def fill(row: TaskRun, record: RunRecord, artifacts: list[Artifact] | None = None) -> None:
+    """Put what a run showed into its row (a new one, or a held run that went on)."""
+    payload = {**asdict(record), "artifact_contents": _kept_artifacts(artifacts or [])}
+    payload.pop("text"), payload.pop("status"), payload.pop("error")
+    row.status = record.status
+    row.text = record.text.replace("\x00", "\ufffd")
+    row.result = json.dumps(payload, ensure_ascii=False).replace("\\u0000", "\ufffd")
+    row.error_message = (record.error or "")[:1000] or None
 
 
 def _kept_artifacts(artifacts: list[Artifact]) -> list[str]:
@@ -139,6 +140,7 @@ def record_from_row(row: TaskRun) -> RunRecord:
         classification=int(data.get("classification") or 0),
         requested_model=str(data.get("requested_model") or ""),
         feedback={str(k): str(v) for k, v in (data.get("feedback") or {}).items()},
+        held=dict(data.get("held") or {}),
     )
 
 

@@ -88,6 +88,7 @@ def test_export_and_import_into_another_team(as_user, people: Directory, client)
         "description": "",
         "template": TEMPLATE,
         "classification": 1,
+        "use_tools": False,  # the opt-in to MCP tools travels with the app (unticked on the form)
     }
     client.cookies.clear()
     other = as_user("bob")

@@ -14,6 +14,8 @@ from hiraga.gateway.service import cost_of, input_estimate
 from hiraga.portal.attachments import as_context, extract_all
 from hiraga.portal.context_window import cut_to_tokens, input_budget
 from hiraga.portal.task_apps.streaming import TaskEvents, streamed_chat
+from hiraga.portal.task_apps.tool_rounds import RunHeld, RunTools, chat_with_tools
+from hiraga.providers.base import EndpointConfig
 from hiraga.spine.call import Classification, ModelCall, Usage
 
 DOCUMENT_TYPES = [".pdf", ".docx", ".xlsx", ".pptx", ".txt", ".md", ".csv", ".html"]
@@ -95,6 +97,7 @@ class PortalRunContext(RunContext):
 
     events: TaskEvents | None = None  # set: calls are streamed and their pieces handed on
     partial: list[str] = field(default_factory=list)  # every piece streamed so far (kept if stopped)
+    tools: RunTools | None = None  # set: the run's model call is offered MCP tools (tool_rounds.py)
 
     async def chat(self, messages: list[dict[str, str]], *, model: str = "default", max_tokens: int = 512) -> str:
         if self.gateway is None:
@@ -114,6 +117,19 @@ class PortalRunContext(RunContext):
             stream=self.events is not None,
         )
         self.sent = [dict(m) for m in messages]  # the last call's messages: the prompt of the answer shown
+        if self.tools is not None:
+            try:
+                text, answers = await chat_with_tools(self.gateway, call, body, self.tools, self.events, self.partial)
+            except RunHeld as held:
+                held.context = self
+                for answered in held.answers:
+                    self._count(answered.endpoint, answered.usage)
+                raise
+            for answered in answers:
+                self._count(answered.endpoint, answered.usage)
+            self.notices.extend(self.tools.reply.notices)
+            self.tools.reply.notices.clear()
+            return text
         if self.events is not None:
             text, endpoint, counted = await streamed_chat(self.gateway, call, body, self.events, self.partial)
         else:
@@ -122,6 +138,10 @@ class PortalRunContext(RunContext):
             counted = Usage(int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0))
             choices = answer.body.get("choices") or [{}]
             text, endpoint = str((choices[0].get("message") or {}).get("content") or ""), answer.endpoint
+        self._count(endpoint, counted)
+        return text
+
+    def _count(self, endpoint: EndpointConfig, counted: Usage) -> None:
         self.usage.append(
             UsageEntry(
                 model_version=endpoint.name,
@@ -130,7 +150,6 @@ class PortalRunContext(RunContext):
                 estimated_cost_info=CostInfo(estimated_cost=cost_of(endpoint, counted), currency="JPY"),
             )
         )
-        return text
 
     async def progress(self, step: str) -> None:
         if self.events is not None:

@@ -51,6 +51,8 @@ def _label(options: list[tuple[str, str]], value: Any) -> str:
 class GenerateApp:
     """文章生成"""
 
+    uses_tools = True  # one model call whose text is the answer: may look facts up with the team's tools
+
     def definition(self) -> AppDefinition:
         return AppDefinition(
             title="文章生成",

@@ -15,6 +15,7 @@ from hiraga.identity.principal import Principal
 from hiraga.portal.models import ModelChoice
 from hiraga.portal.task_apps.base import PortalRunContext, TaskResult
 from hiraga.portal.task_apps.streaming import TaskEvents
+from hiraga.portal.task_apps.tool_rounds import RunTools
 from hiraga.spine.call import Classification
 
 
@@ -79,8 +80,11 @@ def prepare_task(
     request: TaskRun,
     max_output_tokens: int,
     events: TaskEvents | None = None,
+    tools: RunTools | None = None,
 ) -> PreparedTask:
-    """Check the inputs against the app's form (bad input raises before any model call)."""
+    """Check the inputs against the app's form (bad input raises before any model call). ``tools``
+    are offered only to an app that declares ``uses_tools`` (a single-pass app: its answer is its
+    one model call's text, so a held run can go on without the app)."""
     app, info = task_app(request.name)
     checked = forms.check_inputs(info.form, request.values, request.uploads, from_text=request.from_form)
     uploads = forms.decode_files(info.form, checked.files)
@@ -94,8 +98,13 @@ def prepare_task(
         context_window=request.model.context_window,
         max_output_tokens=max_output_tokens,
         events=events,
+        tools=tools if uses_tools(app) else None,
     )
     return PreparedTask(app, checked.inputs, uploads, context)
+
+
+def uses_tools(app: App) -> bool:
+    return getattr(app, "uses_tools", False) is True
 
 
 async def execute(prepared: PreparedTask) -> TaskResult:

@@ -69,7 +69,7 @@ class McpToolTeam(Base):
 
 
 class McpToolCall(Base):
-    """One tool call a model asked for in a conversation: pending (waiting for approval until
+    """One tool call a model asked for in a conversation or an app run: pending (waiting for approval until
     ``expires_at``), then approved / rejected / expired, and done / failed / refused."""
 
     __tablename__ = "mcp_tool_calls"
@@ -77,6 +77,9 @@ class McpToolCall(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     conversation_id: Mapped[int | None] = mapped_column(
         ForeignKey("portal_conversations.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    task_run_id: Mapped[int | None] = mapped_column(  # a call held in a task or builder app run
+        ForeignKey("portal_task_runs.id", ondelete="SET NULL"), nullable=True, index=True
     )
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     tool_id: Mapped[int | None] = mapped_column(ForeignKey("mcp_tools.id", ondelete="SET NULL"), nullable=True)

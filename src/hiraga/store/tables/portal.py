@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hiraga.store.tables.base import Base, UtcDateTime, utcnow
@@ -112,6 +112,7 @@ class BuilderApp(Base):
     description: Mapped[str] = mapped_column(String(2000), default="")
     template: Mapped[str] = mapped_column(Text)
     classification: Mapped[int] = mapped_column(Integer, default=1)
+    use_tools: Mapped[bool] = mapped_column(default=False, server_default=false())  # offered the team's MCP tools
     owner_team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
     created_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
@@ -155,7 +156,7 @@ class TaskRun(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     app_name: Mapped[str] = mapped_column(String(100))
-    status: Mapped[str] = mapped_column(String(16))  # ok | stopped | failed
+    status: Mapped[str] = mapped_column(String(16))  # ok | stopped | failed | held (a tool call waits)
     input_excerpt: Mapped[str] = mapped_column(String(500), default="")
     text: Mapped[str] = mapped_column(Text, default="")
     result: Mapped[str] = mapped_column(Text, default="{}")

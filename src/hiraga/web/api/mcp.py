@@ -1,6 +1,6 @@
 """/api/v1/mcp: MCP servers as tools (system administrators register and judge them, team
-administrators enable tools for their teams) and the tool calls of chat replies (the user who asked
-approves, edits or rejects a held call; once no call of that answer waits, the model goes on).
+administrators enable tools for their teams) and the tool calls of chat replies and app runs (the user
+who asked approves, edits or rejects a held call; once no call of that answer waits, the model goes on).
 Thin: ``hiraga.mcp`` decides everything. (hiraga's own MCP server is at ``/mcp``.)"""
 
 from __future__ import annotations
@@ -13,15 +13,17 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 
 from hiraga.bounds import RowId
-from hiraga.mcp import chat_tools, registry
+from hiraga.identity.principal import Principal
+from hiraga.mcp import app_runs, chat_tools, registry
 from hiraga.mcp import protocol as wire
 from hiraga.mcp.calls import ToolBox, target_of
 from hiraga.mcp.client import ServerTarget
 from hiraga.mcp.wiring import rules_of, toolbox_of
 from hiraga.portal import chat
+from hiraga.portal.models import model_choices
 from hiraga.store.tables import McpServer, McpTool, McpToolCall
 from hiraga.web.api import schemas
-from hiraga.web.api.portal import answer, max_output
+from hiraga.web.api.portal import answer, gateway_of, max_output
 from hiraga.web.deps import CurrentPrincipal, DbSession, Scope, SystemAdminScope, app_context
 
 router = APIRouter(prefix="/api/v1/mcp", tags=["MCP ツール"], responses=schemas.ERROR_RESPONSES)
@@ -111,12 +113,16 @@ def my_calls(
 async def decide(
     call_id: RowId, body: wire.Decision, request: Request, db: DbSession, principal: CurrentPrincipal
 ) -> Any:
-    """The decided call, and — once no call of that answer waits — the model's continued reply."""
+    """The decided call, and — once no call of that answer waits — the model's continued reply
+    (``reply``, a conversation's) or the app run gone on to its answer (``run``, a task or builder app's)."""
     toolbox = toolbox_of(app_context(request))
     await anyio.to_thread.run_sync(db.commit)  # end the read transaction before the tool runs
     row = await toolbox.decide(principal, call_id, body.decision, body.arguments)
     settled = await anyio.to_thread.run_sync(lambda: chat_tools.settled_turn(db, principal, row.turn_id))
     view = chat_tools.call_view(row)
+    if settled is not None and row.task_run_id is not None:
+        run = await go_on_with_run(request, principal, row.task_run_id, settled)
+        return Response(orjson.dumps({"call": view, "reply": None, "run": run}), media_type="application/json")
     if settled is None or row.conversation_id is None:
         return Response(orjson.dumps({"call": view, "reply": None}), media_type="application/json")
     conversation_id, limit = row.conversation_id, max_output(request)
@@ -126,3 +132,16 @@ async def decide(
 
     reply = await answer(request, db, principal, False, prepare)
     return Response(orjson.dumps({"call": view, "reply": orjson.loads(reply.body)}), media_type="application/json")
+
+
+async def go_on_with_run(request: Request, principal: Principal, run_id: int, settled: list[McpToolCall]) -> Any:
+    ctx = app_context(request)
+    choices = await model_choices(gateway_of(ctx), principal)
+    limits = (max_output(request), ctx.settings.mcp_max_tool_rounds)
+    record = await app_runs.resume(gateway_of(ctx), toolbox_of(ctx), principal, run_id, settled, choices, limits)
+
+    def view() -> Any:
+        with ctx.database.session() as db:
+            return app_runs.run_view(record, run_id, app_runs.run_calls(db, principal, run_id))
+
+    return await anyio.to_thread.run_sync(view)

@@ -5,16 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from sqlalchemy.orm import Session
 
 from hiraga.apps import forms
 from hiraga.apps.protocol import FileGroup
 from hiraga.bounds import RowId
 from hiraga.errors import InvalidInput
-from hiraga.portal import bots, builder, catalogue
+from hiraga.identity.principal import Principal
+from hiraga.mcp import app_runs
+from hiraga.portal import bots, builder, catalogue, task_history
 from hiraga.portal import protocol as wire
 from hiraga.portal.models import default_model, model_choices, pick
 from hiraga.portal.task_apps import runner
 from hiraga.portal.task_apps.base import TaskResult
+from hiraga.portal.task_apps.tool_rounds import RunHeld
 from hiraga.web.api import schemas
 from hiraga.web.api.portal import classification_or_default, gateway_of, in_thread
 from hiraga.web.deps import CurrentPrincipal, DbSession, Scope, TeamAdminScope, app_context
@@ -66,9 +70,28 @@ async def run_task_app(
         model=pick(choices, body.model) if body.model else pick(choices, default_model(choices)),
         classification=classification_or_default(body.classification, ctx.settings),
     )
-    result = await runner.run_task(gateway_of(ctx), principal, run, ctx.settings.portal_max_output_tokens)
+    tools = await in_thread(db, lambda: app_runs.tools_of(ctx, db, principal, run.model, run.classification))
+    prepared = runner.prepare_task(gateway_of(ctx), principal, run, ctx.settings.portal_max_output_tokens, tools=tools)
     await in_thread(db, lambda: catalogue.record_use(db, principal.user_id, f"/tasks/{name}"))
-    return run_result(result)
+    try:
+        return run_result(await runner.execute(prepared))
+    except RunHeld as held:
+        return await held_result(request, db, principal, name, body.inputs, held)
+
+
+async def held_result(
+    request: Request, db: Session, principal: Principal, app_name: str, inputs: dict[str, Any], held: RunHeld
+) -> wire.AppRunResult:
+    """A run stopped by a call that waits: kept (status held) with its calls, for the decision to go on."""
+    database, excerpt = app_context(request).database, task_history.excerpt_of(inputs, [])
+    run_id = await in_thread(db, lambda: app_runs.keep_held(database, principal, app_name, excerpt, held))
+    view = await in_thread(
+        db,
+        lambda: app_runs.run_view(
+            app_runs.held_record(held, held.context), run_id, app_runs.run_calls(db, principal, run_id)
+        ),
+    )
+    return wire.AppRunResult.model_validate(view)
 
 
 # -- bots -----------------------------------------------------------------------------------------
@@ -97,6 +120,7 @@ def builder_view(row: Any) -> wire.BuilderApp:
         description=row.description,
         template=row.template,
         classification=row.classification,
+        use_tools=row.use_tools,
         owner_team_id=row.owner_team_id,
         team_ids=row.team_ids,
         form=form,
@@ -112,7 +136,7 @@ def list_builder_apps(db: DbSession, principal: CurrentPrincipal) -> list[wire.B
 @router.post("/builder-apps", status_code=201, summary="ビルダーアプリの作成・読み込み（チーム管理者）")
 def create_builder_app(body: wire.BuilderAppCreate, db: DbSession, scope: TeamAdminScope) -> wire.BuilderApp:
     if body.format is not None:
-        exported = body.model_dump(include={"format", "name", "template", "description", "classification"})
+        exported = body.model_dump(include={"format", "name", "template", "description", "classification", "use_tools"})
         spec = builder.spec_from_export(exported, body.owner_team_id, body.team_ids)
     else:
         spec = builder.BuilderSpec(
@@ -120,6 +144,7 @@ def create_builder_app(body: wire.BuilderAppCreate, db: DbSession, scope: TeamAd
             template=body.template,
             description=body.description,
             classification=body.classification,
+            use_tools=body.use_tools,
             owner_team_id=body.owner_team_id,
             team_ids=body.team_ids,
         )
@@ -145,20 +170,25 @@ async def run_builder_app(
 ) -> wire.AppRunResult:
     ctx = app_context(request)
     row = await in_thread(db, lambda: builder.get(db, principal, builder_app_id))
-    app = builder.BuilderRun(app_id=row.id, name=row.name, template=row.template, classification=row.classification)
+    app = builder.BuilderRun.of(row)
     choices = await model_choices(gateway_of(ctx), principal)
     model = pick(choices, body.model) if body.model else pick(choices, default_model(choices))
     level = classification_or_default(body.classification, ctx.settings)
     values = {k: str(v) for k, v in body.inputs.items()}
-    result = await builder.run(
-        gateway_of(ctx),
-        principal,
-        app,
-        values,
-        forms.decode_files(builder.form(row), file_groups(body.files)),
-        model,
-        level,
-        ctx.settings.portal_max_output_tokens,
-    )
+    tools = await in_thread(db, lambda: app_runs.tools_of(ctx, db, principal, model, builder.run_level(app, level)))
     await in_thread(db, lambda: catalogue.record_use(db, principal.user_id, f"/builder/{builder_app_id}"))
+    try:
+        result = await builder.run(
+            gateway_of(ctx),
+            principal,
+            app,
+            values,
+            forms.decode_files(builder.form(row), file_groups(body.files)),
+            model,
+            level,
+            ctx.settings.portal_max_output_tokens,
+            tools,
+        )
+    except RunHeld as held:
+        return await held_result(request, db, principal, f"builder:{app.app_id}", values, held)
     return run_result(result)

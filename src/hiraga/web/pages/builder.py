@@ -4,6 +4,7 @@ teams; members of those teams run it through the generated form. Export and impo
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -14,15 +15,18 @@ from hiraga.bounds import RowId
 from hiraga.errors import HiragaError, InvalidInput
 from hiraga.identity import directory
 from hiraga.identity.principal import Principal
-from hiraga.portal import builder, catalogue
+from hiraga.mcp import app_runs
+from hiraga.portal import builder, catalogue, task_history
 from hiraga.portal.builder_template import KINDS
 from hiraga.portal.markdown import render_markdown
-from hiraga.portal.models import BUILTIN_NOTE, model_choices, pick
+from hiraga.portal.models import BUILTIN_NOTE, ModelChoice, model_choices, pick
+from hiraga.portal.task_apps.tool_rounds import RunHeld
 from hiraga.portal.task_history import record_of
 from hiraga.spine.authorize import AccessScope
 from hiraga.web.api.portal import gateway_of, in_thread
 from hiraga.web.deps import DbSession, app_context
 from hiraga.web.pages.chat import LEVELS
+from hiraga.web.pages.mcp import DecisionForm, decide_for_run
 from hiraga.web.pages.rendering import PagePrincipal, PageRoute, PageScope, redirect, render, render_failure
 from hiraga.web.pages.task_apps import FORM_ERRORS, form_values
 from hiraga.web.pages.task_runs import result_view
@@ -77,16 +81,19 @@ def create_app(
     classification: Annotated[int, Form()] = 1,
     owner_team_id: Annotated[RowId, Form()] = 0,
     team_ids: Annotated[list[RowId] | None, Form()] = None,
+    use_tools: Annotated[str, Form()] = "",
 ) -> Response:
     spec = builder.BuilderSpec(
         name=name,
         template=template,
         description=description,
         classification=classification,
+        use_tools=use_tools == "1",
         owner_team_id=owner_team_id,
         team_ids=team_ids or [],
     )
-    echo = {"name": name, "description": description, "template": template, "team_ids": team_ids or []}
+    echo: dict[str, Any] = {"name": name, "description": description, "template": template}
+    echo |= {"team_ids": team_ids or [], "use_tools": use_tools == "1"}
     return _create(request, db, scope, spec, echo)
 
 
@@ -161,12 +168,21 @@ async def run_app(
     row = base["app"]
     values, uploads = await form_values(request)
     level = classification or base["default_level"]
-    spec = builder.BuilderRun(app_id=row.id, name=row.name, template=row.template, classification=row.classification)
+    spec = builder.BuilderRun.of(row)
     try:
+        choice = pick(choices, model)
+        tools = await in_thread(
+            db, partial(app_runs.tools_of, ctx, db, principal, choice, builder.run_level(spec, level))
+        )
         result = await builder.run(
-            gateway_of(ctx), principal, spec, values, uploads, pick(choices, model), level,
-            ctx.settings.portal_max_output_tokens,
+            gateway_of(ctx), principal, spec, values, uploads, choice, level,
+            ctx.settings.portal_max_output_tokens, tools,
         )  # fmt: skip
+    except RunHeld as held:
+        excerpt = task_history.excerpt_of(values, [u.filename for group in uploads.values() for u in group])
+        keep = partial(app_runs.keep_held, ctx.database, principal, run_name(app_id), excerpt, held)
+        run_id = await in_thread(db, keep)
+        return redirect(request, f"/builder/{app_id}/runs/{run_id}#tool-calls")
     except HiragaError as error:
         if error.status not in FORM_ERRORS:
             raise
@@ -176,6 +192,54 @@ async def run_app(
     result_data = result_view(record_of(result), choices)
     context = {**base, "values": values, "chosen": model, "level": level, "result": result_data}
     return render(request, "portal/builder_app.html", {**context, "result_html": render_markdown(result.shown)})
+
+
+def run_name(app_id: int) -> str:
+    """The name a builder app's runs are kept under in the task-run history."""
+    return f"builder:{app_id}"
+
+
+def run_page_context(
+    request: Request, db: Session, principal: Principal, app_id: int, run_id: int, choices: list[ModelChoice]
+) -> dict[str, Any]:
+    """A kept run of a builder app (one held by a tool call, or gone on after the decision)."""
+    base = app_context_of(request, db, principal, app_id, choices=choices)
+    record = task_history.record_from_row(task_history.get(db, principal, run_name(app_id), run_id))
+    return {
+        **base,
+        "result": result_view(record, choices),
+        "result_html": render_markdown(record.text),
+        "tool_calls": app_runs.run_calls(db, principal, run_id),
+        "run_url": f"/builder/{app_id}/runs/{run_id}",
+    }
+
+
+@router.get("/builder/{app_id}/runs/{run_id}")
+async def run_page(request: Request, app_id: RowId, run_id: RowId, db: DbSession, principal: PagePrincipal) -> Response:
+    choices = await model_choices(gateway_of(app_context(request)), principal)
+    context = await in_thread(db, lambda: run_page_context(request, db, principal, app_id, run_id, choices))
+    return render(request, "portal/builder_app.html", context)
+
+
+@router.post("/builder/{app_id}/runs/{run_id}/tool-calls/{call_id}")
+async def decide_tool_call(
+    request: Request,
+    app_id: RowId,
+    run_id: RowId,
+    call_id: RowId,
+    db: DbSession,
+    principal: PagePrincipal,
+    form: DecisionForm,
+) -> Response:
+    """A held call of the run decided by the user who ran it; the run goes on to its answer."""
+    await in_thread(db, lambda: task_history.get(db, principal, run_name(app_id), run_id))  # another's run: 404
+    try:
+        await decide_for_run(request, db, principal, run_id, call_id, form)
+    except HiragaError as error:
+        choices = await model_choices(gateway_of(app_context(request)), principal)
+        context = lambda: run_page_context(request, db, principal, app_id, run_id, choices)  # noqa: E731
+        return render_failure(request, db, "portal/builder_app.html", error, context)
+    return redirect(request, f"/builder/{app_id}/runs/{run_id}#result")
 
 
 @router.get("/builder/{app_id}/export")

@@ -1,6 +1,7 @@
 """The chat page's tool-call decisions: the user who asked approves (possibly with edited
 arguments) or rejects a held call; once no call of that answer waits, the model goes on and the
-page comes back. Thin: ``hiraga.mcp`` decides."""
+page comes back. The same for a held call of an app run (``decide_for_run``, used by the task and
+builder pages). Thin: ``hiraga.mcp`` decides."""
 
 from __future__ import annotations
 
@@ -8,14 +9,17 @@ import json
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
+from sqlalchemy.orm import Session
 
 from hiraga.bounds import RowId
 from hiraga.errors import HiragaError, InvalidInput
+from hiraga.identity.principal import Principal
 from hiraga.mcp import chat_tools
 from hiraga.mcp.wiring import toolbox_of
 from hiraga.portal import chat
 from hiraga.portal.models import ModelChoice, model_choices
+from hiraga.web.api.mcp import go_on_with_run
 from hiraga.web.api.portal import gateway_of
 from hiraga.web.deps import DbSession, app_context
 from hiraga.web.pages.chat import conversation_context, reply_answer
@@ -68,3 +72,25 @@ async def decide(
         return chat_tools.continued(chat.prepare_continue(db, principal, conversation_id, choices, limit), settled)
 
     return await reply_answer(request, db, principal, conversation_id, prepare)
+
+
+def decision_form(decision: Annotated[str, Form()] = "", arguments: Annotated[str, Form()] = "") -> tuple[str, str]:
+    """The decision form of a held call: (approve | edit | reject, the arguments as JSON text)."""
+    return decision, arguments
+
+
+DecisionForm = Annotated[tuple[str, str], Depends(decision_form)]
+
+
+async def decide_for_run(
+    request: Request, db: Session, principal: Principal, run_id: int, call_id: int, form: tuple[str, str]
+) -> None:
+    """Decide a held call of an app run (task or builder app); once no call of that model answer
+    waits, the run goes on to its answer (kept in the run's row)."""
+    decision, arguments = form
+    ctx = app_context(request)
+    await anyio.to_thread.run_sync(db.commit)
+    row = await toolbox_of(ctx).decide(principal, call_id, decision, edited_arguments(decision, arguments))
+    settled = await anyio.to_thread.run_sync(lambda: chat_tools.settled_turn(db, principal, row.turn_id))
+    if settled is not None and row.task_run_id == run_id:
+        await go_on_with_run(request, principal, run_id, settled)

@@ -4,6 +4,7 @@ history of runs) and the catalogue (/catalogue: search, favourites)."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -16,16 +17,27 @@ from hiraga.bounds import RowId
 from hiraga.errors import HiragaError
 from hiraga.identity.principal import Principal
 from hiraga.knowledge import service as kb_service
+from hiraga.mcp import app_runs
 from hiraga.portal import catalogue, task_history
 from hiraga.portal.models import BUILTIN_NOTE, ModelChoice, model_choices, pick
 from hiraga.portal.task_apps import runner
+from hiraga.portal.task_apps.tool_rounds import RunHeld
 from hiraga.spine.authorize import AccessScope
 from hiraga.web.api.portal import gateway_of, in_thread
 from hiraga.web.deps import DbSession, app_context
 from hiraga.web.pages import task_runs
 from hiraga.web.pages.chat import LEVELS, wants_stream
 from hiraga.web.pages.home import CATALOGUE_KEY
-from hiraga.web.pages.rendering import PagePrincipal, PageRoute, PageScope, local_path, redirect, render
+from hiraga.web.pages.mcp import DecisionForm, decide_for_run
+from hiraga.web.pages.rendering import (
+    PagePrincipal,
+    PageRoute,
+    PageScope,
+    local_path,
+    redirect,
+    render,
+    render_failure,
+)
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 FORM_ERRORS = frozenset({400, 404, 413, 422})
@@ -97,11 +109,16 @@ async def run_task_page(
     events = task_runs.PageEvents() if wants_stream(request) else None
     try:
         run = runner.TaskRun(name, values, uploads, pick(choices, model), level, from_form=True)
-        prepared = runner.prepare_task(gateway, principal, run, ctx.settings.portal_max_output_tokens, events)
+        tools = await in_thread(db, lambda: app_runs.tools_of(ctx, db, principal, run.model, level))
+        limit = ctx.settings.portal_max_output_tokens
+        prepared = runner.prepare_task(gateway, principal, run, limit, events, tools)
         await in_thread(db, lambda: catalogue.record_use(db, principal.user_id, f"/tasks/{name}"))
         if events is not None:
             return task_runs.TaskStream(request, prepared, events, name=name, choices=choices, excerpt=excerpt)
         result = await runner.execute(prepared)
+    except RunHeld as held:
+        run_id = await in_thread(db, partial(app_runs.keep_held, ctx.database, principal, name, excerpt, held))
+        return redirect(request, f"/tasks/{name}/runs/{run_id}#tool-calls")
     except HiragaError as error:
         if error.status not in FORM_ERRORS:
             raise
@@ -109,9 +126,10 @@ async def run_task_page(
         failed = page_context(request, db, principal, choices, name, values=values, error=error, level=level)
         return render(request, "portal/task_app.html", {**failed, "chosen": model}, status=error.status)
     record = task_history.record_of(result)
-    run_id = await in_thread(db, lambda: task_history.keep(db, principal, name, excerpt, record, result.artifacts))
-    notice = await in_thread(db, lambda: task_runs.notice_of(db, principal, record))
-    shown = task_runs.result_context(name, record, choices, run_id, notice)
+    calls = app_runs.held_calls(prepared.context)  # read-only calls that ran: shown with the run
+    keep = partial(task_runs.keep_run, ctx.database, principal, name, excerpt, record, result.artifacts, calls)
+    kept = await in_thread(db, keep)
+    shown = task_runs.result_context(name, record, choices, kept.run_id, kept.training_notice, kept.tool_calls)
     context = page_context(request, db, principal, choices, name, values=values, chosen=model, level=level, **shown)
     return render(request, "portal/task_app.html", context)
 
@@ -120,12 +138,41 @@ async def run_task_page(
 async def show_run(
     request: Request, name: str, run_id: RowId, db: DbSession, principal: PagePrincipal, notice: str = ""
 ) -> Response:
+    choices = await model_choices(gateway_of(app_context(request)), principal)
+    return render(request, "portal/task_app.html", run_context(request, db, principal, choices, name, run_id, notice))
+
+
+def run_context(
+    request: Request, db: Session, principal: Principal, choices: list[ModelChoice], name: str, run_id: int, notice: str
+) -> dict[str, Any]:
+    """A kept run's page: its result, and its tool calls (a held one with the decision form)."""
     row = task_history.get(db, principal, name, run_id)
     record = task_history.record_from_row(row)
-    choices = await model_choices(gateway_of(app_context(request)), principal)
-    shown = task_runs.result_context(name, record, choices, row.id, task_runs.notice_of(db, principal, record))
-    context = page_context(request, db, principal, choices, name, shown_run=row, notice=notice, **shown)
-    return render(request, "portal/task_app.html", context)
+    calls = app_runs.run_calls(db, principal, row.id)
+    shown = task_runs.result_context(name, record, choices, row.id, task_runs.notice_of(db, principal, record), calls)
+    return page_context(request, db, principal, choices, name, shown_run=row, notice=notice, **shown)
+
+
+@router.post("/tasks/{name}/runs/{run_id}/tool-calls/{call_id}")
+async def decide_tool_call(
+    request: Request,
+    name: str,
+    run_id: RowId,
+    call_id: RowId,
+    db: DbSession,
+    principal: PagePrincipal,
+    form: DecisionForm,
+) -> Response:
+    """A held call of the run decided by the user who ran it; once none of that answer waits, the
+    run goes on to its answer. A refused decision shows the run again with the error."""
+    await in_thread(db, lambda: task_history.get(db, principal, name, run_id))  # another's or another app's: 404
+    try:
+        await decide_for_run(request, db, principal, run_id, call_id, form)
+    except HiragaError as error:
+        choices = await model_choices(gateway_of(app_context(request)), principal)
+        context = lambda: run_context(request, db, principal, choices, name, run_id, "")  # noqa: E731
+        return render_failure(request, db, "portal/task_app.html", error, context)
+    return redirect(request, f"/tasks/{name}/runs/{run_id}#result")
 
 
 # -- catalogue ------------------------------------------------------------------------------------

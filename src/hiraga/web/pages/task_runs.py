@@ -5,8 +5,8 @@ with its files downloadable."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -21,13 +21,16 @@ from hiraga.errors import HiragaError
 from hiraga.feedback_data import policy as feedback_policy
 from hiraga.feedback_data import task_feedback
 from hiraga.identity.principal import Principal
+from hiraga.mcp import app_runs
 from hiraga.portal import task_history
 from hiraga.portal.markdown import render_markdown
 from hiraga.portal.models import BUILTIN_NOTE, ModelChoice
 from hiraga.portal.task_apps import runner
 from hiraga.portal.task_apps.proofread import diff_runs
+from hiraga.portal.task_apps.tool_rounds import RunHeld
 from hiraga.portal.task_history import RunRecord
 from hiraga.store.database import Database
+from hiraga.store.tables import McpToolCall
 from hiraga.web.api.portal import sse
 from hiraga.web.deps import DbSession, app_context
 from hiraga.web.pages.rendering import PagePrincipal, PageRoute, redirect, render
@@ -55,12 +58,19 @@ def result_view(record: RunRecord, choices: list[ModelChoice]) -> dict[str, Any]
 
 
 def result_context(
-    name: str, record: RunRecord, choices: list[ModelChoice], run_id: int, training_notice: str | None = None
+    name: str,
+    record: RunRecord,
+    choices: list[ModelChoice],
+    run_id: int,
+    training_notice: str | None = None,
+    tool_calls: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
     """What the result section of a run needs (the page after a run, a kept run, the SSE ``done``);
-    with ``training_notice`` (``notice_of``) and a run a model answered, the 👍/👎 form under it."""
+    with ``training_notice`` (``notice_of``) and a run a model answered, the 👍/👎 form under it;
+    with ``tool_calls``, the run's calls (a held one with its approve / edit / reject form)."""
     rate = training_notice is not None and task_feedback.can_rate(name, record)
     return {
+        "tool_calls": list(tool_calls),
         "result": result_view(record, choices),
         "result_html": render_markdown(record.text),
         "builtin_note": BUILTIN_NOTE,
@@ -75,7 +85,7 @@ def notice_of(db: Session, principal: Principal, record: RunRecord) -> str:
 
 
 def result_fragment(request: Request, name: str, record: RunRecord, choices: list[ModelChoice], kept: KeptRun) -> str:
-    context = result_context(name, record, choices, kept.run_id, kept.training_notice)
+    context = result_context(name, record, choices, kept.run_id, kept.training_notice, kept.tool_calls)
     return bytes(render(request, "portal/_task_result.html", context).body).decode()
 
 
@@ -83,14 +93,25 @@ def result_fragment(request: Request, name: str, record: RunRecord, choices: lis
 class KeptRun:
     run_id: int
     training_notice: str
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
 
 
 def keep_run(
-    database: Database, principal: Principal, name: str, excerpt: str, record: RunRecord, artifacts: list[Any]
+    database: Database,
+    principal: Principal,
+    name: str,
+    excerpt: str,
+    record: RunRecord,
+    artifacts: list[Any],
+    calls: Sequence[McpToolCall] = (),
 ) -> KeptRun:
+    """Keep the run in the user's history (with the tool calls it made, when it made some)."""
     with database.session() as db:
         run_id = task_history.keep(db, principal, name, excerpt, record, artifacts)
-        return KeptRun(run_id, notice_of(db, principal, record))
+        if not calls:
+            return KeptRun(run_id, notice_of(db, principal, record))
+        app_runs.link(db, principal, run_id, calls)
+        return KeptRun(run_id, notice_of(db, principal, record), app_runs.run_calls(db, principal, run_id))
 
 
 class PageEvents:
@@ -141,10 +162,12 @@ class TaskStream(Response):
             try:
                 result = await runner.execute(prepared)
                 record, artifacts = task_history.record_of(result), list(result.artifacts)
+            except RunHeld as held:
+                record = app_runs.held_record(held, prepared.context)
             except HiragaError as error:
                 record = RunRecord(task_history.FAILED, "", error=error.message)
             finally:
-                if record.status != task_history.OK:
+                if record.status not in (task_history.OK, task_history.HELD):
                     record.text, record.models = "".join(prepared.context.partial), events.models
                 with anyio.CancelScope(shield=True):
                     kept = await anyio.to_thread.run_sync(self._keeper(ctx.database, record, artifacts))
@@ -158,7 +181,8 @@ class TaskStream(Response):
             return
 
     def _keeper(self, database: Database, record: RunRecord, artifacts: list[Any]) -> Callable[[], KeptRun]:
-        return lambda: keep_run(database, self.principal, self.name, self.excerpt, record, artifacts)
+        calls = app_runs.held_calls(self.prepared.context)  # also those of a stopped or failed run
+        return lambda: keep_run(database, self.principal, self.name, self.excerpt, record, artifacts, calls)
 
 
 @router.post("/tasks/{name}/runs/{run_id}/feedback")
