@@ -22,7 +22,6 @@ BEFORE_SRC="$(cd "${BEFORE_SRC:?the src/ folder of the revision to compare again
 STUB_PORT="${STUB_PORT:-18300}" A_PORT="${A_PORT:-18381}" B_PORT="${B_PORT:-18382}"
 PG_ADMIN_URL="${PG_ADMIN_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
 REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/9}"
-HPY="$WORK/venv-harness/bin/python"
 PY="$REPO/.venv/bin/python"
 HIRAGA="$REPO/.venv/bin/hiraga"
 DB="hiraga_c1_$(date +%s)_$$"
@@ -36,9 +35,7 @@ cleanup() {
   [ "$BACKEND" != pg ] || psql -q "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT INT TERM
-if [ ! -x "$HPY" ]; then
-  python3 -m venv "$WORK/venv-harness" && "$WORK/venv-harness/bin/pip" install -q aiohttp uvicorn uvloop httptools orjson
-fi
+harness_venv
 
 start_stub "$HPY" "$STUB_PORT"
 export HIRAGA_DATA_DIR="$OUT/hiraga-data" HIRAGA_ALLOWED_UPSTREAM_HOSTS=127.0.0.1
