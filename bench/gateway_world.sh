@@ -19,6 +19,14 @@ wait_http() {  # url seconds
   return 1
 }
 
+harness_venv() {  # the harness's venv under $WORK (first run only); sets HPY
+  HPY="$WORK/venv-harness/bin/python"
+  if [ ! -x "$HPY" ]; then
+    log "building the harness venv under $WORK (first run only)"
+    python3 -m venv "$WORK/venv-harness" && "$WORK/venv-harness/bin/pip" install -q aiohttp uvicorn uvloop httptools orjson
+  fi
+}
+
 start_stub() {  # python port: the stub upstream; sets STUB_PID
   ( cd "$HARNESS" && exec "$1" stub_upstream.py --port "$2" ) >"$OUT/stub.log" 2>&1 &
   STUB_PID=$!; PIDS+=("$STUB_PID")

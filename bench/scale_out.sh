@@ -24,7 +24,6 @@ REQ_STREAM="${REQ_STREAM:-100,300,800}"
 STUB_PORT="${STUB_PORT:-18200}" W1_PORT="${W1_PORT:-18281}" W2_PORT="${W2_PORT:-18282}"
 PG_ADMIN_URL="${PG_ADMIN_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
 REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/7}"
-HPY="$WORK/venv-harness/bin/python"
 PY="$REPO/.venv/bin/python"
 HIRAGA="$REPO/.venv/bin/hiraga"
 DB="hiraga_scale_$(date +%s)_$$"
@@ -39,10 +38,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-if [ ! -x "$HPY" ]; then
-  log "building the harness venv under $WORK (first run only)"
-  python3 -m venv "$WORK/venv-harness" && "$WORK/venv-harness/bin/pip" install -q aiohttp uvicorn uvloop httptools orjson
-fi
+harness_venv
 
 start_stub "$HPY" "$STUB_PORT"
 

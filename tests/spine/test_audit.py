@@ -10,6 +10,7 @@ import sys
 import textwrap
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import event, select
 
 from hiraga.audit import keys as audit_keys
@@ -22,6 +23,7 @@ from hiraga.spine.call import CallOutcome, Classification, ModelCall, Outcome, U
 from hiraga.store.database import Database
 from hiraga.store.tables import AuditRecord, UsageRecord
 from hiraga.store.tables.usage import LimitDefinition, LimitMetric, LimitScope, LimitWindow
+from hiraga.usage import ledger
 from hiraga.usage.hooks import build_hooks
 
 PRINCIPAL = Principal(user_id=7, email="hanako@example.jp", display_name="花子", via="api_key", api_key_id=3)
@@ -165,6 +167,38 @@ def test_concurrent_calls_share_two_multi_row_inserts_and_keep_the_chain(
     with database.engine.connect() as connection:
         report = verify_chain(connection, audit_keys.keys_for(settings))
     assert report.ok and report.records == 41, report.problem
+
+
+def test_calls_one_at_a_time_keep_the_ledgers_connection(
+    settings: Settings, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At concurrency 1 every call is a batch of its own: it pays its statements and its commit, not
+    also a pool checkout with a pre-ping round trip (issue 13, item 7: c=1 latency). A connection
+    idle past ``IDLE_RECHECK_S`` is checked out afresh (and pinged) before the next batch."""
+    checkouts: list[object] = []
+
+    def checked_out(*_args: object) -> None:
+        checkouts.append(_args[0])
+
+    async def calls(n: int) -> None:
+        for _ in range(n):
+            await hooks.record(a_call(), CallOutcome(Outcome.OK, usage=Usage(3, 4)))
+
+    hooks = build_hooks(settings, database)
+    event.listen(database.engine, "checkout", checked_out)
+    try:
+        asyncio.run(calls(10))
+        kept = len(checkouts)
+        monkeypatch.setattr(ledger, "IDLE_RECHECK_S", -1.0)
+        asyncio.run(calls(3))
+    finally:
+        event.remove(database.engine, "checkout", checked_out)
+        hooks.ledger.close()
+    assert kept == 1, kept  # the thread's one connection, taken at the first batch
+    assert len(checkouts) == kept + 3
+    with database.engine.connect() as connection:
+        report = verify_chain(connection, audit_keys.keys_for(settings))
+    assert report.ok and report.records == 13, report.problem
 
 
 def test_a_record_acknowledged_before_kill_9_is_kept(settings: Settings, database: Database) -> None:

@@ -46,7 +46,8 @@ FINALISE_TIMEOUT = 30.0
 
 class GatewayHooks(Protocol):
     """Policy and audit as the gateway calls them. ``admit`` raises (429/403) to refuse; ``settle`` is
-    called once for every admitted call, ``record`` once for every call, whatever the outcome."""
+    called once for every admitted call, ``record`` once for every call, whatever the outcome (the
+    two run concurrently)."""
 
     async def admit(self, call: ModelCall) -> None: ...
 
@@ -345,11 +346,18 @@ class _Replay:
 
 
 async def _after(hooks: GatewayHooks, call: ModelCall, outcome: CallOutcome, admitted: bool) -> None:
-    try:
-        if admitted:
-            await hooks.settle(call, outcome)
-    finally:
+    """Settle (admitted calls) and record side by side: the counters' reconciliation (a Redis round
+    trip in scale-out mode) does not wait for the records' commit, nor the commit for it. Both are
+    awaited; a failure of either is raised, the record's first."""
+    if not admitted:
         await hooks.record(call, outcome)
+        return
+    settled, recorded = await asyncio.gather(
+        hooks.settle(call, outcome), hooks.record(call, outcome), return_exceptions=True
+    )
+    for result in (recorded, settled):
+        if isinstance(result, BaseException):
+            raise result
 
 
 def _choose_team(call: ModelCall, tiers: Tiers) -> Tiers:

@@ -1,7 +1,7 @@
 """The gateway's hooks into policy (quota admission) and audit, and their wiring into the app.
 
 The gateway calls, for every model call, ``admit`` before routing (it raises ``TooManyRequests``
-to refuse) and always afterwards ``settle`` then ``record``, whatever the outcome.
+to refuse) and always afterwards ``settle`` and ``record`` (side by side), whatever the outcome.
 """
 
 from __future__ import annotations
