@@ -17,7 +17,7 @@ def main(count: int, reports: list[str]) -> None:
             timings.append((seconds, f"{case.get('classname')}::{case.get('name')}"))
             tier = next((p.get("value") for p in case.iter("property") if p.get("name") == "tier"), "(none)")
             tiers[tier or "(none)"].append(seconds)
-    print("== test time per tier (summed over both workers)")
+    print("== test time per tier (summed over the workers)")
     for tier, times in sorted(tiers.items(), key=lambda kv: -sum(kv[1])):
         print(f"{tier:34s} {sum(times):6.0f} s  ({len(times)} tests)")
     timings.sort(reverse=True)
