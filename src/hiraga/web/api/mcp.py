@@ -19,7 +19,7 @@ from hiraga.mcp import protocol as wire
 from hiraga.mcp.calls import ToolBox, target_of
 from hiraga.mcp.client import ServerTarget
 from hiraga.mcp.wiring import rules_of, toolbox_of
-from hiraga.portal import chat
+from hiraga.portal import chat, task_history
 from hiraga.portal.models import model_choices
 from hiraga.store.tables import McpServer, McpTool, McpToolCall
 from hiraga.web.api import schemas
@@ -121,7 +121,14 @@ async def decide(
     settled = await anyio.to_thread.run_sync(lambda: chat_tools.settled_turn(db, principal, row.turn_id))
     view = chat_tools.call_view(row)
     if settled is not None and row.task_run_id is not None:
-        run = await go_on_with_run(request, principal, row.task_run_id, settled)
+        run_id = row.task_run_id
+        record = await go_on_with_run(request, principal, run_id, settled)
+
+        def run_view() -> Any:
+            with app_context(request).database.session() as session:
+                return app_runs.run_view(record, run_id, app_runs.run_calls(session, principal, run_id))
+
+        run = await anyio.to_thread.run_sync(run_view)
         return Response(orjson.dumps({"call": view, "reply": None, "run": run}), media_type="application/json")
     if settled is None or row.conversation_id is None:
         return Response(orjson.dumps({"call": view, "reply": None}), media_type="application/json")
@@ -134,14 +141,11 @@ async def decide(
     return Response(orjson.dumps({"call": view, "reply": orjson.loads(reply.body)}), media_type="application/json")
 
 
-async def go_on_with_run(request: Request, principal: Principal, run_id: int, settled: list[McpToolCall]) -> Any:
+async def go_on_with_run(
+    request: Request, principal: Principal, run_id: int, settled: list[McpToolCall]
+) -> task_history.RunRecord:
+    """The held app run gone on from its decided calls: its answer, or held again (kept in its row)."""
     ctx = app_context(request)
     choices = await model_choices(gateway_of(ctx), principal)
     limits = (max_output(request), ctx.settings.mcp_max_tool_rounds)
-    record = await app_runs.resume(gateway_of(ctx), toolbox_of(ctx), principal, run_id, settled, choices, limits)
-
-    def view() -> Any:
-        with ctx.database.session() as db:
-            return app_runs.run_view(record, run_id, app_runs.run_calls(db, principal, run_id))
-
-    return await anyio.to_thread.run_sync(view)
+    return await app_runs.resume(gateway_of(ctx), toolbox_of(ctx), principal, run_id, settled, choices, limits)
