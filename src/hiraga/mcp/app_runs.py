@@ -46,8 +46,13 @@ def tools_for(
     return RunTools(*offered) if offered is not None else None
 
 
-def tools_of(ctx: AppContext, db: Session, principal: Principal, choice: ModelChoice, level: int) -> RunTools | None:
-    """``tools_for`` with the running app's tool box and settings."""
+def tools_of(
+    ctx: AppContext, db: Session, principal: Principal, choice: ModelChoice, level: int, *, opted_in: bool
+) -> RunTools | None:
+    """``tools_for`` with the running app's tool box and settings; nothing is looked up for an app
+    that did not opt in (``opted_in``: the builder app's ``use_tools``, ``runner.task_uses_tools``)."""
+    if not opted_in:
+        return None
     return tools_for(ctx.extras.get(TOOLBOX_KEY), db, principal, choice, level, ctx.settings.mcp_max_tool_rounds)
 
 

@@ -107,6 +107,11 @@ def uses_tools(app: App) -> bool:
     return getattr(app, "uses_tools", False) is True
 
 
+def task_uses_tools(name: str) -> bool:
+    """Whether the task app of that name may be offered tools (unknown name: NotFound)."""
+    return uses_tools(task_app(name)[0])
+
+
 async def execute(prepared: PreparedTask) -> TaskResult:
     await prepared.context.progress("文章を読み取り、モデルに送っています")
     outcome = await prepared.app.run(prepared.inputs, prepared.uploads, prepared.context)

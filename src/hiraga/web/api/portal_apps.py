@@ -70,7 +70,10 @@ async def run_task_app(
         model=pick(choices, body.model) if body.model else pick(choices, default_model(choices)),
         classification=classification_or_default(body.classification, ctx.settings),
     )
-    tools = await in_thread(db, lambda: app_runs.tools_of(ctx, db, principal, run.model, run.classification))
+    wanted = runner.task_uses_tools(name)
+    tools = await in_thread(
+        db, lambda: app_runs.tools_of(ctx, db, principal, run.model, run.classification, opted_in=wanted)
+    )
     prepared = runner.prepare_task(gateway_of(ctx), principal, run, ctx.settings.portal_max_output_tokens, tools=tools)
     await in_thread(db, lambda: catalogue.record_use(db, principal.user_id, f"/tasks/{name}"))
     try:
@@ -175,7 +178,9 @@ async def run_builder_app(
     model = pick(choices, body.model) if body.model else pick(choices, default_model(choices))
     level = classification_or_default(body.classification, ctx.settings)
     values = {k: str(v) for k, v in body.inputs.items()}
-    tools = await in_thread(db, lambda: app_runs.tools_of(ctx, db, principal, model, builder.run_level(app, level)))
+    tools = await in_thread(
+        db, lambda: app_runs.tools_of(ctx, db, principal, model, builder.run_level(app, level), opted_in=app.use_tools)
+    )
     await in_thread(db, lambda: catalogue.record_use(db, principal.user_id, f"/builder/{builder_app_id}"))
     try:
         result = await builder.run(

@@ -172,7 +172,10 @@ async def run_app(
     try:
         choice = pick(choices, model)
         tools = await in_thread(
-            db, partial(app_runs.tools_of, ctx, db, principal, choice, builder.run_level(spec, level))
+            db,
+            partial(
+                app_runs.tools_of, ctx, db, principal, choice, builder.run_level(spec, level), opted_in=spec.use_tools
+            ),
         )
         result = await builder.run(
             gateway_of(ctx), principal, spec, values, uploads, choice, level,

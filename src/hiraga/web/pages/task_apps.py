@@ -109,7 +109,8 @@ async def run_task_page(
     events = task_runs.PageEvents() if wants_stream(request) else None
     try:
         run = runner.TaskRun(name, values, uploads, pick(choices, model), level, from_form=True)
-        tools = await in_thread(db, lambda: app_runs.tools_of(ctx, db, principal, run.model, level))
+        wanted = runner.task_uses_tools(name)
+        tools = await in_thread(db, lambda: app_runs.tools_of(ctx, db, principal, run.model, level, opted_in=wanted))
         limit = ctx.settings.portal_max_output_tokens
         prepared = runner.prepare_task(gateway, principal, run, limit, events, tools)
         await in_thread(db, lambda: catalogue.record_use(db, principal.user_id, f"/tasks/{name}"))
