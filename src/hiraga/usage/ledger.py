@@ -57,7 +57,7 @@ class Ledger:
     engine: Engine
     housekeeping: Work | None = None
     _queue: queue.SimpleQueue[list[Job] | None] = field(default_factory=queue.SimpleQueue)
-    _handover: list[Job] = field(default_factory=list)
+    _handovers: dict[asyncio.AbstractEventLoop, list[Job]] = field(default_factory=dict)  # per loop
     _thread: threading.Thread | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _last_housekeeping: float = 0.0
@@ -85,27 +85,30 @@ class Ledger:
         self._submit(Job(work, None, None))
 
     def _submit(self, job: Job) -> None:
-        """Jobs submitted in one turn of the event loop reach the thread as one hand-over (one
-        wake-up), not one each."""
+        """Jobs submitted in one turn of an event loop reach the thread as one hand-over (one
+        wake-up), not one each. Each loop hands over its own jobs: a loop that is slow to take its
+        turn (or never takes it again) never holds back another loop's jobs."""
         if self._thread is None:
             self.start()
-        if job.loop is None:
-            try:
-                job_loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-            except RuntimeError:
-                job_loop = None
-        else:
-            job_loop = job.loop
+        job_loop = job.loop
+        if job_loop is None:
+            with contextlib.suppress(RuntimeError):  # not in a loop: straight to the thread
+                job_loop = asyncio.get_running_loop()
         if job_loop is None:
             self._queue.put([job])
             return
-        self._handover.append(job)
-        if len(self._handover) == 1:
-            job_loop.call_soon(self._hand_over)
+        with self._lock:
+            waiting = self._handovers.setdefault(job_loop, [])
+            waiting.append(job)
+            first = len(waiting) == 1
+        if first:
+            job_loop.call_soon(self._hand_over, job_loop)
 
-    def _hand_over(self) -> None:
-        jobs, self._handover = self._handover, []
-        self._queue.put(jobs)
+    def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
+        with self._lock:
+            jobs = self._handovers.pop(loop, None)
+        if jobs:
+            self._queue.put(jobs)
 
     def start(self) -> None:
         with self._lock:
@@ -118,8 +121,8 @@ class Ledger:
         with self._lock:
             thread, self._thread = self._thread, None
         if thread is not None:
-            if self._handover:
-                self._hand_over()
+            for loop in list(self._handovers):
+                self._hand_over(loop)
             self._queue.put(None)
             thread.join(timeout)
             if not thread.is_alive():
