@@ -150,10 +150,13 @@ def test_backup_is_taken_while_a_writer_holds_a_transaction(source: Path, tmp_pa
     assert names == {"A市"}  # committed rows only
 
 
-def test_backup_refuses_to_overwrite_and_refuses_postgresql(archive: Path, source: Path) -> None:
+def test_backup_refuses_to_overwrite_and_refuses_postgresql(archive: Path, source: Path, tmp_path: Path) -> None:
     again = run("backup", str(archive), "--data-dir", str(source))
     assert again.exit_code == 1 and "[conflict]" in again.output
-    pg = run("backup", str(archive.with_name("pg.backup")), env={"HIRAGA_DATABASE_URL": "postgresql://db/hiraga"})
+    pg_data = ["--data-dir", str(tmp_path / "pg")]  # (without one: ./hiraga-data, in the checkout)
+    pg = run(
+        "backup", str(archive.with_name("pg.backup")), *pg_data, env={"HIRAGA_DATABASE_URL": "postgresql://db/hiraga"}
+    )
     assert pg.exit_code == 2 and "pg_dump" in pg.output
 
 

@@ -1,5 +1,6 @@
 """The hardened outbound client: every blocked address range, the allow-list, DNS pinning against
-rebinding, no redirects, the response cap and the Host header — against a real local HTTP server."""
+rebinding, no redirects, the response cap and the Host header — against a real local HTTP server; and
+the blocking transport (for authlib's OAuth client) that pins the same way."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
+import httpx2
 import pytest
 
 from hiraga.errors import HiragaError
-from hiraga.net.outbound import OutboundClient, OutboundFailed, OutboundRefused
+from hiraga.net.outbound import OutboundClient, OutboundFailed, OutboundRefused, PinnedTransport
 
 pytestmark = pytest.mark.anyio
 
@@ -174,3 +176,35 @@ async def test_unresolvable_names_fail_clearly():
 
 def test_tls_is_verified_by_default():
     assert OutboundClient().verify_tls is True
+
+
+def test_the_blocking_transport_pins_against_rebinding_too(local_server: int):
+    answers = [["1.1.1.1"], ["127.0.0.1"]]
+    calls: list[str] = []
+
+    async def rebinding(host: str, port: int) -> list[str]:
+        calls.append(host)
+        return answers[min(len(calls) - 1, 1)]
+
+    with (
+        httpx2.Client(transport=PinnedTransport(OutboundClient(resolver=rebinding)), timeout=1) as client,
+        pytest.raises(httpx2.HTTPError),
+    ):
+        client.get(f"http://rebind.example.jp:{local_server}/secret")
+    assert Recorder.seen == []  # nothing reached the loopback server
+    assert calls == ["rebind.example.jp"]  # one resolution, none at connect time
+
+
+def test_the_blocking_transport_refuses_inside_and_keeps_the_host_header_when_allow_listed(local_server: int):
+    async def resolver(host: str, port: int) -> list[str]:
+        return ["127.0.0.1"]
+
+    url = f"http://intranet.city.local:{local_server}/hello?x=1"
+    strict = PinnedTransport(OutboundClient(resolver=resolver))
+    with httpx2.Client(transport=strict) as client, pytest.raises(OutboundRefused):
+        client.get(url)
+    allowed = OutboundClient(allowed_hosts=["intranet.city.local"], resolver=resolver)
+    with httpx2.Client(transport=PinnedTransport(allowed)) as client:
+        response = client.get(url)
+    assert response.status_code == 200 and response.request.url == httpx2.URL(url)
+    assert Recorder.seen == [("/hello?x=1", f"intranet.city.local:{local_server}")]

@@ -6,6 +6,9 @@ system administrator allow-listed that host. The connection then goes to the add
 checked (the URL's host is replaced by the pinned IP; ``Host`` and TLS SNI/certificate checks keep
 the real name), so a DNS answer that changes between check and connect (rebinding) cannot steer
 the call inside. Redirects are never followed, the response body is capped, TLS is verified.
+
+``PinnedTransport`` puts the same pinning under a blocking ``httpx2`` client (authlib's OAuth client
+for single sign-on): each request it sends is resolved, checked and connected exactly like ``request``.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+import httpx2
 
 from hiraga.errors import InvalidInput, UpstreamFailed
 from hiraga.gateway.ssrf import host_of, is_public
@@ -58,6 +62,24 @@ async def system_resolver(host: str, port: int) -> list[str]:
         if address not in seen:
             seen.append(address)
     return seen
+
+
+@dataclass(frozen=True, slots=True)
+class PinnedTarget:
+    """Where a checked request goes: the URL with the pinned address for its host, the ``Host`` header
+    and (for https) the TLS server name, both the real host name."""
+
+    url: str
+    host_header: str
+    extensions: dict[str, str]
+
+    @classmethod
+    def of(cls, url: str, host: str, port: int, address: str) -> PinnedTarget:
+        parts = urlsplit(url)
+        ip_host = f"[{address}]" if ":" in address else address
+        pinned_url = urlunsplit((parts.scheme, f"{ip_host}:{port}", parts.path or "/", parts.query, ""))
+        host_header = host if DEFAULT_PORTS[parts.scheme] == port else f"{host}:{port}"
+        return cls(pinned_url, host_header, {"sni_hostname": host} if parts.scheme == "https" else {})
 
 
 def _literal_ip(host: str) -> str | None:
@@ -129,22 +151,17 @@ class OutboundClient:
         timeout: float = 30.0,
     ) -> OutboundResponse:
         host, port, address = await self.pin(url)
-        parts = urlsplit(url)
-        ip_host = f"[{address}]" if ":" in address else address
-        pinned_url = urlunsplit((parts.scheme, f"{ip_host}:{port}", parts.path or "/", parts.query, ""))
-        default_port = DEFAULT_PORTS[parts.scheme] == port
-        sent_headers = {**(headers or {}), "Host": host if default_port else f"{host}:{port}"}
-        extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
+        target = PinnedTarget.of(url, host, port, address)
         try:
             async with (
                 httpx.AsyncClient(verify=self.verify_tls, follow_redirects=False, trust_env=False) as client,
                 client.stream(
                     method,
-                    pinned_url,
-                    headers=sent_headers,
+                    target.url,
+                    headers={**(headers or {}), "Host": target.host_header},
                     json=json_body,
                     timeout=timeout,
-                    extensions=extensions,
+                    extensions=target.extensions,
                 ) as response,
             ):
                 body = await self._read_capped(response, host)
@@ -179,3 +196,32 @@ class OutboundClient:
             f"接続先 {host} の応答が大きすぎます（上限 {limit_mb:g} MB）。",
             code="outbound_response_too_large",
         )
+
+
+class PinnedTransport(httpx2.BaseTransport):
+    """A blocking ``httpx2`` transport that sends every request through ``outbound``'s pinning: the
+    host is resolved once and checked, and the connection goes to that very address (``Host`` and
+    TLS keep the real name). OutboundRefused / OutboundFailed come out of the client's call as they
+    are. Use it from a thread without a running event loop (a worker thread, the command line)."""
+
+    def __init__(self, outbound: OutboundClient) -> None:
+        self._outbound = outbound
+        self._inner = httpx2.HTTPTransport(verify=outbound.verify_tls, trust_env=False)
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        url = str(request.url)
+        host, port, address = asyncio.run(self._outbound.pin(url))  # the resolver is a coroutine
+        target = PinnedTarget.of(url, host, port, address)
+        headers = request.headers.copy()
+        headers["Host"] = target.host_header
+        pinned = httpx2.Request(
+            request.method,
+            target.url,
+            headers=headers,
+            stream=request.stream,
+            extensions={**request.extensions, **target.extensions},
+        )
+        return self._inner.handle_request(pinned)
+
+    def close(self) -> None:
+        self._inner.close()

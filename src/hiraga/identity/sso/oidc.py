@@ -4,9 +4,10 @@ provider's JWKS, refetched once when a token names a key it does not hold: key r
 the RP-initiated logout URL.
 
 Only asymmetric signatures are accepted (never ``none``, never an HMAC keyed by the client secret). Every
-HTTP call goes through the SSRF guard (``gateway.ssrf``): a provider on an internal address must be listed
-in ``HIRAGA_ALLOWED_UPSTREAM_HOSTS``. Redirects are not followed; each call has a timeout. Discovery
-documents and key sets are cached per process for an hour."""
+HTTP call goes through the outbound guard (``net.outbound``): the provider's name is resolved once, the
+address is checked and the connection goes to that address (no DNS rebinding between check and connect);
+a provider on an internal address must be listed in ``HIRAGA_ALLOWED_UPSTREAM_HOSTS``. Redirects are not
+followed; each call has a timeout. Discovery documents and key sets are cached per process for an hour."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import httpx2
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.httpx_client import OAuth2Client
 from authlib.oidc.core import CodeIDToken
@@ -26,14 +28,8 @@ from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
 from joserfc.jws import JWSRegistry
 
-from hiraga.errors import InvalidInput
-
-try:  # the HTTP library authlib's client is built on: httpx2 when it is installed, else httpx
-    import httpx2 as http_lib
-except ImportError:  # pragma: no cover - depends on the environment
-    import httpx as http_lib  # type: ignore[no-redef]
-from hiraga.gateway.ssrf import check_upstream_url
 from hiraga.identity.sso.errors import SsoFailed
+from hiraga.net.outbound import OutboundClient, OutboundFailed, OutboundRefused, PinnedTransport
 
 ASYMMETRIC_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
 CACHE_SECONDS = 3600.0
@@ -72,18 +68,6 @@ def forget_cached(issuer: str | None = None) -> None:
             _cache.pop(issuer, None)
 
 
-def _guard_request(allowed_hosts: tuple[str, ...]) -> Any:
-    """A request hook: refuses internal addresses unless allow-listed (every call, redirects included)."""
-
-    def check(request: Any) -> None:
-        try:
-            check_upstream_url(str(request.url), allowed_hosts)
-        except InvalidInput as error:
-            raise SsoFailed("provider_refused", detail={"host": str(request.url.host)}) from error
-
-    return check
-
-
 def _refuse_large(response: Any) -> None:
     """A response hook: a provider's answers are small; a huge one is refused before it is read."""
     declared = response.headers.get("content-length", "")
@@ -98,11 +82,15 @@ def _provider_call(step: str) -> Iterator[None]:
         yield
     except SsoFailed:
         raise
-    except http_lib.TimeoutException as error:
+    except OutboundRefused as error:
+        raise SsoFailed("provider_refused", detail={"step": step, **error.detail}) from error
+    except OutboundFailed as error:
+        raise SsoFailed("provider_unavailable", detail={"step": step, "error": error.code}) from error
+    except httpx2.TimeoutException as error:
         raise SsoFailed("provider_timeout", detail={"step": step}) from error
     except OAuthError as error:
         raise SsoFailed("provider_error", detail={"step": step, "error": str(error.error)[:100]}) from error
-    except (http_lib.HTTPError, ValueError, KeyError, TypeError) as error:
+    except (httpx2.HTTPError, ValueError, KeyError, TypeError) as error:
         raise SsoFailed("provider_unavailable", detail={"step": step, "error": type(error).__name__}) from error
 
 
@@ -118,7 +106,8 @@ class RelyingParty:
             scope=self.config.scopes,
             redirect_uri=self.config.redirect_uri,
             code_challenge_method="S256",
-            event_hooks={"request": [_guard_request(self.config.allowed_hosts)], "response": [_refuse_large]},
+            transport=PinnedTransport(OutboundClient(allowed_hosts=self.config.allowed_hosts)),
+            event_hooks={"response": [_refuse_large]},
             timeout=self.config.timeout,
             follow_redirects=False,
             trust_env=False,

@@ -21,8 +21,7 @@ from hiraga.web.pages.rendering import (
     PageScope,
     SystemAdminPageScope,
     TeamAdminPageScope,
-    form_answer,
-    redirect,
+    form_redirect,
     render,
 )
 
@@ -61,11 +60,11 @@ def _attempt(
     form: dict[str, str] | None = None,
 ) -> Response:
     """One directory write: bad input shows the admin page with the error, success redirects (PRG)."""
-    return form_answer(
+    return form_redirect(
         request,
         db,
         action,
-        success=lambda: redirect(request, f"/admin?notice={notice}"),
+        then=f"/admin?notice={notice}",
         template="admin.html",
         context=lambda: admin_context(db, scope, form=form or {}),
     )

@@ -31,8 +31,8 @@ from hiraga.web.pages.rendering import (
     PageScope,
     SystemAdminPageScope,
     TeamAdminPageScope,
-    form_answer,
-    redirect,
+    commit_and_redirect,
+    form_redirect,
     render,
     render_failure,
 )
@@ -146,27 +146,14 @@ def server_context(request: Request, db: Session, scope: AccessScope, server_id:
     }
 
 
-def _attempt(
-    request: Request,
-    db: Session,
-    action: Callable[[], object],
-    then: str,
-    template: str,
-    context: Callable[[], dict[str, Any]],
-) -> Response:
-    def saved() -> Response:
-        db.commit()
-        return redirect(request, then)
-
-    return form_answer(request, db, action, success=saved, template=template, context=context)
-
-
 def _on_server_page(
     request: Request, db: Session, scope: AccessScope, server_id: int, action: Callable[[], object], notice: str
 ) -> Response:
     scope.require_system_admin()
     context = lambda: server_context(request, db, scope, server_id)  # noqa: E731
-    return _attempt(request, db, action, f"/admin/mcp/{server_id}?notice={notice}", SERVER_TEMPLATE, context)
+    return form_redirect(
+        request, db, action, then=f"/admin/mcp/{server_id}?notice={notice}", template=SERVER_TEMPLATE, context=context
+    )
 
 
 # -- the list: servers (system admins) and tools per team (team admins) ---------------------------------
@@ -184,7 +171,9 @@ async def create_server(request: Request, db: DbSession, scope: SystemAdminPageS
     def create() -> Response:
         action = lambda: registry.create_server(db, scope, create_spec(form), rules)  # noqa: E731
         context = lambda: list_context(request, db, scope, form=echo(form))  # noqa: E731
-        return _attempt(request, db, action, "/admin/mcp?notice=mcp_server_created", LIST_TEMPLATE, context)
+        return form_redirect(
+            request, db, action, then="/admin/mcp?notice=mcp_server_created", template=LIST_TEMPLATE, context=context
+        )
 
     return await anyio.to_thread.run_sync(create)
 
@@ -201,7 +190,9 @@ def set_team(
     action = lambda: registry.set_team(db, scope, tool_id, team_id, enabled == "1")  # noqa: E731
     notice = "mcp_tool_enabled" if enabled == "1" else "mcp_tool_disabled"
     context = lambda: list_context(request, db, scope)  # noqa: E731
-    return _attempt(request, db, action, f"/admin/mcp?notice={notice}#team-tools", LIST_TEMPLATE, context)
+    return form_redirect(
+        request, db, action, then=f"/admin/mcp?notice={notice}#team-tools", template=LIST_TEMPLATE, context=context
+    )
 
 
 # -- one server (system admins) ----------------------------------------------------------------------
@@ -226,7 +217,9 @@ def delete_server(request: Request, db: DbSession, scope: SystemAdminPageScope, 
     scope.require_system_admin()
     action = lambda: registry.delete_server(db, scope, server_id)  # noqa: E731
     context = lambda: server_context(request, db, scope, server_id)  # noqa: E731
-    return _attempt(request, db, action, "/admin/mcp?notice=mcp_server_deleted", SERVER_TEMPLATE, context)
+    return form_redirect(
+        request, db, action, then="/admin/mcp?notice=mcp_server_deleted", template=SERVER_TEMPLATE, context=context
+    )
 
 
 @router.post("/admin/mcp/{server_id:int}/tools/{tool_id}/effect")
@@ -263,8 +256,7 @@ async def refresh_tools(request: Request, db: DbSession, scope: SystemAdminPageS
     def store() -> Response:
         row = registry.get_server(db, scope, server_id)
         registry.store_tools(db, scope, row, listed)
-        db.commit()
-        return redirect(request, f"/admin/mcp/{server_id}?notice=mcp_tools_refreshed")
+        return commit_and_redirect(request, db, f"/admin/mcp/{server_id}?notice=mcp_tools_refreshed")
 
     return await anyio.to_thread.run_sync(store)
 

@@ -9,7 +9,7 @@ it is never put into a page, not even after a failed form.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -30,7 +30,7 @@ from hiraga.spine.authorize import AccessScope
 from hiraga.web.api.models import gateway as gateway_of
 from hiraga.web.api.models import rules as rules_of
 from hiraga.web.deps import DbSession, app_context
-from hiraga.web.pages.rendering import PageRoute, PageScope, form_answer, redirect, render
+from hiraga.web.pages.rendering import PageRoute, PageScope, commit_and_redirect, form_redirect, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 TEXT_FIELDS = ("name", "provider", "kind", "description", "base_url", "upstream_model", "api_version", "model_path")
@@ -104,51 +104,42 @@ def view_echo(view: EndpointView) -> dict[str, Any]:
 
 # -- shared plumbing ---------------------------------------------------------------------------------
 def _saved(request: Request, db: Session, url: str) -> Response:
-    """Commit, let the gateway see the change at once, and go to ``url`` (PRG)."""
-    db.commit()
+    """Commit, let the gateway see the change at once, and go to ``url`` (PRG); for writes without a form."""
+    return commit_and_redirect(request, db, url, after_commit=lambda: _refresh_gateway(request))
+
+
+def _refresh_gateway(request: Request) -> None:
+    """Drop the gateway's cached catalog and platform policy, so the next call sees a committed change."""
     gateway_of(request).catalog.invalidate()
     policy: PlatformPolicy | None = app_context(request).extras.get("platform_policy")
     if policy is not None:
         policy.invalidate()
-    return redirect(request, url)
-
-
-def _attempt(
-    request: Request,
-    db: Session,
-    action: Callable[[], object],
-    *,
-    then: str,
-    template: str,
-    context: Callable[[], Mapping[str, Any]],
-) -> Response:
-    return form_answer(
-        request, db, action, success=lambda: _saved(request, db, then), template=template, context=context
-    )
 
 
 def _on_models_page(
     request: Request, db: Session, scope: AccessScope, action: Callable[[], object], notice: str, **extra: Any
 ) -> Response:
     """A write whose form is on the endpoint list: errors show that page again with ``extra``."""
-    return _attempt(
+    return form_redirect(
         request,
         db,
         action,
         then=f"/admin/models?notice={notice}",
         template="admin_models.html",
         context=lambda: models_context(request, db, scope, **extra),
+        after_commit=lambda: _refresh_gateway(request),
     )
 
 
 def _on_policy_page(request: Request, db: Session, scope: AccessScope, action: Callable[[], object]) -> Response:
-    return _attempt(
+    return form_redirect(
         request,
         db,
         action,
         then="/admin/policy?notice=policy_saved",
         template="admin_models_policy.html",
         context=lambda: policy_context(request, db, scope),
+        after_commit=lambda: _refresh_gateway(request),
     )
 
 
@@ -208,13 +199,14 @@ def update_endpoint(
         page = edit_context(request, db, scope, endpoint_id)
         return {**page, "form": {**page["form"], **submitted.echo}}
 
-    return _attempt(
+    return form_redirect(
         request,
         db,
         action,
         then=f"/admin/models/{endpoint_id}?notice=model_saved",
         template="admin_models_edit.html",
         context=context,
+        after_commit=lambda: _refresh_gateway(request),
     )
 
 

@@ -20,7 +20,7 @@ from hiraga.identity.sso.scim import tokens as scim_tokens
 from hiraga.settings import Settings
 from hiraga.spine.authorize import AccessScope
 from hiraga.web.deps import DbSession, app_context
-from hiraga.web.pages.rendering import PageRoute, SystemAdminPageScope, form_answer, redirect, render
+from hiraga.web.pages.rendering import PageRoute, SystemAdminPageScope, form_answer, form_redirect, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Text = Annotated[str, Form()]
@@ -55,11 +55,11 @@ def _attempt(
     request: Request, db: Session, scope: AccessScope, action: Callable[[], object], notice: str, form: dict[str, str]
 ) -> Response:
     settings = app_context(request).settings
-    return form_answer(
+    return form_redirect(
         request,
         db,
         action,
-        success=lambda: redirect(request, f"{PAGE}?notice={notice}"),
+        then=f"{PAGE}?notice={notice}",
         template="admin_sso.html",
         context=lambda: sso_context(db, scope, settings, form=form),
     )

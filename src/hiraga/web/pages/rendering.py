@@ -111,6 +111,39 @@ def form_answer(
     return success()
 
 
+def commit_and_redirect(
+    request: Request, db: Session, url: str, after_commit: Callable[[], object] | None = None
+) -> Response:
+    """Keep a write (the next page, in any process, finds it), run ``after_commit`` (drop a cache that
+    holds what was written) and go to ``url`` (post/redirect/get)."""
+    db.commit()
+    if after_commit is not None:
+        after_commit()
+    return redirect(request, url)
+
+
+def form_redirect(
+    request: Request,
+    db: Session,
+    action: Callable[[], object],
+    *,
+    then: str,
+    template: str,
+    context: Callable[[], Mapping[str, Any]],
+    after_commit: Callable[[], object] | None = None,
+) -> Response:
+    """``form_answer`` for the usual write: success commits and redirects to ``then`` (a page with its
+    notice); bad input shows ``template`` again with the error."""
+    return form_answer(
+        request,
+        db,
+        action,
+        success=lambda: commit_and_redirect(request, db, then, after_commit),
+        template=template,
+        context=context,
+    )
+
+
 def is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
 
