@@ -1,6 +1,7 @@
 """The hardened outbound client: every blocked address range, the allow-list, DNS pinning against
 rebinding, no redirects, the response cap and the Host header — against a real local HTTP server; and
-the blocking transport (for authlib's OAuth client) that pins the same way."""
+the blocking transport (for authlib's OAuth client) and the async one (for the MCP client) that pin
+the same way."""
 
 from __future__ import annotations
 
@@ -13,7 +14,13 @@ import httpx2
 import pytest
 
 from hiraga.errors import HiragaError
-from hiraga.net.outbound import OutboundClient, OutboundFailed, OutboundRefused, PinnedTransport
+from hiraga.net.outbound import (
+    AsyncPinnedTransport,
+    OutboundClient,
+    OutboundFailed,
+    OutboundRefused,
+    PinnedTransport,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -25,6 +32,11 @@ def anyio_backend() -> str:
 
 class Recorder(BaseHTTPRequestHandler):
     seen: ClassVar[list[tuple[str, str | None]]] = []
+    unreadable: ClassVar[list[bytes]] = []  # first lines the server could not parse (a TLS hello)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        Recorder.unreadable.append(self.raw_requestline)
+        super().send_error(code, message, explain)
 
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -46,7 +58,7 @@ class Recorder(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def local_server() -> Iterator[int]:
-    Recorder.seen = []
+    Recorder.seen, Recorder.unreadable = [], []
     server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -208,3 +220,40 @@ def test_the_blocking_transport_refuses_inside_and_keeps_the_host_header_when_al
         response = client.get(url)
     assert response.status_code == 200 and response.request.url == httpx2.URL(url)
     assert Recorder.seen == [("/hello?x=1", f"intranet.city.local:{local_server}")]
+
+
+async def test_the_async_transport_pins_every_request_against_rebinding(local_server: int):
+    answers = [["1.1.1.1"], ["127.0.0.1"]]
+    calls: list[str] = []
+
+    async def rebinding(host: str, port: int) -> list[str]:
+        calls.append(host)
+        return answers[min(len(calls) - 1, 1)]
+
+    transport = AsyncPinnedTransport(OutboundClient(resolver=rebinding))
+    async with httpx2.AsyncClient(transport=transport, timeout=1) as client:
+        with pytest.raises(httpx2.HTTPError):
+            await client.get(f"http://rebind.example.jp:{local_server}/secret")
+        assert calls == ["rebind.example.jp"]  # one resolution, none at connect time
+        with pytest.raises(OutboundRefused):  # the next request is resolved and checked again
+            await client.get(f"http://rebind.example.jp:{local_server}/secret")
+    assert Recorder.seen == []  # nothing reached the loopback server
+
+
+async def test_the_async_transport_keeps_the_name_for_https_and_the_host_header(local_server: int):
+    async def resolver(host: str, port: int) -> list[str]:
+        return ["127.0.0.1"]
+
+    allowed = OutboundClient(allowed_hosts=["intranet.city.local"], resolver=resolver)
+    url = f"http://intranet.city.local:{local_server}/hello?x=1"
+    async with httpx2.AsyncClient(transport=AsyncPinnedTransport(allowed)) as client:
+        response = await client.get(url)
+    assert response.status_code == 200 and response.request.url == httpx2.URL(url)
+    assert Recorder.seen == [("/hello?x=1", f"intranet.city.local:{local_server}")]
+    # https: the plain server cannot speak TLS, but the handshake reached the pinned address (the
+    # name does not resolve anywhere else) and named the real host for SNI and the certificate check
+    async with httpx2.AsyncClient(transport=AsyncPinnedTransport(allowed), timeout=2) as client:
+        with pytest.raises(httpx2.ConnectError, match="SSL"):
+            await client.get(f"https://intranet.city.local:{local_server}/hello")
+    assert len(Recorder.unreadable) == 1 and b"intranet.city.local" in Recorder.unreadable[0]
+    assert [path for path, _ in Recorder.seen] == ["/hello?x=1"]  # no plaintext request leaked

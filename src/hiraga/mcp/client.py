@@ -2,9 +2,9 @@
 
 Streamable HTTP: the URL's host is resolved and checked by the outbound guard (no loopback,
 link-local, private or metadata address unless an administrator allow-listed the host) before every
-connection; a plain-http URL is then called at the checked address (the ``Host`` header keeps the
-name), so a DNS answer that changes in between cannot steer the call inside; https keeps the name
-for TLS, whose certificate check pins the peer. Redirects off the server's origin are not followed
+request; the request is then sent to the checked address (the ``Host`` header and TLS keep the
+name: ``net.outbound.AsyncPinnedTransport``), so a DNS answer that changes in between cannot steer
+the call inside, over http or https. Redirects off the server's origin are not followed
 (the SDK's rule). stdio: only commands on ``HIRAGA_MCP_STDIO_COMMANDS`` are started, with the SDK's
 minimal environment. Every call is bounded by the server's timeout; results are capped.
 """
@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 import anyio
 import httpx2
@@ -23,7 +22,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from hiraga.errors import HiragaError, UpstreamFailed
 from hiraga.mcp.registry import ListedTool, check_command
-from hiraga.net.outbound import OutboundClient
+from hiraga.net.outbound import AsyncPinnedTransport, OutboundClient
 from mcp import Client, StdioServerParameters
 
 T = TypeVar("T")
@@ -108,21 +107,16 @@ class Connector:
             async with Client(params, cache=None, mode="legacy") as client:
                 yield client
             return
-        url, headers = await self._pinned(target)
+        outbound = OutboundClient(allowed_hosts=self.allowed_hosts)
+        await outbound.pin(target.url)  # a refused address is told as such, not as a failed session
+        transport = AsyncPinnedTransport(outbound)  # and every request of the session is pinned again
         async with (
-            httpx2.AsyncClient(headers=headers, timeout=target.timeout_seconds, trust_env=False) as http,
-            Client(streamable_http_client(url, http_client=http), cache=None) as client,
+            httpx2.AsyncClient(
+                headers=dict(target.headers), timeout=target.timeout_seconds, transport=transport, trust_env=False
+            ) as http,
+            Client(streamable_http_client(target.url, http_client=http), cache=None) as client,
         ):
             yield client
-
-    async def _pinned(self, target: ServerTarget) -> tuple[str, dict[str, str]]:
-        host, port, address = await OutboundClient(allowed_hosts=self.allowed_hosts).pin(target.url)
-        parts = urlsplit(target.url)
-        if parts.scheme != "http":
-            return target.url, dict(target.headers)
-        ip_host = f"[{address}]" if ":" in address else address
-        pinned = urlunsplit((parts.scheme, f"{ip_host}:{port}", parts.path or "/", parts.query, ""))
-        return pinned, {**target.headers, "Host": host if port == 80 else f"{host}:{port}"}
 
 
 def _part_text(part: Any) -> str:

@@ -198,6 +198,21 @@ class OutboundClient:
         )
 
 
+def _pinned_request(request: httpx2.Request, host: str, port: int, address: str) -> httpx2.Request:
+    """The request sent to the checked address, ``Host`` and TLS keeping the real name."""
+    url = str(request.url)
+    target = PinnedTarget.of(url, host, port, address)
+    headers = request.headers.copy()
+    headers["Host"] = target.host_header
+    return httpx2.Request(
+        request.method,
+        target.url,
+        headers=headers,
+        stream=request.stream,
+        extensions={**request.extensions, **target.extensions},
+    )
+
+
 class PinnedTransport(httpx2.BaseTransport):
     """A blocking ``httpx2`` transport that sends every request through ``outbound``'s pinning: the
     host is resolved once and checked, and the connection goes to that very address (``Host`` and
@@ -209,19 +224,24 @@ class PinnedTransport(httpx2.BaseTransport):
         self._inner = httpx2.HTTPTransport(verify=outbound.verify_tls, trust_env=False)
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
-        url = str(request.url)
-        host, port, address = asyncio.run(self._outbound.pin(url))  # the resolver is a coroutine
-        target = PinnedTarget.of(url, host, port, address)
-        headers = request.headers.copy()
-        headers["Host"] = target.host_header
-        pinned = httpx2.Request(
-            request.method,
-            target.url,
-            headers=headers,
-            stream=request.stream,
-            extensions={**request.extensions, **target.extensions},
-        )
-        return self._inner.handle_request(pinned)
+        pinned = asyncio.run(self._outbound.pin(str(request.url)))  # the resolver is a coroutine
+        return self._inner.handle_request(_pinned_request(request, *pinned))
 
     def close(self) -> None:
         self._inner.close()
+
+
+class AsyncPinnedTransport(httpx2.AsyncBaseTransport):
+    """``PinnedTransport`` for an ``httpx2.AsyncClient`` (the MCP SDK's streamable HTTP client): every
+    request, plain http or https, is resolved once, checked and sent to that very address."""
+
+    def __init__(self, outbound: OutboundClient) -> None:
+        self._outbound = outbound
+        self._inner = httpx2.AsyncHTTPTransport(verify=outbound.verify_tls, trust_env=False)
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        pinned = await self._outbound.pin(str(request.url))
+        return await self._inner.handle_async_request(_pinned_request(request, *pinned))
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
