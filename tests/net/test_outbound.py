@@ -5,6 +5,7 @@ the same way."""
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,11 +33,6 @@ def anyio_backend() -> str:
 
 class Recorder(BaseHTTPRequestHandler):
     seen: ClassVar[list[tuple[str, str | None]]] = []
-    unreadable: ClassVar[list[bytes]] = []  # first lines the server could not parse (a TLS hello)
-
-    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        Recorder.unreadable.append(self.raw_requestline)
-        super().send_error(code, message, explain)
 
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -49,6 +45,11 @@ class Recorder(BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
+        if self.path == "/undeclared":  # no Content-Length: the body runs until the connection closes
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"x" * 4096)
+            return
         body = b"x" * (4096 if self.path == "/big" else 2)
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
@@ -58,7 +59,7 @@ class Recorder(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def local_server() -> Iterator[int]:
-    Recorder.seen, Recorder.unreadable = [], []
+    Recorder.seen = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -240,7 +241,7 @@ async def test_the_async_transport_pins_every_request_against_rebinding(local_se
     assert Recorder.seen == []  # nothing reached the loopback server
 
 
-async def test_the_async_transport_keeps_the_name_for_https_and_the_host_header(local_server: int):
+async def test_the_async_transport_keeps_the_host_header(local_server: int):
     async def resolver(host: str, port: int) -> list[str]:
         return ["127.0.0.1"]
 
@@ -250,10 +251,50 @@ async def test_the_async_transport_keeps_the_name_for_https_and_the_host_header(
         response = await client.get(url)
     assert response.status_code == 200 and response.request.url == httpx2.URL(url)
     assert Recorder.seen == [("/hello?x=1", f"intranet.city.local:{local_server}")]
-    # https: the plain server cannot speak TLS, but the handshake reached the pinned address (the
-    # name does not resolve anywhere else) and named the real host for SNI and the certificate check
+
+
+@pytest.fixture
+def hello_listener() -> Iterator[tuple[int, list[bytes]]]:
+    """A TCP listener that keeps the first bytes a client sends (a TLS ClientHello) and hangs up."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    received: list[bytes] = []
+
+    def accept_one() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            received.append(connection.recv(16384))
+
+    thread = threading.Thread(target=accept_one, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1], received
+    listener.close()
+    thread.join(timeout=5)
+
+
+async def test_the_async_transport_pins_https_and_keeps_the_name_for_tls(hello_listener: tuple[int, list[bytes]]):
+    """The name resolves nowhere but through the guard; the TLS handshake reached the pinned address
+    and named the real host (SNI, and so the certificate check)."""
+    port, received = hello_listener
+
+    async def resolver(host: str, port: int) -> list[str]:
+        return ["127.0.0.1"]
+
+    allowed = OutboundClient(allowed_hosts=["intranet.city.local"], resolver=resolver)
     async with httpx2.AsyncClient(transport=AsyncPinnedTransport(allowed), timeout=2) as client:
-        with pytest.raises(httpx2.ConnectError, match="SSL"):
-            await client.get(f"https://intranet.city.local:{local_server}/hello")
-    assert len(Recorder.unreadable) == 1 and b"intranet.city.local" in Recorder.unreadable[0]
-    assert [path for path, _ in Recorder.seen] == ["/hello?x=1"]  # no plaintext request leaked
+        with pytest.raises(httpx2.ConnectError):
+            await client.get(f"https://intranet.city.local:{port}/hello")
+    assert len(received) == 1 and received[0].startswith(b"\x16\x03")  # a TLS handshake record
+    assert b"intranet.city.local" in received[0]
+
+
+@pytest.mark.parametrize("path", ["/big", "/undeclared"])
+def test_the_blocking_transport_cuts_a_body_over_the_cap_declared_or_not(local_server: int, path: str):
+    async def resolver(host: str, port: int) -> list[str]:
+        return ["127.0.0.1"]
+
+    outbound = OutboundClient(allowed_hosts=["intranet.city.local"], resolver=resolver, max_response_bytes=1000)
+    with httpx2.Client(transport=PinnedTransport(outbound)) as client:
+        assert client.get(f"http://intranet.city.local:{local_server}/small").content == b"xx"
+        with pytest.raises(OutboundFailed) as caught:
+            client.get(f"http://intranet.city.local:{local_server}{path}")
+    assert caught.value.code == "outbound_response_too_large"

@@ -10,11 +10,13 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hiraga.errors import HiragaError
+from hiraga.gateway.protocol import ModelCard
 from hiraga.gateway.refreshed import Refreshed
 from hiraga.gateway.secrets import SecretBox
 from hiraga.gateway.ssrf import check_upstream_url
@@ -109,3 +111,18 @@ class CatalogCache:
     def load_now(self) -> Catalog:
         with self._database.session() as db:
             return load_catalog(db, self._box, self._hosts)
+
+
+def model_card(name: str, endpoint: EndpointConfig, alias_of: list[str] | None = None) -> ModelCard:
+    """An endpoint (or an alias of ``alias_of``) as ``GET /v1/models`` lists it."""
+    info: dict[str, Any] = {
+        "kind": endpoint.kind,
+        "clearance": endpoint.clearance,
+        "external": endpoint.external,
+        "tags": list(endpoint.tags),
+        "description": endpoint.description,
+        "context_window": endpoint.context_window,
+    }
+    if alias_of is not None:
+        info["alias_of"] = alias_of
+    return ModelCard(id=name, hiraga=info)

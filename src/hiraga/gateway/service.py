@@ -15,16 +15,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Protocol
 
 import anyio
 
 from hiraga.errors import HiragaError, NotFound
 from hiraga.gateway.admin_protocol import EndpointTestResult
-from hiraga.gateway.catalog import CatalogCache
+from hiraga.gateway.catalog import CatalogCache, model_card
 from hiraga.gateway.probe import SanityAnswer, probe_reply, reranker, sanity_check
 from hiraga.gateway.protocol import (
-    ModelCard,
     ModelList,
     estimate_tokens,
     message_text,
@@ -32,7 +31,7 @@ from hiraga.gateway.protocol import (
     rerank_usage,
     usage_of,
 )
-from hiraga.gateway.streaming import StreamWatch, error_event
+from hiraga.gateway.streaming import ReplayedStream, StreamWatch, error_event
 from hiraga.gateway.token_count import estimated_usage
 from hiraga.identity.principal import Principal
 from hiraga.providers.base import EndpointConfig, Json, ModelProvider, UpstreamError
@@ -125,11 +124,11 @@ class Gateway:
     async def models(self, principal: Principal) -> ModelList:
         catalog = await self.catalog.get()
         probe = ModelCall(principal=principal, kind="list", requested_model="")
-        cards = [_card(ep.name, ep) for ep in catalog.endpoints.values() if ep.enabled and team_may_use(probe, ep)]
+        cards = [model_card(ep.name, ep) for ep in catalog.endpoints.values() if ep.enabled and team_may_use(probe, ep)]
         for alias, tiers in catalog.aliases.items():
             usable = [ep for tier in tiers for ep in tier if ep.enabled and team_may_use(probe, ep)]
             if usable:
-                cards.append(_card(alias, usable[0], alias_of=[ep.name for ep in usable]))
+                cards.append(model_card(alias, usable[0], alias_of=[ep.name for ep in usable]))
         return ModelList(data=sorted(cards, key=lambda c: c.id))
 
     async def probe(self, name: str) -> EndpointTestResult:
@@ -232,7 +231,7 @@ class Gateway:
 
     async def _open_stream(
         self, endpoint: EndpointConfig, pii: PiiSession, call: ModelCall, watch: StreamWatch
-    ) -> _Replay:
+    ) -> ReplayedStream:
         body = await pii.body_for(endpoint)
         events = self.provider(endpoint).stream_chat(endpoint, body, caller=_caller(call))
         try:
@@ -244,11 +243,11 @@ class Gateway:
             with anyio.CancelScope(shield=True):
                 await events.aclose()  # type: ignore[attr-defined]
             raise
-        return _Replay(first, events)
+        return ReplayedStream(first, events)
 
     @staticmethod
     async def _relay(
-        events: _Replay, watch: StreamWatch, sink: StreamSink, outcome: CallOutcome, restorer: SseRestorer | None
+        events: ReplayedStream, watch: StreamWatch, sink: StreamSink, outcome: CallOutcome, restorer: SseRestorer | None
     ) -> bool:
         try:
             async for event in events:
@@ -321,28 +320,6 @@ class Gateway:
             closer: Callable[[], Awaitable[None]] | None = getattr(provider, "aclose", None)
             if closer is not None:
                 await closer()
-
-
-class _Replay:
-    """The first event (already read to commit to the upstream) followed by the rest."""
-
-    def __init__(self, first: bytes, rest: AsyncIterator[bytes]) -> None:
-        self._first: bytes | None = first
-        self._rest = rest
-
-    def __aiter__(self) -> _Replay:
-        return self
-
-    async def __anext__(self) -> bytes:
-        if self._first is not None:
-            first, self._first = self._first, None
-            return first
-        return await anext(self._rest)
-
-    async def aclose(self) -> None:
-        closer = getattr(self._rest, "aclose", None)
-        if closer is not None:
-            await closer()
 
 
 async def _after(hooks: GatewayHooks, call: ModelCall, outcome: CallOutcome, admitted: bool) -> None:
@@ -426,17 +403,3 @@ def task_alias(call: ModelCall, aliases: Mapping[str, object]) -> str:
 
 def input_estimate(body: Json) -> int:
     return estimate_tokens(message_text(body.get("messages")) if "messages" in body else rerank_text(body))
-
-
-def _card(name: str, endpoint: EndpointConfig, alias_of: list[str] | None = None) -> ModelCard:
-    info: dict[str, Any] = {
-        "kind": endpoint.kind,
-        "clearance": endpoint.clearance,
-        "external": endpoint.external,
-        "tags": list(endpoint.tags),
-        "description": endpoint.description,
-        "context_window": endpoint.context_window,
-    }
-    if alias_of is not None:
-        info["alias_of"] = alias_of
-    return ModelCard(id=name, hiraga=info)

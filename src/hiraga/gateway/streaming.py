@@ -4,6 +4,7 @@ without parsing every event (only the few that mention ``usage`` are decoded).""
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
 
 import orjson
 
@@ -117,3 +118,25 @@ def _error_message(payload: bytes) -> str:
 def error_event(code: str, message: str) -> bytes:
     """An OpenAI-style error event for failures after the stream has started."""
     return b"data: " + orjson.dumps({"error": {"message": message, "type": "api_error", "code": code}}) + b"\n\n"
+
+
+class ReplayedStream:
+    """The first event (already read to commit to the upstream) followed by the rest."""
+
+    def __init__(self, first: bytes, rest: AsyncIterator[bytes]) -> None:
+        self._first: bytes | None = first
+        self._rest = rest
+
+    def __aiter__(self) -> ReplayedStream:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self._first is not None:
+            first, self._first = self._first, None
+            return first
+        return await anext(self._rest)
+
+    async def aclose(self) -> None:
+        closer = getattr(self._rest, "aclose", None)
+        if closer is not None:
+            await closer()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -180,17 +180,17 @@ class OutboundClient:
     async def _read_capped(self, response: httpx.Response, host: str) -> bytes:
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_response_bytes:
-            raise self._too_large(host)
+            raise self.too_large(host)
         chunks: list[bytes] = []
         size = 0
         async for chunk in response.aiter_bytes():
             size += len(chunk)
             if size > self.max_response_bytes:
-                raise self._too_large(host)
+                raise self.too_large(host)
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def _too_large(self, host: str) -> OutboundFailed:
+    def too_large(self, host: str) -> OutboundFailed:
         limit_mb = self.max_response_bytes / (1024 * 1024)
         return OutboundFailed(
             f"接続先 {host} の応答が大きすぎます（上限 {limit_mb:g} MB）。",
@@ -216,8 +216,9 @@ def _pinned_request(request: httpx2.Request, host: str, port: int, address: str)
 class PinnedTransport(httpx2.BaseTransport):
     """A blocking ``httpx2`` transport that sends every request through ``outbound``'s pinning: the
     host is resolved once and checked, and the connection goes to that very address (``Host`` and
-    TLS keep the real name). OutboundRefused / OutboundFailed come out of the client's call as they
-    are. Use it from a thread without a running event loop (a worker thread, the command line)."""
+    TLS keep the real name), and the body is cut at ``outbound.max_response_bytes``. OutboundRefused /
+    OutboundFailed come out of the client's call as they are. Use it from a thread without a running
+    event loop (a worker thread, the command line)."""
 
     def __init__(self, outbound: OutboundClient) -> None:
         self._outbound = outbound
@@ -225,7 +226,33 @@ class PinnedTransport(httpx2.BaseTransport):
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         pinned = asyncio.run(self._outbound.pin(str(request.url)))  # the resolver is a coroutine
-        return self._inner.handle_request(_pinned_request(request, *pinned))
+        response = self._inner.handle_request(_pinned_request(request, *pinned))
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self._outbound.max_response_bytes:
+            response.close()
+            raise self._outbound.too_large(pinned[0])
+        assert isinstance(response.stream, httpx2.SyncByteStream)
+        response.stream = _CappedStream(response.stream, self._outbound, pinned[0])
+        return response
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class _CappedStream(httpx2.SyncByteStream):
+    """A response body that stops with ``outbound_response_too_large`` once it passes the cap, however
+    it is sent (declared length or chunked)."""
+
+    def __init__(self, inner: httpx2.SyncByteStream, outbound: OutboundClient, host: str) -> None:
+        self._inner, self._outbound, self._host = inner, outbound, host
+
+    def __iter__(self) -> Iterator[bytes]:
+        size = 0
+        for chunk in self._inner:
+            size += len(chunk)
+            if size > self._outbound.max_response_bytes:
+                raise self._outbound.too_large(self._host)
+            yield chunk
 
     def close(self) -> None:
         self._inner.close()

@@ -27,6 +27,11 @@ class Inside(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         Inside.seen.append((self.path, self.headers.get("host")))
+        if self.path.startswith("/huge/"):  # 2 MB, no Content-Length: only counting the bytes finds out
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b'{"issuer": "' + b"x" * 2_000_000 + b'"}')
+            return
         issuer = f"http://{self.headers.get('host')}"
         endpoints = {"authorization_endpoint": "/a", "token_endpoint": "/t", "jwks_uri": "/k"}
         body = json.dumps({"issuer": issuer, **{name: issuer + path for name, path in endpoints.items()}}).encode()
@@ -99,3 +104,12 @@ def test_a_name_on_an_internal_address_is_refused_unless_allow_listed(
     metadata = relying_party(issuer, allowed_hosts=("idp.city.local",)).metadata()
     assert metadata["token_endpoint"] == f"{issuer}/t"
     assert Inside.seen == [("/.well-known/openid-configuration", f"idp.city.local:{inside_port}")]  # real Host
+
+
+def test_a_huge_answer_is_cut_off_even_without_a_declared_length(monkeypatch: pytest.MonkeyPatch, inside_port: int):
+    fake_dns(monkeypatch, "idp.city.local", ["127.0.0.1"])
+    party = relying_party(f"http://idp.city.local:{inside_port}/huge", allowed_hosts=("idp.city.local",))
+    with pytest.raises(SsoFailed) as caught:
+        party.metadata()
+    assert caught.value.reason == "provider_unavailable"
+    assert caught.value.detail["error"] == "outbound_response_too_large"

@@ -68,13 +68,6 @@ def forget_cached(issuer: str | None = None) -> None:
             _cache.pop(issuer, None)
 
 
-def _refuse_large(response: Any) -> None:
-    """A response hook: a provider's answers are small; a huge one is refused before it is read."""
-    declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
-        raise SsoFailed("provider_unavailable", detail={"reason": "response_too_large"})
-
-
 @contextmanager
 def _provider_call(step: str) -> Iterator[None]:
     """Network, protocol and JSON failures of one call to the provider, as SsoFailed naming the step."""
@@ -106,8 +99,9 @@ class RelyingParty:
             scope=self.config.scopes,
             redirect_uri=self.config.redirect_uri,
             code_challenge_method="S256",
-            transport=PinnedTransport(OutboundClient(allowed_hosts=self.config.allowed_hosts)),
-            event_hooks={"response": [_refuse_large]},
+            transport=PinnedTransport(  # a provider's answers are small: a huge one is cut off, chunked or not
+                OutboundClient(allowed_hosts=self.config.allowed_hosts, max_response_bytes=MAX_RESPONSE_BYTES)
+            ),
             timeout=self.config.timeout,
             follow_redirects=False,
             trust_env=False,

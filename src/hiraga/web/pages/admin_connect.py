@@ -19,7 +19,7 @@ from hiraga.portal.first_run import builtin_model
 from hiraga.web.api.models import gateway as gateway_of
 from hiraga.web.api.models import rules as rules_of
 from hiraga.web.deps import DbSession
-from hiraga.web.pages.admin_models import _saved
+from hiraga.web.pages.admin_models import commit_catalog_change
 from hiraga.web.pages.rendering import PageRoute, SystemAdminPageScope, form_answer, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -68,7 +68,7 @@ def connect(
         request,
         db,
         action,
-        success=lambda: _saved(request, db, f"/admin/models/{created[0]}/check"),
+        success=lambda: commit_catalog_change(request, db, f"/admin/models/{created[0]}/check"),
         template="admin_connect.html",
         context=lambda: {"form": form, "builtin": builtin_model()},
     )
@@ -92,4 +92,4 @@ async def check_page(request: Request, db: DbSession, scope: SystemAdminPageScop
 def make_default(request: Request, db: DbSession, scope: SystemAdminPageScope, endpoint_id: RowId) -> Response:
     name = registry.find_endpoint(db, endpoint_id).name
     registry.put_first_in_alias(db, scope, "default", name)
-    return _saved(request, db, "/admin/models?notice=default_model_set")
+    return commit_catalog_change(request, db, "/admin/models?notice=default_model_set")

@@ -103,7 +103,7 @@ def view_echo(view: EndpointView) -> dict[str, Any]:
 
 
 # -- shared plumbing ---------------------------------------------------------------------------------
-def _saved(request: Request, db: Session, url: str) -> Response:
+def commit_catalog_change(request: Request, db: Session, url: str) -> Response:
     """Commit, let the gateway see the change at once, and go to ``url`` (PRG); for writes without a form."""
     return commit_and_redirect(request, db, url, after_commit=lambda: _refresh_gateway(request))
 
