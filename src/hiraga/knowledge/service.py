@@ -181,14 +181,7 @@ def submit_document(
     """Store the file and queue its ingestion. Identical content in this knowledge base is stored
     once; a changed file with a known name replaces the old chunks when its job finishes."""
     require_manage(scope, kb)
-    name = PurePath(filename.replace("\\", "/")).name.strip()
-    if not name or len(name) > 500:
-        raise InvalidInput("ファイル名が正しくありません。", detail={"field": "filename"})
-    if len(data) > max_bytes:
-        raise PayloadTooLarge(
-            f"ファイルが大きすぎます（上限 {max_bytes // (1024 * 1024)} MB）。",
-            detail={"filename": name, "bytes": len(data), "limit": max_bytes},
-        )
+    name = _checked_upload(filename, data, max_bytes)
     digest = hashlib.sha256(data).hexdigest()
     existing = db.scalar(select(KbDocument).where(KbDocument.kb_id == kb.id, KbDocument.name == name))
     if existing is not None and existing.content_hash == digest and existing.status is not DocumentStatus.FAILED:
@@ -215,6 +208,24 @@ def submit_document(
     document.error_code = document.error_message = None
     db.add(document)
     db.flush()
+    return Submission(document, "queued", _queue_ingestion(db, kb, document, data))
+
+
+def _checked_upload(filename: str, data: bytes, max_bytes: int) -> str:
+    """The upload's file name (no folders), or a clear refusal of the name or the size."""
+    name = PurePath(filename.replace("\\", "/")).name.strip()
+    if not name or len(name) > 500:
+        raise InvalidInput("ファイル名が正しくありません。", detail={"field": "filename"})
+    if len(data) > max_bytes:
+        raise PayloadTooLarge(
+            f"ファイルが大きすぎます（上限 {max_bytes // (1024 * 1024)} MB）。",
+            detail={"filename": name, "bytes": len(data), "limit": max_bytes},
+        )
+    return name
+
+
+def _queue_ingestion(db: Session, kb: KnowledgeBase, document: KbDocument, data: bytes) -> int:
+    """A new ingestion job for ``document``; an unfinished one for an older version is called off."""
     unfinished = KbIngestJob.document_id == document.id, KbIngestJob.state.in_([JobState.QUEUED, JobState.RUNNING])
     staging.discard(db, list(db.scalars(select(KbIngestJob.id).where(*unfinished))))
     db.execute(
@@ -225,7 +236,7 @@ def submit_document(
     job = KbIngestJob(kb_id=kb.id, document_id=document.id, state=JobState.QUEUED, payload=data)
     db.add(job)
     db.flush()
-    return Submission(document, "queued", job.id)
+    return job.id
 
 
 def list_documents(db: Session, scope: AccessScope, kb: KnowledgeBase) -> list[tuple[KbDocument, KbIngestJob | None]]:
