@@ -4,6 +4,8 @@ pgvector (HNSW) + full-text, both with the packaged e5 model. PostgreSQL 16 + pg
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,15 +26,20 @@ DOCUMENTS = {
 
 
 @pytest.fixture(scope="module")
-def pgvector_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def pgvector_url() -> Iterator[str]:
+    """As root, pgserver runs PostgreSQL as its own user and opens the folders above the data folder
+    to it; pytest closes ``/tmp/pytest-of-<user>`` again whenever a pytest session starts on the
+    machine, so the data folder lives in a temporary folder of its own."""
     pgserver = pytest.importorskip("pgserver")
-    server = pgserver.get_server(tmp_path_factory.mktemp("pgvector"), cleanup_mode="stop")
+    home = Path(tempfile.mkdtemp(prefix="hiraga-pgvector-"))
+    server = pgserver.get_server(home / "data", cleanup_mode="stop")
     name = f"kb_{uuid.uuid4().hex[:8]}"
     server.psql(f"CREATE DATABASE {name};")
     url = sa.make_url(server.get_uri()).set(drivername="postgresql+psycopg", database=name).render_as_string(False)
     migrate.upgrade(url)
     yield url
     server.cleanup()
+    shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(params=["embedded-files", "pgvector"])
