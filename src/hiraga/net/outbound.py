@@ -178,24 +178,28 @@ class OutboundClient:
         return OutboundResponse(response.status_code, dict(response.headers), body, address)
 
     async def _read_capped(self, response: httpx.Response, host: str) -> bytes:
-        declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_response_bytes:
-            raise self.too_large(host)
+        self.refuse_declared_over_cap(response.headers, host)
         chunks: list[bytes] = []
         size = 0
         async for chunk in response.aiter_bytes():
             size += len(chunk)
-            if size > self.max_response_bytes:
-                raise self.too_large(host)
+            self.refuse_over_cap(size, host)
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def too_large(self, host: str) -> OutboundFailed:
-        limit_mb = self.max_response_bytes / (1024 * 1024)
-        return OutboundFailed(
-            f"接続先 {host} の応答が大きすぎます（上限 {limit_mb:g} MB）。",
-            code="outbound_response_too_large",
-        )
+    def refuse_declared_over_cap(self, headers: Mapping[str, str], host: str) -> None:
+        """A body whose declared length is over the cap is refused before it is read."""
+        declared = headers.get("content-length", "")
+        if declared.isdigit():
+            self.refuse_over_cap(int(declared), host)
+
+    def refuse_over_cap(self, size: int, host: str) -> None:
+        if size > self.max_response_bytes:
+            limit_mb = self.max_response_bytes / (1024 * 1024)
+            raise OutboundFailed(
+                f"接続先 {host} の応答が大きすぎます（上限 {limit_mb:g} MB）。",
+                code="outbound_response_too_large",
+            )
 
 
 def _pinned_request(request: httpx2.Request, host: str, port: int, address: str) -> httpx2.Request:
@@ -227,10 +231,11 @@ class PinnedTransport(httpx2.BaseTransport):
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         pinned = asyncio.run(self._outbound.pin(str(request.url)))  # the resolver is a coroutine
         response = self._inner.handle_request(_pinned_request(request, *pinned))
-        declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self._outbound.max_response_bytes:
+        try:
+            self._outbound.refuse_declared_over_cap(response.headers, pinned[0])
+        except OutboundFailed:
             response.close()
-            raise self._outbound.too_large(pinned[0])
+            raise
         assert isinstance(response.stream, httpx2.SyncByteStream)
         response.stream = _CappedStream(response.stream, self._outbound, pinned[0])
         return response
@@ -250,8 +255,7 @@ class _CappedStream(httpx2.SyncByteStream):
         size = 0
         for chunk in self._inner:
             size += len(chunk)
-            if size > self._outbound.max_response_bytes:
-                raise self._outbound.too_large(self._host)
+            self._outbound.refuse_over_cap(size, self._host)
             yield chunk
 
     def close(self) -> None:
