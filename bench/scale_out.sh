@@ -6,6 +6,13 @@
 #
 #   bash bench/scale_out.sh                          # 3 rounds, JSON + streaming, concurrency 1/16/64
 #   ROUNDS=1 MODES=nonstream bash bench/scale_out.sh # quicker
+#   WORKER_CPU_QUOTA=0.5 ROUNDS=3 MODES=nonstream CONCURRENCY=1,64 bash bench/scale_out.sh
+#
+# WORKER_CPU_QUOTA (a share of one core, e.g. 0.5) holds every process of both servers to that much CPU,
+# each in a cgroup of its own (Linux cgroup v1 `cpu` controller, CFS quota; needs root). It stands in for
+# a machine with a core per worker: on 2 cores, PostgreSQL, Redis, the stub and the load generator take
+# the CPU a second worker would need, so the plain run measures the machine; with each worker held to the
+# same share, what w2 ÷ w1 still lacks of 2× is contention between the workers (locks, the chain, the pool).
 #
 # Needs PostgreSQL at $PG_ADMIN_URL (a database is created and dropped) and Redis at $REDIS_URL.
 # Results: $OUT/{summary.json,summary.md,records.txt,versions.txt}; every process started here is
@@ -27,6 +34,8 @@ REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/7}"
 PY="$REPO/.venv/bin/python"
 HIRAGA="$REPO/.venv/bin/hiraga"
 DB="hiraga_scale_$(date +%s)_$$"
+WORKER_CPU_QUOTA="${WORKER_CPU_QUOTA:-}"
+CPU_CGROUPS=/sys/fs/cgroup/cpu
 
 mkdir -p "$OUT"
 # shellcheck source=bench/gateway_world.sh
@@ -35,6 +44,20 @@ cleanup() {
   stop_started
   sleep 1
   psql -q "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
+  rmdir "$CPU_CGROUPS"/hiraga-scale-$$-* 2>/dev/null || true
+}
+hold_to_quota() {  # pid...: each process and its children in a cpu cgroup of its own, WORKER_CPU_QUOTA of a core
+  local period=20000 quota pid group
+  [ -w "$CPU_CGROUPS/cgroup.procs" ] || { log "WORKER_CPU_QUOTA needs a writable cgroup v1 cpu controller at $CPU_CGROUPS"; exit 1; }
+  quota="$(python3 -c "import sys; q = float(sys.argv[1]); assert 0.01 <= q <= 64; print(int(q * $period))" "$WORKER_CPU_QUOTA")"
+  for pid in $(for root in "$@"; do echo "$root"; pgrep -P "$root" || true; done); do
+    group="$CPU_CGROUPS/hiraga-scale-$$-$pid"
+    mkdir -p "$group"
+    echo "$period" >"$group/cpu.cfs_period_us"
+    echo "$quota" >"$group/cpu.cfs_quota_us"
+    echo "$pid" >"$group/cgroup.procs"  # the whole process: every thread, the ledger's writer included
+    log "pid $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" | cut -c1-60)) held to $WORKER_CPU_QUOTA of a core"
+  done
 }
 trap cleanup EXIT INT TERM
 
@@ -55,6 +78,7 @@ W1_PID=$!; PIDS+=("$W1_PID")
 W2_PID=$!; PIDS+=("$W2_PID")
 wait_http "http://127.0.0.1:$W1_PORT/healthz" 60 || { log "w1 failed"; tail -30 "$OUT/w1.log"; exit 1; }
 wait_http "http://127.0.0.1:$W2_PORT/healthz" 60 || { log "w2 failed"; tail -30 "$OUT/w2.log"; exit 1; }
+[ -z "$WORKER_CPU_QUOTA" ] || hold_to_quota "$W1_PID" "$W2_PID"
 
 {
   echo "date: $(date -Is)"
@@ -62,6 +86,7 @@ wait_http "http://127.0.0.1:$W2_PORT/healthz" 60 || { log "w2 failed"; tail -30 
   echo "hiraga: $(git -C "$REPO" rev-parse --short HEAD)$(git -C "$REPO" diff --quiet || echo ' (uncommitted changes)')"
   echo "database: PostgreSQL $(psql -tA "$PG_ADMIN_URL" -c 'SHOW server_version'), quota counters: Redis $(redis-cli -u "$REDIS_URL" INFO server | awk -F: '/redis_version/{print $2}' | tr -d '\r')"
   echo "settings: rounds=$ROUNDS modes=$MODES conc=$CONCURRENCY req_nonstream=$REQ_NONSTREAM req_stream=$REQ_STREAM"
+  echo "worker CPU quota: ${WORKER_CPU_QUOTA:-none (every process may use any core)}"
 } | tee "$OUT/versions.txt"
 
 log "compare: direct, w1, w2 — $ROUNDS rounds"

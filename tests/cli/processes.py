@@ -61,14 +61,15 @@ class ServeProcess:
                 self.kill()
 
 
-def start_serve(data_dir: Path, env: dict[str, str], log: Path) -> ServeProcess:
+def start_serve(data_dir: Path, env: dict[str, str], log: Path, *, workers: int = 1) -> ServeProcess:
     port = free_port()
     # the suite's own HIRAGA_* settings stay out, except its cheap argon2 profile (tests/conftest.py)
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("HIRAGA_") or k == "HIRAGA_PASSWORD_HASHING"}
     full_env |= {"PYTHONUNBUFFERED": "1", "HIRAGA_BASE_URL": f"http://127.0.0.1:{port}", **env}
+    serve = [HIRAGA, "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)]
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            [HIRAGA, "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)],
+            [*serve, "--workers", str(workers)],
             stdout=sink,
             stderr=subprocess.STDOUT,
             env=full_env,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
 import click
 import uvicorn
 
+from hiraga.cli import worker_pool
 from hiraga.cli.common import data_dir_option, reports_errors, settings_for
 from hiraga.identity.setup import issue_setup_token
 from hiraga.settings import Settings
@@ -40,25 +42,28 @@ def serve(host: str, port: int, workers: int, migrate_on_start: bool, access_log
     if access_log:
         os.environ["HIRAGA_ACCESS_LOG"] = "true"  # the app factory (each worker) reads it
     settings = settings_for(data_dir, create_data_dir=True)
+    worker_pool.ensure_port_free(host, port)
     if migrate_on_start:
         migrate.upgrade(settings.effective_database_url)
     public = public_url(settings, host, port)
     if _schema_ready(settings.effective_database_url):
         _announce_setup_url(settings.effective_database_url, public)
     click.echo(f"hiraga: {public}/ （データ: {settings.data_dir}）")
-    uvicorn.run(
-        "hiraga.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-        access_log=False,  # hiraga's own AccessLog (web/access_log.py) writes the line, without query strings
-        http="httptools" if _installed("httptools") else "auto",
-        loop="uvloop" if _installed("uvloop") else "auto",
-        server_header=False,
+    options: dict[str, Any] = {
+        "app": "hiraga.app:create_app",
+        "factory": True,
+        "host": host,
+        "port": port,
+        "log_level": "warning",
+        "access_log": False,  # hiraga's own AccessLog (web/access_log.py) writes the line, without query strings
+        "http": "httptools" if _installed("httptools") else "auto",
+        "loop": "uvloop" if _installed("uvloop") else "auto",
+        "server_header": False,
         **_uvicorn_options(settings.log_format),
-    )
+    }
+    if workers > 1 and worker_pool.spreads_connections():
+        sys.exit(worker_pool.WorkerPool(options, workers).run())  # a listening socket per worker
+    uvicorn.run(**options, workers=workers)
 
 
 def _schema_ready(database_url: str) -> bool:
