@@ -89,6 +89,17 @@ wait_http "http://127.0.0.1:$W2_PORT/healthz" 60 || { log "w2 failed"; tail -30 
   echo "worker CPU quota: ${WORKER_CPU_QUOTA:-none (every process may use any core)}"
 } | tee "$OUT/versions.txt"
 
+sample_connections() {  # port file: every 0.25 s, the established connections each process holds on the port
+  set +eo pipefail  # no connection open is no match, not an error
+  while :; do
+    ss -tnpH state established "( sport = :$1 )" 2>/dev/null | grep -o 'pid=[0-9]*' | sort | uniq -c \
+      | awk '{print $1}' | sort -n | paste -sd/ -
+    sleep 0.25
+  done >"$2"
+}
+sample_connections "$W2_PORT" "$OUT/w2_connections.txt" &
+PIDS+=("$!")
+
 log "compare: direct, w1, w2 — $ROUNDS rounds"
 "$HPY" "$HARNESS/compare.py" --outdir "$OUT" --rounds "$ROUNDS" --modes "$MODES" --concurrency "$CONCURRENCY" \
   --requests-nonstream "$REQ_NONSTREAM" --requests-stream "$REQ_STREAM" --expect-stub --meter-pid "$STUB_PID" \
@@ -97,6 +108,12 @@ log "compare: direct, w1, w2 — $ROUNDS rounds"
   --target "w2,http://127.0.0.1:$W2_PORT,$KEY,stub-model,$W2_PID" | tee "$OUT/console.log"
 
 "$PY" "$REPO/bench/scale_out_report.py" "$OUT/raw.jsonl" "$HIRAGA_DATABASE_URL" | tee "$OUT/report.md"
+{
+  echo
+  echo "w2: connections per worker process, the most frequent splits in 0.25 s samples with ≥ 32 open"
+  echo "(one number: one process held them all):"
+  awk -F/ '{n = 0; for (i = 1; i <= NF; i++) n += $i} n >= 32' "$OUT/w2_connections.txt" | sort | uniq -c | sort -rn | head -6
+} | tee -a "$OUT/report.md"
 stop_started  # both servers down: verify the chain the run left (every lane)
 "$HIRAGA" audit verify --no-seal | tee -a "$OUT/report.md"
 log "done; results in $OUT"

@@ -37,14 +37,11 @@ def wait_until(condition: Callable[[], Any], what: str, timeout: float = 60) -> 
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def workers_of(server: ServeProcess) -> list[psutil.Process]:
-    return [child for child in psutil.Process(server.process.pid).children() if child.name() != "resource_tracker"]
-
-
 def serving_workers(server: ServeProcess, port: int) -> list[psutil.Process]:
-    """The pool's children that listen on the port (a worker still starting is not counted)."""
+    """The pool's children that listen on the port (a worker still starting, and multiprocessing's
+    resource tracker, are not counted)."""
     listening = []
-    for child in workers_of(server):
+    for child in psutil.Process(server.process.pid).children():
         try:
             if any(c.status == psutil.CONN_LISTEN and c.laddr.port == port for c in child.net_connections("tcp")):
                 listening.append(child)
