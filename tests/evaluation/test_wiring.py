@@ -10,6 +10,9 @@ from collections import Counter
 from types import SimpleNamespace
 from typing import Any, cast
 
+import pytest
+
+from hiraga.evaluation import wiring as wiring_module
 from hiraga.evaluation.wiring import EvaluationWiring
 
 
@@ -58,3 +61,39 @@ def test_each_loop_runs_is_woken_and_stops_its_own_worker() -> None:
     assert errors == []
     assert sorted(idle.looks.values()) == [2, 2]
     assert wiring._workers == {}
+
+
+class StubbornEvaluation:
+    """A run that does not give way to cancellation until ``release`` is set."""
+
+    def __init__(self) -> None:
+        self.runner = self
+        self.running = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def run_next(self) -> None:
+        self.running.set()
+        while not self.release.is_set():
+            try:
+                await self.release.wait()
+            except asyncio.CancelledError:
+                continue
+
+
+def test_stop_does_not_wait_for_ever_for_a_worker_that_ignores_cancellation(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(wiring_module, "STOP_GRACE_SECONDS", 0.05)
+    ctx = cast(Any, SimpleNamespace(settings=SimpleNamespace(redis_url=None), extras={}))
+    wiring = EvaluationWiring(ctx)
+    stubborn = StubbornEvaluation()
+    wiring._evaluation = cast(Any, stubborn)
+
+    async def serve() -> None:
+        await wiring.start()
+        await asyncio.wait_for(stubborn.running.wait(), 10)
+        await asyncio.wait_for(wiring.stop(), 10)  # before the bound: waited for the worker for ever
+        stubborn.release.set()  # let the loop close
+
+    asyncio.run(serve())
+    assert "still running" in caplog.text

@@ -16,6 +16,7 @@ from hiraga.web.context import AppContext
 log = logging.getLogger("hiraga.evaluation")
 WIRING_KEY = "evaluation"
 POLL_SECONDS = 5.0
+STOP_GRACE_SECONDS = 10.0  # the app's shutdown waits this long for a cancelled worker, then goes on
 
 
 class EvaluationWiring:
@@ -49,10 +50,15 @@ class EvaluationWiring:
 
     async def stop(self) -> None:
         worker = self._workers.pop(asyncio.get_running_loop(), None)
-        if worker is not None:
-            worker[0].cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker[0]
+        if worker is None:
+            return
+        task = worker[0]
+        task.cancel()
+        done, _pending = await asyncio.wait({task}, timeout=STOP_GRACE_SECONDS)
+        if not done:  # a run that does not give way to cancellation must not hold the shutdown
+            log.warning("evaluation worker: still running %.0f s after it was cancelled", STOP_GRACE_SECONDS)
+        elif not task.cancelled() and task.exception() is not None:
+            log.warning("evaluation worker: ended with an error", exc_info=task.exception())
 
     async def _work(self, wake: asyncio.Event) -> None:
         while True:
