@@ -6,6 +6,7 @@ a port another program holds is refused before anything starts."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import socket
@@ -13,7 +14,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import psutil
@@ -165,26 +166,26 @@ class FakeProcess:
         return self.alive
 
 
-class FakeEvent:
-    def __init__(self, set_: bool) -> None:
-        self.value = set_
+class SilentPipe:
+    def poll(self) -> bool:
+        return False
 
-    def is_set(self) -> bool:
-        return self.value
+    def close(self) -> None:
+        pass
 
 
 def pool_with(monkeypatch: pytest.MonkeyPatch, *workers: tuple[bool, bool]) -> tuple[WorkerPool, list[int]]:
     """A pool whose workers are (alive, served) fakes; starting a worker records it instead of spawning."""
     pool = WorkerPool({"app": "x"}, len(workers))
     pool.workers = [
-        worker_pool._Worker(FakeProcess(alive, None if alive else -9), FakeEvent(served))  # type: ignore[arg-type]
+        worker_pool._Worker(FakeProcess(alive, None if alive else -9), SilentPipe(), served)  # type: ignore[arg-type]
         for alive, served in workers
     ]
     started: list[int] = []
 
     def start() -> worker_pool._Worker:
         started.append(1)
-        return worker_pool._Worker(FakeProcess(True), FakeEvent(False))  # type: ignore[arg-type]
+        return worker_pool._Worker(FakeProcess(True), SilentPipe())  # type: ignore[arg-type]
 
     monkeypatch.setattr(pool, "_start", start)
     return pool, started
@@ -201,3 +202,14 @@ def test_a_worker_that_died_before_serving_stops_the_pool(monkeypatch: pytest.Mo
     pool, started = pool_with(monkeypatch, (False, False), (True, True))
     pool.replace_dead_workers()
     assert started == [] and pool.failed and pool.stopping.is_set()
+
+
+def test_a_worker_has_served_once_it_wrote_to_its_pipe_and_not_when_it_ended_silently() -> None:
+    reports, report = multiprocessing.Pipe(duplex=False)
+    worker = worker_pool._Worker(cast(Any, FakeProcess(True)), reports)
+    assert not worker.has_served()
+    report.send_bytes(worker_pool.SERVING)
+    assert worker.has_served() and worker.has_served()  # read once, remembered
+    silent_reports, silent = multiprocessing.Pipe(duplex=False)
+    silent.close()  # the worker died before it served
+    assert not worker_pool._Worker(cast(Any, FakeProcess(False)), silent_reports).has_served()

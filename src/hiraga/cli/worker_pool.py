@@ -14,6 +14,7 @@ asks each worker to finish its requests and waits for it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -23,8 +24,8 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
-from multiprocessing.synchronize import Event as EventType
 from types import FrameType
 from typing import Any
 
@@ -36,6 +37,7 @@ from hiraga.errors import ConfigurationError
 logger = logging.getLogger("uvicorn.error")
 
 SHUTDOWN_GRACE_S = 30.0  # a worker still busy after SIGTERM this long is killed
+SERVING = b"serving"  # what a worker writes to its pipe once it serves (a pipe: no semaphore to track)
 
 
 def spreads_connections() -> bool:
@@ -71,35 +73,35 @@ def worker_socket(host: str, port: int) -> socket.socket:
 class _ReportingServer(uvicorn.Server):
     """uvicorn's server, telling the pool once it listens and the app's start-up has run."""
 
-    def __init__(self, config: uvicorn.Config, serving: EventType) -> None:
+    def __init__(self, config: uvicorn.Config, report: Connection) -> None:
         super().__init__(config)
-        self.serving = serving
+        self.report = report
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         if self.started:
-            self.serving.set()
+            self.report.send_bytes(SERVING)
 
 
-def run_worker(options: dict[str, Any], serving: EventType) -> None:
+def run_worker(options: dict[str, Any], report: Connection, pool_pid: int) -> None:
     """A worker process's entry point (module level: the spawn start method imports it by name).
 
     The worker leaves the terminal's process group, so Ctrl-C reaches the pool alone and each worker is
     asked to stop once (a second signal would make uvicorn drop the requests in flight); and it stops
     itself when the pool is gone (killed), instead of holding the port with no one to restart it."""
     os.setpgrp()
-    _stop_when_orphaned(os.getppid())
+    _stop_when_orphaned(pool_pid)
     config = uvicorn.Config(**options)
     try:
         sock = worker_socket(config.host, config.port)
     except OSError as error:
         logger.error("worker could not listen on %s:%s: %s", config.host, config.port, error)
         sys.exit(STARTUP_FAILURE)
-    _ReportingServer(config, serving).run(sockets=[sock])
+    _ReportingServer(config, report).run(sockets=[sock])
 
 
 def _stop_when_orphaned(pool_pid: int) -> None:
-    def watch() -> None:
+    def watch() -> None:  # a pool gone before this worker started is noticed too
         while os.getppid() == pool_pid:
             time.sleep(1.0)
         os.kill(os.getpid(), signal.SIGTERM)
@@ -110,7 +112,14 @@ def _stop_when_orphaned(pool_pid: int) -> None:
 @dataclass
 class _Worker:
     process: BaseProcess
-    serving: EventType  # set once the worker has started serving
+    reports: Connection  # the reading end of the worker's pipe
+    served: bool = False
+
+    def has_served(self) -> bool:
+        if not self.served and self.reports.poll():
+            with contextlib.suppress(EOFError):  # EOF: the worker ended without a word
+                self.served = self.reports.recv_bytes() == SERVING
+        return self.served
 
 
 class WorkerPool:
@@ -118,6 +127,7 @@ class WorkerPool:
 
     def __init__(self, options: dict[str, Any], count: int) -> None:
         self.options = {**options, "workers": 1}
+        uvicorn.Config(**self.options)  # the pool's own lines are logged as the workers' are (text or JSON)
         self.count = count
         self.workers: list[_Worker] = []
         self.stopping = threading.Event()
@@ -137,10 +147,12 @@ class WorkerPool:
         return 1 if self.failed else 0
 
     def _start(self) -> _Worker:
-        serving = self.context.Event()
-        process = self.context.Process(target=run_worker, args=(self.options, serving), name="hiraga-worker")
+        reports, report = self.context.Pipe(duplex=False)
+        arguments = (self.options, report, os.getpid())
+        process = self.context.Process(target=run_worker, args=arguments, name="hiraga-worker")
         process.start()
-        return _Worker(process, serving)
+        report.close()  # the worker holds the writing end now
+        return _Worker(process, reports)
 
     def replace_dead_workers(self) -> None:
         """A worker that served and ended is replaced; one that ended before serving stops the pool."""
@@ -148,7 +160,7 @@ class WorkerPool:
             if worker.process.is_alive() or self.stopping.is_set():
                 continue
             pid, code = worker.process.pid, worker.process.exitcode
-            if not worker.serving.is_set():
+            if not worker.has_served():
                 logger.error("worker %s ended before it served (exit code %s); stopping every worker", pid, code)
                 self.failed = True
                 self.stopping.set()
@@ -161,6 +173,8 @@ class WorkerPool:
 
     def _stop_workers(self) -> None:
         processes = [worker.process for worker in self.workers]
+        for worker in self.workers:
+            worker.reports.close()
         for process in processes:
             if process.is_alive():
                 process.terminate()  # SIGTERM: uvicorn finishes the requests in flight, then the lifespan
