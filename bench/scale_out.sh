@@ -87,6 +87,7 @@ wait_http "http://127.0.0.1:$W2_PORT/healthz" 60 || { log "w2 failed"; tail -30 
   echo "database: PostgreSQL $(psql -tA "$PG_ADMIN_URL" -c 'SHOW server_version'), quota counters: Redis $(redis-cli -u "$REDIS_URL" INFO server | awk -F: '/redis_version/{print $2}' | tr -d '\r')"
   echo "settings: rounds=$ROUNDS modes=$MODES conc=$CONCURRENCY req_nonstream=$REQ_NONSTREAM req_stream=$REQ_STREAM"
   echo "worker CPU quota: ${WORKER_CPU_QUOTA:-none (every process may use any core)}"
+  echo "PYTHONPATH (code measured instead of this checkout's, when set): ${PYTHONPATH:-none}"
 } | tee "$OUT/versions.txt"
 
 sample_connections() {  # port file: every 0.25 s, the established connections each process holds on the port
