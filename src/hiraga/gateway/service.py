@@ -31,12 +31,12 @@ from hiraga.gateway.protocol import (
     rerank_usage,
     usage_of,
 )
-from hiraga.gateway.streaming import ReplayedStream, StreamWatch, error_event
+from hiraga.gateway.streaming import ReplayedStream, StreamSink, StreamWatch, relay
 from hiraga.gateway.token_count import estimated_usage
 from hiraga.identity.principal import Principal
 from hiraga.providers.base import EndpointConfig, Json, ModelProvider, UpstreamError
 from hiraga.spine.call import CallOutcome, ModelCall, Outcome, Usage
-from hiraga.spine.pii import PiiSession, PiiStep, SseRestorer
+from hiraga.spine.pii import PiiSession, PiiStep
 from hiraga.spine.route import Router, Tiers, team_may_use
 
 log = logging.getLogger("hiraga.gateway")
@@ -73,12 +73,6 @@ NOOP_HOOKS = NoopHooks()
 
 class ClientGone(Exception):
     """The client disconnected while the answer was being sent."""
-
-
-class StreamSink(Protocol):
-    async def start(self, endpoint: EndpointConfig) -> None: ...
-
-    async def send(self, frame: bytes) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,7 +207,7 @@ class Gateway:
             ok: bool | None = None
             try:
                 await sink.start(lease.endpoint)
-                ok = await self._relay(events, watch, sink, outcome, pii.stream_restorer(lease.endpoint))
+                ok = await relay(events, watch, sink, outcome, pii.stream_restorer(lease.endpoint))
             finally:
                 with anyio.CancelScope(shield=True):
                     await events.aclose()
@@ -244,22 +238,6 @@ class Gateway:
                 await events.aclose()  # type: ignore[attr-defined]
             raise
         return ReplayedStream(first, events)
-
-    @staticmethod
-    async def _relay(
-        events: ReplayedStream, watch: StreamWatch, sink: StreamSink, outcome: CallOutcome, restorer: SseRestorer | None
-    ) -> bool:
-        try:
-            async for event in events:
-                frame = watch.feed(event)
-                if frame is not None:
-                    await sink.send(restorer.rewrite(frame) if restorer is not None else frame)
-            watch.finish()
-        except UpstreamError as exc:
-            outcome.outcome, outcome.error_code = Outcome.FAILED, exc.code
-            await sink.send(error_event(exc.code, exc.message))
-            return False
-        return True
 
     # -- plumbing ----------------------------------------------------------------------------
     def provider(self, endpoint: EndpointConfig) -> ModelProvider:

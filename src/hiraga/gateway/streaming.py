@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from typing import Protocol
 
 import orjson
 
-from hiraga.providers.base import UpstreamError
+from hiraga.providers.base import EndpointConfig, UpstreamError
 from hiraga.providers.sse import data_of
-from hiraga.spine.call import Usage
+from hiraga.spine.call import CallOutcome, Outcome, Usage
+from hiraga.spine.pii import SseRestorer
 
 DONE = b"[DONE]"
 
@@ -140,3 +142,29 @@ class ReplayedStream:
         closer = getattr(self._rest, "aclose", None)
         if closer is not None:
             await closer()
+
+
+class StreamSink(Protocol):
+    """Where a relayed stream goes: the client's response (``/v1``), or a collector in the portal."""
+
+    async def start(self, endpoint: EndpointConfig) -> None: ...
+
+    async def send(self, frame: bytes) -> None: ...
+
+
+async def relay(
+    events: ReplayedStream, watch: StreamWatch, sink: StreamSink, outcome: CallOutcome, restorer: SseRestorer | None
+) -> bool:
+    """Forward the upstream's events to the sink (names restored); False, with an error event sent, when
+    the upstream failed mid-stream."""
+    try:
+        async for event in events:
+            frame = watch.feed(event)
+            if frame is not None:
+                await sink.send(restorer.rewrite(frame) if restorer is not None else frame)
+        watch.finish()
+    except UpstreamError as exc:
+        outcome.outcome, outcome.error_code = Outcome.FAILED, exc.code
+        await sink.send(error_event(exc.code, exc.message))
+        return False
+    return True
