@@ -1,8 +1,8 @@
 """``hiraga serve --workers 2``: a listening socket per worker, so a burst of keep-alive connections that
 arrives while the workers are busy is spread over both (with one shared socket, the first worker to wake
-took them all: 64/0 and 63/1 of 64 in the scale-out benchmark, 48/0 here); a killed
-worker is replaced; SIGTERM stops the pool and every worker; workers of a killed pool stop themselves;
-a port another program holds is refused before anything starts."""
+took them all: 64/0 and 63/1 of 64 in the scale-out benchmark, 48/0 here); a killed worker is replaced;
+SIGHUP replaces every worker; SIGTERM stops the pool and every worker; workers of a killed pool stop
+themselves; a port another program holds is refused before anything starts."""
 
 from __future__ import annotations
 
@@ -105,7 +105,9 @@ def pool(tmp_path: Path) -> Iterator[tuple[ServeProcess, int]]:
 
 
 @pytest.mark.slow
-def test_a_burst_is_spread_a_killed_worker_replaced_and_sigterm_stops_all(pool: tuple[ServeProcess, int]) -> None:
+def test_burst_spread_killed_worker_replaced_sighup_replaces_all_sigterm_stops_all(
+    pool: tuple[ServeProcess, int],
+) -> None:
     server, port = pool
     workers = serving_workers(server, port)
     connections = open_burst(port, *workers)
@@ -124,6 +126,15 @@ def test_a_burst_is_spread_a_killed_worker_replaced_and_sigterm_stops_all(pool: 
         "a new worker in place of the killed one",
     )
     assert httpx.get(server.url + "/healthz", timeout=10).status_code == 200
+
+    before = {w.pid for w in replaced}
+    server.process.send_signal(signal.SIGHUP)  # every worker replaced in turn, the new one serving first
+    replaced = wait_until(
+        lambda: len(now := serving_workers(server, port)) == 2 and not before & {w.pid for w in now} and now,
+        "two new workers after SIGHUP",
+    )
+    assert httpx.get(server.url + "/healthz", timeout=10).status_code == 200
+    assert server.process.poll() is None, "the pool itself keeps running"
 
     server.process.send_signal(signal.SIGTERM)
     assert server.process.wait(timeout=60) == 0, server.output()

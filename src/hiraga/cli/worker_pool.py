@@ -8,8 +8,9 @@ idle: 64/0 and 63/1 of 64 connections in the scale-out benchmark (docs/benchmark
 socket per worker, the kernel hashes each new connection to one of them.
 
 The pool starts the workers, starts a new one in place of one that dies after it served (one that dies
-before it ever served stops the pool: every restart would fail the same way), and on SIGINT or SIGTERM
-asks each worker to finish its requests and waits for it.
+before it ever served stops the pool: every restart would fail the same way), replaces every worker in
+turn on SIGHUP (each new one serves before the old one is asked to stop: new code without a gap), and on
+SIGINT or SIGTERM asks each worker to finish its requests and waits for it.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from hiraga.errors import ConfigurationError
 logger = logging.getLogger("uvicorn.error")
 
 SHUTDOWN_GRACE_S = 30.0  # a worker still busy after SIGTERM this long is killed
+STARTUP_TIMEOUT_S = 120.0  # on SIGHUP, a new worker not serving after this long is given up
 SERVING = b"serving"  # what a worker writes to its pipe once it serves (a pipe: no semaphore to track)
 
 
@@ -131,14 +133,19 @@ class WorkerPool:
         self.count = count
         self.workers: list[_Worker] = []
         self.stopping = threading.Event()
+        self.restarting = threading.Event()
         self.failed = False
         self.context = multiprocessing.get_context("spawn")
 
     def run(self) -> int:
-        previous = {sig: signal.signal(sig, self._stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+        handlers = {signal.SIGINT: self._stop, signal.SIGTERM: self._stop, signal.SIGHUP: self._restart}
+        previous = {sig: signal.signal(sig, handler) for sig, handler in handlers.items()}
         try:
             self.workers = [self._start() for _ in range(self.count)]
             while not self.stopping.wait(0.5):
+                if self.restarting.is_set():
+                    self.restarting.clear()
+                    self.restart_all()
                 self.replace_dead_workers()
         finally:
             self._stop_workers()
@@ -168,22 +175,50 @@ class WorkerPool:
             logger.warning("worker %s ended (exit code %s); starting another", pid, code)
             self.workers[index] = self._start()
 
+    def restart_all(self) -> None:
+        """Replace each worker in turn; a replacement that does not come up ends the restart there."""
+        for index, old in enumerate(list(self.workers)):
+            new = self._start()
+            if not self._wait_serving(new):
+                if not self.stopping.is_set():
+                    logger.error("new worker %s did not start serving; the running ones are kept", new.process.pid)
+                _retire([new])
+                return
+            self.workers[index] = new
+            _retire([old])
+        logger.warning("every worker was replaced (SIGHUP)")
+
+    def _wait_serving(self, worker: _Worker) -> bool:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while not worker.has_served():
+            if not worker.process.is_alive() or self.stopping.is_set() or time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+        return True
+
     def _stop(self, signum: int, frame: FrameType | None) -> None:
         self.stopping.set()
 
+    def _restart(self, signum: int, frame: FrameType | None) -> None:
+        self.restarting.set()
+
     def _stop_workers(self) -> None:
-        processes = [worker.process for worker in self.workers]
-        for worker in self.workers:
-            worker.reports.close()
-        for process in processes:
-            if process.is_alive():
-                process.terminate()  # SIGTERM: uvicorn finishes the requests in flight, then the lifespan
-        for process in processes:
-            process.join(SHUTDOWN_GRACE_S)
-            if process.is_alive():
-                logger.error("worker %s did not stop within %.0f s; killing it", process.pid, SHUTDOWN_GRACE_S)
-                process.kill()
-                process.join()
+        _retire(self.workers)
+
+
+def _retire(workers: list[_Worker]) -> None:
+    """Ask each worker to stop (SIGTERM: uvicorn finishes the requests in flight, then the lifespan), all
+    at once, and wait; one still running after SHUTDOWN_GRACE_S is killed."""
+    for worker in workers:
+        worker.reports.close()
+        if worker.process.is_alive():
+            worker.process.terminate()
+    for worker in workers:
+        worker.process.join(SHUTDOWN_GRACE_S)
+        if worker.process.is_alive():
+            logger.error("worker %s did not stop within %.0f s; killing it", worker.process.pid, SHUTDOWN_GRACE_S)
+            worker.process.kill()
+            worker.process.join()
 
 
 def _family(host: str) -> socket.AddressFamily:
