@@ -148,7 +148,7 @@ class WorkerPool:
                     self.restart_all()
                 self.replace_dead_workers()
         finally:
-            self._stop_workers()
+            _retire(self.workers)
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
         return 1 if self.failed else 0
@@ -201,9 +201,6 @@ class WorkerPool:
 
     def _restart(self, signum: int, frame: FrameType | None) -> None:
         self.restarting.set()
-
-    def _stop_workers(self) -> None:
-        _retire(self.workers)
 
 
 def _retire(workers: list[_Worker]) -> None:
